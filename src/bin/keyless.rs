@@ -1,0 +1,77 @@
+//! The `keyless` command: parse arguments, call the library, print, exit.
+
+use clap::Parser;
+use keyless::cli::{Cli, Command, CompletionsArgs, VerifyArgs};
+use keyless::trust::TrustMaterial;
+use keyless::verify::{Input, Outcome, Verifier, report};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Verify(args) => verify(&args),
+        Command::Completions(args) => completions(&args),
+    };
+    ExitCode::from(code)
+}
+
+/// Print an error that stops keyless before a verdict, with its hint.
+fn fail(err: &keyless::Error) -> u8 {
+    eprintln!("keyless: error: {err}");
+    if let Some(hint) = err.hint() {
+        eprintln!("  hint: {hint}");
+    }
+    2
+}
+
+fn verify(args: &VerifyArgs) -> u8 {
+    if args.bundle.is_some() && args.inputs.len() > 1 {
+        return fail(&keyless::Error::Usage(
+            "--bundle names the bundle of a single input; with several inputs each is found as <file>.sigstore.json".into(),
+        ));
+    }
+    let policy = match args.policy() {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let verifier = match TrustMaterial::load(&args.trust_source()).and_then(|t| Verifier::new(&t)) {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let mut reports = Vec::with_capacity(args.inputs.len());
+    let mut stdout = std::io::stdout().lock();
+    for arg in &args.inputs {
+        let report = match Input::parse(arg) {
+            Ok(input) => verifier.verify_input(&input, args.bundle.as_deref(), &policy),
+            Err(e) => keyless::verify::InputReport {
+                input: arg.clone(),
+                bundle: None,
+                sha256: None,
+                outcome: Outcome::Error(e),
+            },
+        };
+        if !args.json {
+            // A closed pipe (e.g. `| head`) is not an error worth a panic.
+            if writeln!(stdout, "{}", report::text_line(&report)).is_err() {
+                return 2;
+            }
+            if let Outcome::Error(e) = &report.outcome
+                && let Some(hint) = e.hint()
+            {
+                eprintln!("  hint: {hint}");
+            }
+        }
+        reports.push(report);
+    }
+    if args.json {
+        let _ = writeln!(stdout, "{}", report::json_report(&reports));
+    }
+    report::exit_code(&reports)
+}
+
+fn completions(args: &CompletionsArgs) -> u8 {
+    let mut cmd = keyless::cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "keyless", &mut std::io::stdout());
+    0
+}

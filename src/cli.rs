@@ -1,0 +1,197 @@
+//! The command-line interface definition, shared by the `keyless` binary,
+//! its man pages and its completions.
+//!
+//! Only argument definitions and their translation into library types live
+//! here; the binary parses, calls the library, prints and picks exit codes.
+
+use crate::error::{Error, Result};
+use crate::trust::TrustSource;
+use crate::verify::policy::{IdentityPolicy, Policy, RegexMatcher, ValueMatcher};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Sigstore keyless signing and verification, built first for GitLab CI/CD.
+#[derive(Debug, Parser)]
+#[command(name = "keyless", version, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 success, 1 verification failed, 2 usage, I/O, parse or network error."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// keyless subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub enum Command {
+    /// Verify artifacts against Sigstore bundles, offline.
+    Verify(VerifyArgs),
+    /// Print a shell completion script to standard output.
+    Completions(CompletionsArgs),
+}
+
+/// `keyless verify`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Verify artifacts against Sigstore bundles, offline.\n\n\
+Every check of the Sigstore client specification is made: bundle format; a \
+certificate chain to a Fulcio CA of the trust root, valid at the verified signing \
+time; an SCT from a trusted CT log; the signature over the artifact (or a DSSE \
+envelope whose in-toto subject matches it); a log entry consistent with the bundle; \
+an inclusion proof up to a checkpoint signed by a trusted log key; a SET or RFC 3161 \
+timestamps from a trusted TSA; and finally the identity policy. No network is used.",
+    after_help = "Output: one line per input, 'OK   <input>  <identity> (<issuer>)  Rekor #<index> at <time>' \
+or 'FAIL <input>  <step>: <reason>'.\n\
+Exit status: 0 all verified, 1 any verification failed, 2 usage, I/O or parse error.\n\n\
+Example:\n  keyless verify dist/pkg-1.0.tar.gz \\\n    \
+--certificate-identity 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main' \\\n    \
+--certificate-oidc-issuer https://gitlab.com"
+)]
+pub struct VerifyArgs {
+    /// Files to verify, or digests written sha256:<64 hex> (a digest only when
+    /// no file of that name exists; it needs --bundle).
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+
+    /// The bundle to verify against (one input only). Default, per input:
+    /// <file>.sigstore.json, then <file>.sigstore.
+    #[arg(long, value_name = "PATH")]
+    pub bundle: Option<PathBuf>,
+
+    /// The exact certificate identity (SAN: email or URI) that must have signed.
+    #[arg(long, value_name = "IDENTITY", group = "identity")]
+    pub certificate_identity: Option<String>,
+
+    /// A regular expression the whole certificate identity must match
+    /// (anchored at both ends, unlike cosign).
+    #[arg(long, value_name = "REGEX", group = "identity")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// The exact OIDC issuer of the signer's identity, e.g. https://gitlab.com.
+    #[arg(long, value_name = "URL", group = "issuer")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// A regular expression the whole OIDC issuer must match.
+    #[arg(long, value_name = "REGEX", group = "issuer")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Verify a bundle signed with this managed public key (PEM) instead of a
+    /// Fulcio certificate; no identity options apply.
+    #[arg(long, value_name = "PUBKEY.pem", conflicts_with_all = ["identity", "issuer"])]
+    pub key: Option<PathBuf>,
+
+    /// Trust the embedded Sigstore staging root instead of production.
+    #[arg(long, group = "trust")]
+    pub staging: bool,
+
+    /// Trust this trusted_root.json instead of the embedded production root.
+    #[arg(long, value_name = "FILE", group = "trust")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Trust the trusted root of this ClientTrustConfig JSON file.
+    #[arg(long, value_name = "FILE", group = "trust")]
+    pub trust_config: Option<PathBuf>,
+
+    /// Print a JSON report instead of one line per input.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl VerifyArgs {
+    /// The trust material the arguments select.
+    pub fn trust_source(&self) -> TrustSource {
+        if let Some(p) = &self.trusted_root {
+            TrustSource::TrustedRootFile(p.clone())
+        } else if let Some(p) = &self.trust_config {
+            TrustSource::TrustConfigFile(p.clone())
+        } else if self.staging {
+            TrustSource::Staging
+        } else {
+            TrustSource::Production
+        }
+    }
+
+    /// The policy the arguments describe.
+    pub fn policy(&self) -> Result<Policy> {
+        if let Some(key_path) = &self.key {
+            let pem = crate::files::read_text_limited(key_path, 1024 * 1024, "PEM public key")?;
+            let key =
+                sigstore_types::DerPublicKey::from_pem(&pem).map_err(|e| Error::Malformed {
+                    path: key_path.clone(),
+                    what: "PEM public key",
+                    reason: e.to_string(),
+                })?;
+            return Ok(Policy::PublicKey(key));
+        }
+        let identity = match (
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+        ) {
+            (Some(exact), _) => ValueMatcher::Exact(exact.clone()),
+            (None, Some(re)) => ValueMatcher::Regex(RegexMatcher::new(re)?),
+            (None, None) => {
+                return Err(Error::Usage(
+                    "--certificate-identity or --certificate-identity-regexp is required (or --key for a managed-key bundle)".into(),
+                ));
+            }
+        };
+        let issuer = match (
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+        ) {
+            (Some(exact), _) => ValueMatcher::Exact(exact.clone()),
+            (None, Some(re)) => ValueMatcher::Regex(RegexMatcher::new(re)?),
+            (None, None) => {
+                return Err(Error::Usage(
+                    "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required (e.g. https://gitlab.com)".into(),
+                ));
+            }
+        };
+        Ok(Policy::Identity(IdentityPolicy::new(identity, issuer)))
+    }
+}
+
+/// `keyless completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The clap command tree.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Man pages for `keyless` and each subcommand, as (file name, roff text).
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let mut cmd = command();
+    cmd.build();
+    let mut pages = Vec::new();
+    let mut render = |name: String, cmd: clap::Command| {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .render(&mut out)
+            .expect("rendering to memory cannot fail");
+        pages.push((format!("{name}.1"), out));
+    };
+    for sub in cmd.get_subcommands() {
+        let name = format!("keyless-{}", sub.get_name());
+        render(name.clone(), sub.clone().name(name));
+    }
+    render("keyless".into(), cmd);
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+}

@@ -1,0 +1,48 @@
+//! # keyless
+//!
+//! Sigstore keyless signing and verification, built first for GitLab CI/CD.
+//!
+//! Which type for which job:
+//!
+//! - Verify artifacts offline: load [`trust::TrustMaterial`], build a
+//!   [`verify::Verifier`] once, then call [`verify::Verifier::verify_input`]
+//!   (file or digest plus bundle, with a report) or
+//!   [`verify::Verifier::verify_reader`] (a bundle you already parsed).
+//! - Say who must have signed: [`verify::policy::Policy`], built from an
+//!   [`verify::policy::IdentityPolicy`] (SAN and issuer, exact or anchored
+//!   regexp) or a managed public key.
+//! - Read bundles from disk safely: [`bundle::read_bundle`].
+//! - Pin "now" in tests: [`clock::FixedClock`].
+//!
+//! ```
+//! use keyless::trust::{TrustMaterial, TrustSource};
+//! use keyless::verify::{Input, Outcome, Verifier};
+//! use keyless::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
+//!
+//! let trust = TrustMaterial::load(&TrustSource::Production)?;
+//! let verifier = Verifier::new(&trust)?;
+//! let policy = Policy::Identity(IdentityPolicy::new(
+//!     ValueMatcher::Exact("https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main".into()),
+//!     ValueMatcher::Exact("https://gitlab.com".into()),
+//! ));
+//! let report = verifier.verify_input(&Input::File("no-such.whl".into()), None, &policy);
+//! // The bundle does not exist, so no verdict could be reached.
+//! assert!(matches!(report.outcome, Outcome::Error(_)));
+//! # Ok::<(), keyless::Error>(())
+//! ```
+//!
+//! Verification needs no network: the production and staging trusted roots
+//! are embedded, and `--trusted-root` / `--trust-config` name others.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod bundle;
+pub mod cli;
+pub mod clock;
+pub mod error;
+mod files;
+pub mod trust;
+pub mod verify;
+
+pub use error::{Error, Result};

@@ -1,0 +1,625 @@
+//! Offline verification of Sigstore bundles.
+//!
+//! The cryptographic core is `sigstore-verify`. This module puts the checks
+//! it does not make in front of and behind it, and names the step of the
+//! Sigstore client specification that a failure belongs to:
+//!
+//! | step | what is checked | by |
+//! |---|---|---|
+//! | 1 bundle | media type, per-version structure, evidence caps and duplicates | keyless + sigstore-bundle |
+//! | 2 signing time | RFC 3161 timestamps from trusted TSAs, SETs; at least one verified time, none in the future | sigstore-verify + keyless clock |
+//! | 3 certificate | chain to a Fulcio CA valid at every verified time, code-signing EKU, validity window | sigstore-verify |
+//! | 4 SCT | embedded SCT from a trusted CT log | sigstore-verify |
+//! | 5 transparency log | inclusion proof, signed checkpoint (tree size agreeing with the proof), SET, integrated time inside the certificate's window | sigstore-verify + keyless |
+//! | 6 signature | signature over the artifact, or DSSE envelope whose in-toto subject matches it | sigstore-verify |
+//! | 7 log entry | log entry body describes this signature, key and artifact (CVE-2022-36056) | sigstore-verify |
+//! | 8 identity | SAN and OIDC issuer satisfy the policy | keyless |
+//!
+//! The identity policy is applied last, to claims of a certificate whose
+//! chain, SCT, log inclusion and signature have all been established.
+
+pub mod policy;
+pub mod report;
+
+use crate::bundle::{self, EvidenceProblem};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::trust::TrustMaterial;
+use policy::Policy;
+use sigstore_types::{Bundle, KindVersion, Sha256Hash};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A step of verification, in the order the Sigstore client spec lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Step {
+    /// The bundle's format, structure and the amount of evidence in it.
+    Bundle,
+    /// Establishing verified signing times (RFC 3161 timestamps, SETs).
+    SigningTime,
+    /// An RFC 3161 timestamp did not verify against a trusted TSA.
+    Timestamp,
+    /// The signing certificate's chain to a trusted Fulcio CA, and its validity.
+    Certificate,
+    /// The certificate's Signed Certificate Timestamp.
+    Sct,
+    /// Inclusion proof against the log's Merkle tree.
+    InclusionProof,
+    /// The signed checkpoint (tree head) the inclusion proof leads to.
+    Checkpoint,
+    /// The Signed Entry Timestamp (inclusion promise).
+    Set,
+    /// The log entry's integrated time against the certificate's validity.
+    IntegratedTime,
+    /// The log entry's body against this bundle and artifact.
+    LogEntry,
+    /// The signature over the artifact (or the DSSE envelope).
+    Signature,
+    /// The artifact against the digest or in-toto subject the bundle signs.
+    Artifact,
+    /// The identity policy: SAN and OIDC issuer.
+    Identity,
+}
+
+impl Step {
+    /// The step's name as printed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Bundle => "bundle",
+            Step::SigningTime => "signing time",
+            Step::Timestamp => "timestamp",
+            Step::Certificate => "certificate",
+            Step::Sct => "SCT",
+            Step::InclusionProof => "inclusion proof",
+            Step::Checkpoint => "checkpoint",
+            Step::Set => "SET",
+            Step::IntegratedTime => "integrated time",
+            Step::LogEntry => "log entry",
+            Step::Signature => "signature",
+            Step::Artifact => "artifact",
+            Step::Identity => "identity",
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A verification failure: the step that failed and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The failed step.
+    pub step: Step,
+    /// What was wrong, for a person.
+    pub reason: String,
+}
+
+impl Failure {
+    fn new(step: Step, reason: impl Into<String>) -> Self {
+        Self {
+            step,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.step, self.reason)
+    }
+}
+
+/// What a successful verification established.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The certificate's SAN (keyless bundles).
+    pub identity: Option<String>,
+    /// The certificate's OIDC issuer (keyless bundles).
+    pub issuer: Option<String>,
+    /// The verified certificate, with its Fulcio claims (keyless bundles).
+    pub certificate: Option<sigstore_crypto::CertificateInfo>,
+    /// Log index of the first transparency log entry.
+    pub log_index: Option<u64>,
+    /// Earliest SET-authenticated Rekor integrated time, if any.
+    pub integrated_time: Option<jiff::Timestamp>,
+    /// Every verified signing time (RFC 3161 timestamps and integrated times).
+    pub verified_times: Vec<jiff::Timestamp>,
+}
+
+impl Verified {
+    /// The earliest verified signing time.
+    pub fn signing_time(&self) -> Option<jiff::Timestamp> {
+        self.integrated_time
+            .into_iter()
+            .chain(self.verified_times.iter().copied())
+            .min()
+    }
+}
+
+/// What to verify: a file, or only its SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file on disk; it is read (streamed) and hashed.
+    File(PathBuf),
+    /// A SHA-256 digest given as `sha256:<64 hex>`.
+    Digest(Sha256Hash),
+}
+
+impl Input {
+    /// Interpret a command-line argument: a path when such a file exists,
+    /// else `sha256:<64 hex>` as a digest, else a path (which will fail to
+    /// open, with a message naming it).
+    pub fn parse(arg: &str) -> Result<Self> {
+        let path = PathBuf::from(arg);
+        if path.exists() {
+            return Ok(Input::File(path));
+        }
+        if let Some(hex) = arg.strip_prefix("sha256:") {
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::Usage(format!(
+                    "{arg:?} is neither an existing file nor a digest of the form sha256:<64 hex digits>"
+                )));
+            }
+            let digest = Sha256Hash::from_hex(&hex.to_ascii_lowercase())
+                .map_err(|e| Error::Usage(format!("{arg:?}: {e}")))?;
+            return Ok(Input::Digest(digest));
+        }
+        Ok(Input::File(path))
+    }
+
+    /// How the input is named in reports.
+    pub fn display_name(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Digest(d) => format!("sha256:{}", d.to_hex()),
+        }
+    }
+}
+
+/// The verdict on one input.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every step passed.
+    Verified(Box<Verified>),
+    /// A step failed: exit status 1.
+    Failed(Failure),
+    /// No verdict could be reached (I/O, malformed bundle, usage): exit status 2.
+    Error(Error),
+}
+
+/// One input's report line.
+#[derive(Debug)]
+pub struct InputReport {
+    /// The input as named on the command line.
+    pub input: String,
+    /// The bundle that was used, when one was found.
+    pub bundle: Option<PathBuf>,
+    /// The artifact's SHA-256, when it could be read.
+    pub sha256: Option<Sha256Hash>,
+    /// The verdict.
+    pub outcome: Outcome,
+}
+
+/// A verifier bound to one set of trust material and one clock.
+///
+/// Building it parses and checks all trust material once; it then verifies
+/// any number of bundles.
+pub struct Verifier {
+    inner: sigstore_verify::Verifier,
+    tsa_authorities: Vec<sigstore_tsa::TsaAuthority>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier for `trust`, using the system clock.
+    pub fn new(trust: &TrustMaterial) -> Result<Self> {
+        Self::with_clock(trust, Arc::new(SystemClock))
+    }
+
+    /// A verifier for `trust` that takes "now" from `clock`.
+    pub fn with_clock(trust: &TrustMaterial, clock: Arc<dyn Clock>) -> Result<Self> {
+        let inner = sigstore_verify::Verifier::new(&trust.trusted_root).map_err(|e| {
+            Error::TrustMaterial {
+                source_name: trust.source.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self {
+            inner,
+            tsa_authorities: trust.trusted_root.tsa_authorities(),
+            clock,
+        })
+    }
+
+    /// Verify `bundle` over the artifact read from `artifact` (streamed, in
+    /// constant memory) against `policy`.
+    pub fn verify_reader(
+        &self,
+        artifact: impl Read,
+        bundle: &Bundle,
+        policy: &Policy,
+    ) -> std::result::Result<Verified, Failure> {
+        self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
+            inner.verify_reader(artifact, bundle, sigpolicy)
+        })
+    }
+
+    /// Verify `bundle` over an artifact known only by its SHA-256 digest.
+    pub fn verify_digest(
+        &self,
+        digest: Sha256Hash,
+        bundle: &Bundle,
+        policy: &Policy,
+    ) -> std::result::Result<Verified, Failure> {
+        self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
+            inner.verify(digest, bundle, sigpolicy)
+        })
+    }
+
+    fn verify_with(
+        &self,
+        bundle: &Bundle,
+        policy: &Policy,
+        run: impl FnOnce(
+            &sigstore_verify::Verifier,
+            &Bundle,
+            &dyn sigstore_verify::Policy,
+        ) -> sigstore_verify::Result<sigstore_verify::VerificationResult>,
+    ) -> std::result::Result<Verified, Failure> {
+        // (1) Evidence caps and duplicates, before any cryptography.
+        bundle::check_evidence(bundle).map_err(|problem| {
+            let step = match problem {
+                EvidenceProblem::TooManyLogEntries(_)
+                | EvidenceProblem::DuplicateLogEntry { .. } => Step::LogEntry,
+                EvidenceProblem::TooManyTimestamps(_)
+                | EvidenceProblem::DuplicateTimestamp { .. } => Step::Timestamp,
+            };
+            Failure::new(step, problem.to_string())
+        })?;
+        // (5, part) A Rekor v1 checkpoint must describe the tree the proof is for.
+        check_checkpoint_tree_size(bundle)?;
+        // (2, part) Timestamps that do not verify are set aside, as the
+        // Sigstore clients do; a verified time is still required below.
+        let (bundle, set_aside) = self.without_unverifiable_timestamps(bundle);
+        let bundle = bundle.as_ref();
+
+        // (1)-(7): structure, signing times, certificate chain and SCT,
+        // inclusion proof, checkpoint and SET, signature, entry consistency.
+        let result = match policy {
+            // Identity is checked below, after every cryptographic step, with
+            // matchers (anchored regexps) sigstore-verify does not offer.
+            Policy::Identity(_) => run(
+                &self.inner,
+                bundle,
+                &sigstore_verify::VerificationPolicy::any_identity(),
+            ),
+            Policy::PublicKey(key) => run(
+                &self.inner,
+                bundle,
+                &sigstore_verify::PublicKeyVerificationPolicy::new(key.clone()),
+            ),
+        }
+        .map_err(|e| {
+            let mut failure = classify(e);
+            if let (Step::SigningTime, Some(first)) = (failure.step, set_aside.first()) {
+                failure.step = Step::Timestamp;
+                failure.reason += &format!(
+                    " ({} RFC 3161 timestamp(s) did not verify; the first: {first})",
+                    set_aside.len()
+                );
+            }
+            failure
+        })?;
+
+        // (2, part) No verified time may lie after our clock's "now".
+        let now = self.clock.now();
+        let verified_times = result.verified_timestamps().to_vec();
+        if let Some(future) = verified_times.iter().find(|t| **t > now) {
+            return Err(Failure::new(
+                Step::SigningTime,
+                format!("verified signing time {future} is after the current time {now}"),
+            ));
+        }
+
+        // (8) The identity policy, on verified claims only.
+        if let Policy::Identity(identity) = policy {
+            let cert = result
+                .certificate()
+                .ok_or_else(|| Failure::new(Step::Identity, "bundle has no signing certificate"))?;
+            if !result.certificate_verified() || !result.tlog_verified() {
+                return Err(Failure::new(
+                    Step::Certificate,
+                    "certificate or log inclusion was not verified",
+                ));
+            }
+            identity
+                .check(cert)
+                .map_err(|reason| Failure::new(Step::Identity, reason))?;
+        }
+
+        Ok(Verified {
+            identity: result.identity().map(|s| s.as_str().to_string()),
+            issuer: result.issuer().map(str::to_string),
+            certificate: result.certificate().cloned(),
+            log_index: bundle
+                .verification_material
+                .tlog_entries
+                .first()
+                .map(|e| e.log_index.get()),
+            integrated_time: result.integrated_time(),
+            verified_times,
+        })
+    }
+
+    /// `bundle` without the RFC 3161 timestamps that no trusted TSA
+    /// authenticates (with the reasons), or `bundle` itself when all verify.
+    ///
+    /// Works around sigstore-verify 0.15.1, which fails a bundle outright if
+    /// any one timestamp does not verify. The client spec, sigstore-python and
+    /// sigstore-go discard such a timestamp and require a threshold of
+    /// verified times; an attacker gains nothing from an extra bad token, and
+    /// a bundle with one stale TSA's token among good ones must still verify.
+    /// Excess and duplicate tokens were already refused, before this runs.
+    fn without_unverifiable_timestamps<'b>(
+        &self,
+        bundle: &'b Bundle,
+    ) -> (std::borrow::Cow<'b, Bundle>, Vec<String>) {
+        let timestamps = &bundle
+            .verification_material
+            .timestamp_verification_data
+            .rfc3161_timestamps;
+        let Ok(signature) = signature_bytes(bundle) else {
+            return (std::borrow::Cow::Borrowed(bundle), Vec::new());
+        };
+        let mut reasons = Vec::new();
+        let keep: Vec<bool> = timestamps
+            .iter()
+            .map(|ts| {
+                let mut last = None;
+                for authority in &self.tsa_authorities {
+                    match sigstore_tsa::verify_timestamp_for_authority(
+                        &ts.signed_timestamp,
+                        &signature,
+                        authority,
+                    ) {
+                        Ok(_) => return true,
+                        Err(e) => last = Some(e.to_string()),
+                    }
+                }
+                reasons.push(last.unwrap_or_else(|| "the trust root has no TSA".into()));
+                false
+            })
+            .collect();
+        if reasons.is_empty() {
+            return (std::borrow::Cow::Borrowed(bundle), reasons);
+        }
+        let mut trimmed = bundle.clone();
+        let mut keep = keep.into_iter();
+        trimmed
+            .verification_material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .retain(|_| keep.next().unwrap_or(false));
+        (std::borrow::Cow::Owned(trimmed), reasons)
+    }
+
+    /// Verify one command-line input against its bundle: read the bundle,
+    /// stream and hash the artifact, verify, and report.
+    ///
+    /// `bundle_path` overrides the default `<file>.sigstore.json` /
+    /// `<file>.sigstore` lookup; a digest input needs it.
+    pub fn verify_input(
+        &self,
+        input: &Input,
+        bundle_path: Option<&Path>,
+        policy: &Policy,
+    ) -> InputReport {
+        let mut report = InputReport {
+            input: input.display_name(),
+            bundle: None,
+            sha256: None,
+            outcome: Outcome::Error(Error::Usage(String::new())),
+        };
+        report.outcome = self.verify_input_inner(input, bundle_path, policy, &mut report);
+        report
+    }
+
+    fn verify_input_inner(
+        &self,
+        input: &Input,
+        bundle_path: Option<&Path>,
+        policy: &Policy,
+        report: &mut InputReport,
+    ) -> Outcome {
+        let bundle_path = match (bundle_path, input) {
+            (Some(p), _) => p.to_path_buf(),
+            (None, Input::File(path)) => bundle::find_bundle_for(path),
+            (None, Input::Digest(_)) => {
+                return Outcome::Error(Error::Usage(
+                    "a digest input needs --bundle to name its bundle".into(),
+                ));
+            }
+        };
+        report.bundle = Some(bundle_path.clone());
+        let bundle = match bundle::read_bundle(&bundle_path) {
+            Ok(b) => b,
+            Err(e) => return Outcome::Error(e),
+        };
+        let verdict = match input {
+            Input::Digest(digest) => {
+                report.sha256 = Some(*digest);
+                self.verify_digest(*digest, &bundle, policy)
+            }
+            Input::File(path) => {
+                let file = match open_artifact(path) {
+                    Ok(f) => f,
+                    Err(e) => return Outcome::Error(e),
+                };
+                let mut reader = HashingReader::new(file);
+                let verdict = self.verify_reader(&mut reader, &bundle, policy);
+                if let Some(err) = reader.error.take() {
+                    return Outcome::Error(Error::Read {
+                        path: path.clone(),
+                        source: err,
+                    });
+                }
+                report.sha256 = match reader.finish() {
+                    Some(digest) => Some(digest),
+                    // Verification stopped before reading the artifact; hash
+                    // it anyway so the report always names what was checked.
+                    None => match open_artifact(path).and_then(|f| {
+                        let mut r = HashingReader::new(f);
+                        std::io::copy(&mut r, &mut std::io::sink()).map_err(|source| {
+                            Error::Read {
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
+                        Ok(r.finish())
+                    }) {
+                        Ok(d) => d,
+                        Err(e) => return Outcome::Error(e),
+                    },
+                };
+                verdict
+            }
+        };
+        match verdict {
+            Ok(v) => Outcome::Verified(Box::new(v)),
+            Err(f) => Outcome::Failed(f),
+        }
+    }
+}
+
+/// The signature bytes an RFC 3161 timestamp in this bundle must cover.
+fn signature_bytes(bundle: &Bundle) -> std::result::Result<sigstore_types::SignatureBytes, ()> {
+    match &bundle.content {
+        sigstore_types::SignatureContent::MessageSignature(m) => Ok(m.signature.clone()),
+        sigstore_types::SignatureContent::DsseEnvelope(e) => Ok(e.signature.sig.clone()),
+        _ => Err(()),
+    }
+}
+
+fn open_artifact(path: &Path) -> Result<std::fs::File> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
+        return Err(Error::IsADirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    std::fs::File::open(path).map_err(read_err)
+}
+
+/// Hashes what passes through it, so the artifact is read exactly once, and
+/// remembers an I/O error so it is reported as one, not as a bad signature.
+struct HashingReader<R> {
+    inner: R,
+    hasher: sigstore_crypto::Sha256Hasher,
+    eof: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<R: Read> HashingReader<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hasher: sigstore_crypto::Sha256Hasher::new(),
+            eof: false,
+            error: None,
+        }
+    }
+
+    /// The digest, if the reader was read to the end.
+    fn finish(self) -> Option<Sha256Hash> {
+        self.eof.then(|| self.hasher.finalize())
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(0) => {
+                self.eof = !buf.is_empty() || self.eof;
+                Ok(0)
+            }
+            Ok(n) => {
+                self.hasher.update(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) => {
+                let copy = std::io::Error::new(e.kind(), e.to_string());
+                self.error = Some(e);
+                Err(copy)
+            }
+        }
+    }
+}
+
+/// For Rekor v1 entries the inclusion proof repeats the tree size the
+/// checkpoint signs. sigstore-verify compares the root hashes but not the
+/// sizes; a proof for another tree size must not borrow a checkpoint.
+fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result<(), Failure> {
+    for entry in &bundle.verification_material.tlog_entries {
+        if entry.kind_version == KindVersion::HashedRekordV002 {
+            continue;
+        }
+        let Some(proof) = &entry.inclusion_proof else {
+            continue;
+        };
+        if let Some(checkpoint) = proof.checkpoint.checkpoint()
+            && checkpoint.tree_size() != proof.tree_size
+        {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "checkpoint is for tree size {} but the inclusion proof is for tree size {}",
+                    checkpoint.tree_size(),
+                    proof.tree_size
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Name the step a sigstore-verify error belongs to.
+fn classify(err: sigstore_verify::Error) -> Failure {
+    use sigstore_verify::{
+        CertificateError as C, Error as E, TimestampError as T, TransparencyLogError as L,
+    };
+    let step = match &err {
+        E::IdentityMismatch { .. } | E::IssuerMismatch { .. } => Step::Identity,
+        E::SignatureInvalid(_) => Step::Signature,
+        E::ArtifactMismatch(_) | E::UnsupportedArtifact(_) => Step::Artifact,
+        E::Certificate(C::Sct(_)) => Step::Sct,
+        E::Certificate(_) => Step::Certificate,
+        E::TransparencyLog(L::InclusionProof(_)) => Step::InclusionProof,
+        E::TransparencyLog(L::Checkpoint(_)) => Step::Checkpoint,
+        E::TransparencyLog(L::InclusionPromise(_)) => Step::Set,
+        E::TransparencyLog(L::IntegratedTime(_)) => Step::IntegratedTime,
+        E::TransparencyLog(_) => Step::LogEntry,
+        E::Timestamp(T::NoVerifiedTimestamp(_)) => Step::SigningTime,
+        E::Timestamp(_) => Step::Timestamp,
+        E::InvalidBundle(_) | E::UnsupportedBundle(_) | E::Bundle(_) | E::Types(_) => Step::Bundle,
+        E::Crypto(_) => Step::Signature,
+        E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => Step::Bundle,
+        E::ArtifactRead(_) => Step::Artifact,
+        _ => Step::Bundle,
+    };
+    Failure::new(step, err.to_string())
+}

@@ -1,0 +1,150 @@
+//! Who must have signed: the identity policy applied to a verified certificate.
+//!
+//! A policy is checked only after every cryptographic step has passed (see
+//! [`super::Step`]); before that the certificate's claims are unauthenticated.
+
+use crate::error::{Error, Result};
+use sigstore_crypto::CertificateInfo;
+
+/// How one certificate value (SAN or issuer) must look.
+#[derive(Debug, Clone)]
+pub enum ValueMatcher {
+    /// The value equals this string exactly.
+    Exact(String),
+    /// The value matches this regular expression in full.
+    Regex(RegexMatcher),
+}
+
+/// A regular expression that must match a whole value.
+///
+/// cosign's `--certificate-identity-regexp` is unanchored (Go's
+/// `MatchString`), so `https://gitlab.com/g/p` also accepts
+/// `https://gitlab.com/g/p-evil/...`. keyless anchors the pattern at both
+/// ends; write `.*` explicitly where a prefix match is meant.
+#[derive(Debug, Clone)]
+pub struct RegexMatcher {
+    pattern: String,
+    regex: regex::Regex,
+}
+
+impl RegexMatcher {
+    /// Compile `pattern`, anchored to match the whole value.
+    pub fn new(pattern: &str) -> Result<Self> {
+        let regex = regex::Regex::new(&format!(r"\A(?:{pattern})\z"))
+            .map_err(|e| Error::Usage(format!("invalid regular expression {pattern:?}: {e}")))?;
+        Ok(Self {
+            pattern: pattern.to_string(),
+            regex,
+        })
+    }
+
+    /// Whether `value` matches in full.
+    pub fn is_match(&self, value: &str) -> bool {
+        self.regex.is_match(value)
+    }
+}
+
+impl ValueMatcher {
+    /// Whether `value` satisfies this matcher.
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            ValueMatcher::Exact(expected) => value == expected,
+            ValueMatcher::Regex(re) => re.is_match(value),
+        }
+    }
+}
+
+impl std::fmt::Display for ValueMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueMatcher::Exact(s) => write!(f, "{s:?}"),
+            ValueMatcher::Regex(re) => write!(f, "a match for /{}/", re.pattern),
+        }
+    }
+}
+
+/// The signer a keyless bundle must come from: certificate SAN and OIDC issuer.
+#[derive(Debug, Clone)]
+pub struct IdentityPolicy {
+    identity: ValueMatcher,
+    issuer: ValueMatcher,
+}
+
+impl IdentityPolicy {
+    /// Require the SAN to satisfy `identity` and the issuer to satisfy `issuer`.
+    pub fn new(identity: ValueMatcher, issuer: ValueMatcher) -> Self {
+        Self { identity, issuer }
+    }
+
+    /// Check a verified certificate's claims. The issuer is Fulcio's OID
+    /// 1.3.6.1.4.1.57264.1.8, or the legacy .1.1 when .1.8 is absent.
+    pub fn check(&self, cert: &CertificateInfo) -> std::result::Result<(), String> {
+        let san = cert.identity.as_ref().map(|s| s.as_str());
+        match san {
+            Some(san) if self.identity.matches(san) => {}
+            Some(san) => {
+                return Err(format!(
+                    "certificate identity {san:?} is not {}",
+                    self.identity
+                ));
+            }
+            None => return Err("certificate has no email or URI identity".into()),
+        }
+        match cert.issuer.as_deref() {
+            Some(issuer) if self.issuer.matches(issuer) => Ok(()),
+            Some(issuer) => Err(format!(
+                "certificate OIDC issuer {issuer:?} is not {}",
+                self.issuer
+            )),
+            None => Err("certificate has no OIDC issuer extension".into()),
+        }
+    }
+}
+
+/// What a bundle must prove besides its own integrity.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Policy {
+    /// A keyless bundle whose certificate names this signer.
+    Identity(IdentityPolicy),
+    /// A bundle signed with this managed key (no certificate identity).
+    PublicKey(sigstore_types::DerPublicKey),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn regex_must_match_whole_value() {
+        let re = RegexMatcher::new("https://gitlab.com/g/p").unwrap();
+        assert!(re.is_match("https://gitlab.com/g/p"));
+        assert!(!re.is_match("https://gitlab.com/g/p-evil//.gitlab-ci.yml@refs/heads/main"));
+        assert!(!re.is_match("xhttps://gitlab.com/g/p"));
+        // Alternation must not escape the anchors.
+        let re = RegexMatcher::new("a|b").unwrap();
+        assert!(!re.is_match("ab"));
+        assert!(!re.is_match("a\n"));
+    }
+
+    #[test]
+    fn invalid_regex_is_a_usage_error() {
+        assert!(matches!(
+            RegexMatcher::new("(unclosed"),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn literal_regex_accepts_only_itself(s in "[a-z:/.@]{1,20}", extra in "[a-z]{1,5}") {
+            let re = RegexMatcher::new(&regex::escape(&s)).unwrap();
+            prop_assert!(re.is_match(&s));
+            let longer = format!("{s}{extra}");
+            let prefixed = format!("{extra}{s}");
+            prop_assert!(!re.is_match(&longer));
+            prop_assert!(!re.is_match(&prefixed));
+        }
+    }
+}

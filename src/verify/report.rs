@@ -1,0 +1,121 @@
+//! Rendering verification reports: one line per input, or JSON.
+
+use super::{InputReport, Outcome};
+use serde::Serialize;
+
+/// Exit status for a set of reports: 0 all verified, 1 any verification
+/// failed, 2 any input could not be checked (that takes precedence, since a
+/// missing verdict must never read as "only some failed").
+pub fn exit_code(reports: &[InputReport]) -> u8 {
+    if reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Error(_)))
+    {
+        2
+    } else if reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Failed(_)))
+    {
+        1
+    } else {
+        0
+    }
+}
+
+/// The human line for one input:
+/// `OK   <input>  <SAN> (<issuer>)  Rekor #<index> at <time>` or
+/// `FAIL <input>  <step>: <reason>`.
+pub fn text_line(report: &InputReport) -> String {
+    match &report.outcome {
+        Outcome::Verified(v) => {
+            let who = match (&v.identity, &v.issuer) {
+                (Some(id), Some(iss)) => format!("{id} ({iss})"),
+                (Some(id), None) => id.clone(),
+                _ => "public key".to_string(),
+            };
+            let mut line = format!("OK   {}  {who}", report.input);
+            match (v.log_index, v.signing_time()) {
+                (Some(index), Some(time)) => line += &format!("  Rekor #{index} at {time}"),
+                (Some(index), None) => line += &format!("  Rekor #{index}"),
+                (None, Some(time)) => line += &format!("  timestamped at {time}"),
+                (None, None) => {}
+            }
+            line
+        }
+        Outcome::Failed(f) => format!("FAIL {}  {f}", report.input),
+        Outcome::Error(e) => format!("FAIL {}  error: {e}", report.input),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonInput<'a> {
+    input: &'a str,
+    bundle: Option<String>,
+    sha256: Option<String>,
+    ok: bool,
+    identity: Option<&'a str>,
+    issuer: Option<&'a str>,
+    log_index: Option<u64>,
+    integrated_time: Option<String>,
+    timestamps: Vec<String>,
+    failed_step: Option<&'static str>,
+    reason: Option<String>,
+    hint: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    ok: bool,
+    exit_code: u8,
+    results: Vec<JsonInput<'a>>,
+}
+
+/// The `--json` report for all inputs.
+pub fn json_report(reports: &[InputReport]) -> String {
+    let results = reports
+        .iter()
+        .map(|r| {
+            let mut j = JsonInput {
+                input: &r.input,
+                bundle: r.bundle.as_ref().map(|p| p.display().to_string()),
+                sha256: r.sha256.map(|d| d.to_hex()),
+                ok: false,
+                identity: None,
+                issuer: None,
+                log_index: None,
+                integrated_time: None,
+                timestamps: Vec::new(),
+                failed_step: None,
+                reason: None,
+                hint: None,
+            };
+            match &r.outcome {
+                Outcome::Verified(v) => {
+                    j.ok = true;
+                    j.identity = v.identity.as_deref();
+                    j.issuer = v.issuer.as_deref();
+                    j.log_index = v.log_index;
+                    j.integrated_time = v.integrated_time.map(|t| t.to_string());
+                    j.timestamps = v.verified_times.iter().map(|t| t.to_string()).collect();
+                }
+                Outcome::Failed(f) => {
+                    j.failed_step = Some(f.step.name());
+                    j.reason = Some(f.reason.clone());
+                }
+                Outcome::Error(e) => {
+                    j.failed_step = Some("input");
+                    j.reason = Some(e.to_string());
+                    j.hint = e.hint();
+                }
+            }
+            j
+        })
+        .collect();
+    let code = exit_code(reports);
+    let report = JsonReport {
+        ok: code == 0,
+        exit_code: code,
+        results,
+    };
+    serde_json::to_string_pretty(&report).expect("report serializes")
+}
