@@ -77,7 +77,9 @@ pub fn parse_bundle(path: &Path, text: &str) -> Result<Bundle> {
     // is always an object, so say so plainly.
     let first = text.trim_start().chars().next();
     if first != Some('{') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-        return Err(malformed("not a bundle object (the JSON is not an object)".into()));
+        return Err(malformed(
+            "not a bundle object (the JSON is not an object)".into(),
+        ));
     }
     let probe: Probe = serde_json::from_str(text).map_err(|e| malformed(json_reason(&e)))?;
     let media_type = match probe.media_type {
@@ -111,6 +113,9 @@ fn json_reason(e: &serde_json::Error) -> String {
 /// Why the evidence in a bundle is rejected before any cryptography runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EvidenceProblem {
+    /// No transparency log entry at all: nothing shows the signature was
+    /// published, which is the point of keyless signing.
+    NoLogEntry,
     /// More than [`MAX_EVIDENCE_ITEMS`] log entries.
     TooManyLogEntries(usize),
     /// The same log entry twice (same log and index, or same body and log).
@@ -130,6 +135,9 @@ pub enum EvidenceProblem {
 impl std::fmt::Display for EvidenceProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::NoLogEntry => f.write_str(
+                "bundle has no transparency log entry, so nothing shows the signature was logged",
+            ),
             Self::TooManyLogEntries(n) => write!(
                 f,
                 "{n} transparency log entries, more than the {MAX_EVIDENCE_ITEMS} allowed"
@@ -155,6 +163,9 @@ impl std::fmt::Display for EvidenceProblem {
 /// threshold, so it is an attack signal, not noise.
 pub fn check_evidence(bundle: &Bundle) -> std::result::Result<(), EvidenceProblem> {
     let entries = &bundle.verification_material.tlog_entries;
+    if entries.is_empty() {
+        return Err(EvidenceProblem::NoLogEntry);
+    }
     if entries.len() > MAX_EVIDENCE_ITEMS {
         return Err(EvidenceProblem::TooManyLogEntries(entries.len()));
     }

@@ -27,6 +27,21 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Verify artifacts against Sigstore bundles, offline.
+    #[command(
+        long_about = "Verify artifacts against Sigstore bundles, offline.\n\n\
+    Every check of the Sigstore client specification is made: bundle format; a \
+    certificate chain to a Fulcio CA of the trust root, valid at the verified signing \
+    time; an SCT from a trusted CT log; the signature over the artifact (or a DSSE \
+    envelope whose in-toto subject matches it); a log entry consistent with the bundle; \
+    an inclusion proof up to a checkpoint signed by a trusted log key; a SET or RFC 3161 \
+    timestamps from a trusted TSA; and finally the identity policy. No network is used.",
+        after_help = "Output: one line per input, 'OK   <input>  <identity> (<issuer>)  Rekor #<index> at <time>' \
+    or 'FAIL <input>  <step>: <reason>'.\n\
+    Exit status: 0 all verified, 1 any verification failed, 2 usage, I/O or parse error.\n\n\
+    Example:\n  keyless verify dist/pkg-1.0.tar.gz \\\n    \
+    --certificate-identity 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main' \\\n    \
+    --certificate-oidc-issuer https://gitlab.com"
+    )]
     Verify(VerifyArgs),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
@@ -34,21 +49,6 @@ pub enum Command {
 
 /// `keyless verify`.
 #[derive(Debug, Args)]
-#[command(
-    long_about = "Verify artifacts against Sigstore bundles, offline.\n\n\
-Every check of the Sigstore client specification is made: bundle format; a \
-certificate chain to a Fulcio CA of the trust root, valid at the verified signing \
-time; an SCT from a trusted CT log; the signature over the artifact (or a DSSE \
-envelope whose in-toto subject matches it); a log entry consistent with the bundle; \
-an inclusion proof up to a checkpoint signed by a trusted log key; a SET or RFC 3161 \
-timestamps from a trusted TSA; and finally the identity policy. No network is used.",
-    after_help = "Output: one line per input, 'OK   <input>  <identity> (<issuer>)  Rekor #<index> at <time>' \
-or 'FAIL <input>  <step>: <reason>'.\n\
-Exit status: 0 all verified, 1 any verification failed, 2 usage, I/O or parse error.\n\n\
-Example:\n  keyless verify dist/pkg-1.0.tar.gz \\\n    \
---certificate-identity 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main' \\\n    \
---certificate-oidc-issuer https://gitlab.com"
-)]
 pub struct VerifyArgs {
     /// Files to verify, or digests written sha256:<64 hex> (a digest only when
     /// no file of that name exists; it needs --bundle).
@@ -178,7 +178,7 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
             .expect("rendering to memory cannot fail");
         pages.push((format!("{name}.1"), out));
     };
-    for sub in cmd.get_subcommands() {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let name = format!("keyless-{}", sub.get_name());
         render(name.clone(), sub.clone().name(name));
     }

@@ -81,9 +81,16 @@ impl Error {
     /// A suggestion for the user, shown under the error by the CLI.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Error::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Some(
-                "check the path; a bundle is looked up as <file>.sigstore.json, then <file>.sigstore, unless --bundle names it",
-            ),
+            Error::Read { source, path } if source.kind() == std::io::ErrorKind::NotFound => {
+                let name = path.to_string_lossy();
+                if name.ends_with(".sigstore.json") || name.ends_with(".sigstore") {
+                    Some(
+                        "a bundle is looked up as <file>.sigstore.json, then <file>.sigstore, unless --bundle names it",
+                    )
+                } else {
+                    Some("check the path")
+                }
+            }
             Error::Read { .. } => None,
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")

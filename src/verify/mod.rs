@@ -281,7 +281,8 @@ impl Verifier {
         // (1) Evidence caps and duplicates, before any cryptography.
         bundle::check_evidence(bundle).map_err(|problem| {
             let step = match problem {
-                EvidenceProblem::TooManyLogEntries(_)
+                EvidenceProblem::NoLogEntry
+                | EvidenceProblem::TooManyLogEntries(_)
                 | EvidenceProblem::DuplicateLogEntry { .. } => Step::LogEntry,
                 EvidenceProblem::TooManyTimestamps(_)
                 | EvidenceProblem::DuplicateTimestamp { .. } => Step::Timestamp,
@@ -599,6 +600,7 @@ fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result<(), Failur
 
 /// Name the step a sigstore-verify error belongs to.
 fn classify(err: sigstore_verify::Error) -> Failure {
+    use sigstore_bundle::Error as B;
     use sigstore_verify::{
         CertificateError as C, Error as E, TimestampError as T, TransparencyLogError as L,
     };
@@ -615,6 +617,13 @@ fn classify(err: sigstore_verify::Error) -> Failure {
         E::TransparencyLog(_) => Step::LogEntry,
         E::Timestamp(T::NoVerifiedTimestamp(_)) => Step::SigningTime,
         E::Timestamp(_) => Step::Timestamp,
+        // Structural problems that belong to one piece of log evidence are
+        // named after it, so "checkpoint: ..." reads as what is missing.
+        E::Bundle(B::MissingCheckpoint | B::CheckpointRootMismatch) => Step::Checkpoint,
+        E::Bundle(B::MissingInclusionProof(_) | B::LogIndexOutOfRange { .. }) => {
+            Step::InclusionProof
+        }
+        E::Bundle(B::MissingInclusionPromise(_)) => Step::Set,
         E::InvalidBundle(_) | E::UnsupportedBundle(_) | E::Bundle(_) | E::Types(_) => Step::Bundle,
         E::Crypto(_) => Step::Signature,
         E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => Step::Bundle,

@@ -30,8 +30,12 @@ pub struct RegexMatcher {
 impl RegexMatcher {
     /// Compile `pattern`, anchored to match the whole value.
     pub fn new(pattern: &str) -> Result<Self> {
-        let regex = regex::Regex::new(&format!(r"\A(?:{pattern})\z"))
-            .map_err(|e| Error::Usage(format!("invalid regular expression {pattern:?}: {e}")))?;
+        let invalid =
+            |e: regex::Error| Error::Usage(format!("invalid regular expression {pattern:?}: {e}"));
+        // Compile the pattern as written first, so an error points into the
+        // user's text rather than into the anchors added around it.
+        regex::Regex::new(pattern).map_err(invalid)?;
+        let regex = regex::Regex::new(&format!(r"\A(?:{pattern})\z")).map_err(invalid)?;
         Ok(Self {
             pattern: pattern.to_string(),
             regex,

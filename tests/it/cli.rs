@@ -1,0 +1,44 @@
+//! CLI behaviour pinned by snapshots (tests/cmd/*.toml; regenerate with
+//! TRYCMD=overwrite): help, usage errors and exit statuses.
+
+use crate::common::keyless;
+use predicates::prelude::*;
+
+#[test]
+fn cli_snapshots() {
+    trycmd::TestCases::new()
+        .register_bin("keyless", trycmd::cargo::cargo_bin!("keyless"))
+        .case("tests/cmd/*.toml");
+}
+
+#[test]
+fn completions_cover_verify_flags() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        keyless()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("certificate-identity"))
+            .stdout(predicate::str::contains("trusted-root"));
+    }
+}
+
+#[test]
+fn verify_help_documents_every_flag() {
+    let out = keyless().args(["verify", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--bundle",
+        "--certificate-identity ",
+        "--certificate-identity-regexp",
+        "--certificate-oidc-issuer ",
+        "--certificate-oidc-issuer-regexp",
+        "--key",
+        "--staging",
+        "--trusted-root",
+        "--trust-config",
+        "--json",
+    ] {
+        assert!(help.contains(flag), "verify --help lacks {flag}:\n{help}");
+    }
+}

@@ -1,0 +1,65 @@
+//! Shared helpers: where the real vectors are, and how to run keyless.
+
+use std::path::{Path, PathBuf};
+
+/// `../shared/vectors/<sub>` relative to the repository root, or `None`
+/// (after saying so) when it is absent outside CI. In CI a missing folder
+/// is a failure: the tests that need it would otherwise pass vacuously.
+pub fn vectors(sub: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/vectors")
+        .join(sub);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set but the test vectors are missing: {}",
+            dir.display()
+        );
+    }
+    eprintln!("skipped: test vectors not found at {}", dir.display());
+    None
+}
+
+/// The keyless binary under test.
+pub fn keyless() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("keyless").expect("keyless binary is built")
+}
+
+/// The production GitHub Actions wheel vector: (dir, artifact, bundle, identity, issuer).
+pub struct Wheel {
+    pub artifact: PathBuf,
+    pub bundle: PathBuf,
+}
+
+pub const WHEEL_IDENTITY: &str =
+    "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+pub const WHEEL_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+pub fn wheel() -> Option<Wheel> {
+    let dir = vectors("sigstore-python")?;
+    Some(Wheel {
+        artifact: dir.join("bundle_v3_github.whl"),
+        bundle: dir.join("bundle_v3_github.whl.sigstore"),
+    })
+}
+
+/// Run `keyless verify --json` with `args` and return (exit code, parsed report).
+pub fn verify_json(args: &[&std::ffi::OsStr]) -> (i32, serde_json::Value) {
+    let out = keyless()
+        .arg("verify")
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("keyless runs");
+    let code = out.status.code().expect("exited normally");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not a JSON report ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, report)
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary (as ripgrep does), one module per concern.
+
+mod bad_input;
+mod cli;
+mod common;
+mod identity;
+mod man;
+mod tamper;
+mod vectors;
