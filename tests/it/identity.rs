@@ -114,3 +114,50 @@ fn the_wrong_trust_root_fails_at_the_certificate() {
     assert_eq!(code, 1, "{r:#}");
     assert_ne!(r["failed_step"], "identity", "{r:#}");
 }
+
+#[test]
+fn a_managed_key_policy_refuses_a_certificate_bundle() {
+    let Some(w) = wheel() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let key = sigstore_crypto::KeyPair::generate_ecdsa_p256().unwrap();
+    let pem = key.public_key_der().unwrap().to_pem();
+    let key_path = tmp.path().join("cosign.pub");
+    std::fs::write(&key_path, pem).unwrap();
+    let args: [&OsStr; 3] = [
+        w.artifact.as_os_str(),
+        "--key".as_ref(),
+        key_path.as_os_str(),
+    ];
+    let (code, report) = verify_json(&args);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["results"][0]["failed_step"], "bundle");
+    assert!(
+        report["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("certificate"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn a_malformed_key_file_is_an_input_error() {
+    let Some(w) = wheel() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let key_path = tmp.path().join("cosign.pub");
+    std::fs::write(
+        &key_path,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    crate::common::keyless()
+        .arg("verify")
+        .arg(&w.artifact)
+        .arg("--key")
+        .arg(&key_path)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "cosign.pub: not a valid PEM public key",
+        ));
+}

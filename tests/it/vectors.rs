@@ -200,3 +200,39 @@ fn an_invalid_timestamp_is_set_aside_but_never_counted() {
     assert_eq!(outcomes[1].0, 1, "the bad token alone fails: {outcomes:?}");
     assert_eq!(outcomes[1].1, "timestamp");
 }
+
+/// A DSSE envelope logged in Rekor v2 (hashedrekord-free, no SET) with an
+/// RFC 3161 timestamp: the in-toto subject is `a.txt`, which the vectors do
+/// not ship, so it is verified by its subject digest. The shipped text file
+/// is a different artifact and must fail at the artifact step.
+#[test]
+fn dsse_on_rekor_v2_verifies_by_subject_digest() {
+    let Some(dir) = vectors("sigstore-python") else {
+        return;
+    };
+    let bundle = dir.join("a.dsse.staging-rekor-v2.txt.sigstore.json");
+    let digest = "sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf";
+    let identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let policy: [&OsStr; 5] = [
+        "--staging".as_ref(),
+        "--certificate-identity".as_ref(),
+        identity.as_ref(),
+        "--certificate-oidc-issuer".as_ref(),
+        "https://token.actions.githubusercontent.com".as_ref(),
+    ];
+    let mut args: Vec<&OsStr> = vec![digest.as_ref(), "--bundle".as_ref(), bundle.as_os_str()];
+    args.extend(policy);
+    let (code, report) = verify_json(&args);
+    let r = &report["results"][0];
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(r["log_index"], 4026478);
+    // Rekor v2 has no integrated time: the only verified time is the TSA's.
+    assert!(r["integrated_time"].is_null(), "{r}");
+    assert_eq!(r["timestamps"].as_array().unwrap().len(), 1, "{r}");
+
+    let other = dir.join("a.dsse.staging-rekor-v2.txt");
+    args[0] = other.as_os_str();
+    let (code, report) = verify_json(&args);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["results"][0]["failed_step"], "artifact");
+}
