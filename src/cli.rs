@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::trust::TrustSource;
-use crate::verify::policy::{IdentityPolicy, Policy, RegexMatcher, ValueMatcher};
+use crate::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -125,30 +125,24 @@ impl VerifyArgs {
                 })?;
             return Ok(Policy::PublicKey(key));
         }
-        let identity = match (
-            &self.certificate_identity,
-            &self.certificate_identity_regexp,
-        ) {
-            (Some(exact), _) => ValueMatcher::Exact(exact.clone()),
-            (None, Some(re)) => ValueMatcher::Regex(RegexMatcher::new(re)?),
-            (None, None) => {
-                return Err(Error::Usage(
-                    "--certificate-identity or --certificate-identity-regexp is required (or --key for a managed-key bundle)".into(),
-                ));
-            }
-        };
-        let issuer = match (
-            &self.certificate_oidc_issuer,
-            &self.certificate_oidc_issuer_regexp,
-        ) {
-            (Some(exact), _) => ValueMatcher::Exact(exact.clone()),
-            (None, Some(re)) => ValueMatcher::Regex(RegexMatcher::new(re)?),
-            (None, None) => {
-                return Err(Error::Usage(
-                    "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required (e.g. https://gitlab.com)".into(),
-                ));
-            }
-        };
+        let identity = ValueMatcher::from_options(
+            self.certificate_identity.as_deref(),
+            self.certificate_identity_regexp.as_deref(),
+        )?
+        .ok_or_else(|| {
+            Error::Usage(
+                "--certificate-identity or --certificate-identity-regexp is required (or --key for a managed-key bundle)".into(),
+            )
+        })?;
+        let issuer = ValueMatcher::from_options(
+            self.certificate_oidc_issuer.as_deref(),
+            self.certificate_oidc_issuer_regexp.as_deref(),
+        )?
+        .ok_or_else(|| {
+            Error::Usage(
+                "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required (e.g. https://gitlab.com)".into(),
+            )
+        })?;
         Ok(Policy::Identity(IdentityPolicy::new(identity, issuer)))
     }
 }

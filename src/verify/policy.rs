@@ -49,6 +49,16 @@ impl RegexMatcher {
 }
 
 impl ValueMatcher {
+    /// The matcher an exact-value option and a regexp option describe
+    /// (exact wins; the CLI makes them exclusive), or `None` for neither.
+    pub fn from_options(exact: Option<&str>, regexp: Option<&str>) -> Result<Option<Self>> {
+        Ok(match (exact, regexp) {
+            (Some(exact), _) => Some(ValueMatcher::Exact(exact.to_string())),
+            (None, Some(re)) => Some(ValueMatcher::Regex(RegexMatcher::new(re)?)),
+            (None, None) => None,
+        })
+    }
+
     /// Whether `value` satisfies this matcher.
     pub fn matches(&self, value: &str) -> bool {
         match self {
