@@ -44,5 +44,7 @@ pub mod error;
 mod files;
 pub mod trust;
 pub mod verify;
+#[cfg(feature = "testbed")]
+pub mod testbed;
 
 pub use error::{Error, Result};

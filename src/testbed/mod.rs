@@ -1,0 +1,10 @@
+//! keyless-testbed: a complete, faithful Sigstore instance on 127.0.0.1.
+//!
+//! Signing cannot be tested against public Sigstore without the internet,
+//! and users want to try a signing pipeline without touching the public log.
+//! The testbed plays every role (OIDC issuer, Fulcio, CT log, Rekor v1 and
+//! v2, TSA, TUF repository) with real cryptography, so a bundle it helps
+//! produce verifies exactly as a public-good one does, against its own
+//! trusted root.
+
+pub mod keys;
