@@ -8,3 +8,4 @@
 //! trusted root.
 
 pub mod keys;
+pub mod merkle;
