@@ -18,8 +18,8 @@ pub const MAX_BUNDLE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// At most this many transparency log entries, and at most this many RFC 3161
 /// timestamps, are accepted in one bundle. Each one costs signature checks,
-/// so an unbounded list is a denial-of-service vector; sigstore-go and
-/// sigstore-python use the same cap.
+/// so an unbounded list is a denial-of-service vector (sigstore-python caps
+/// timestamps at 32 too; sigstore-go caps both).
 pub const MAX_EVIDENCE_ITEMS: usize = 32;
 
 /// Bundle media types keyless reads (v0.3 in both spellings).
@@ -116,6 +116,11 @@ pub enum EvidenceProblem {
     /// No transparency log entry at all: nothing shows the signature was
     /// published, which is the point of keyless signing.
     NoLogEntry,
+    /// A log entry without an inclusion proof up to a checkpoint.
+    MissingInclusionProof {
+        /// Log index of the entry.
+        log_index: u64,
+    },
     /// More than [`MAX_EVIDENCE_ITEMS`] log entries.
     TooManyLogEntries(usize),
     /// The same log entry twice (same log and index, or same body and log).
@@ -137,6 +142,10 @@ impl std::fmt::Display for EvidenceProblem {
         match self {
             Self::NoLogEntry => f.write_str(
                 "bundle has no transparency log entry, so nothing shows the signature was logged",
+            ),
+            Self::MissingInclusionProof { log_index } => write!(
+                f,
+                "log entry #{log_index} has no inclusion proof; keyless requires one, with a checkpoint, for every entry, whatever the bundle version"
             ),
             Self::TooManyLogEntries(n) => write!(
                 f,
@@ -175,8 +184,17 @@ pub fn check_evidence(bundle: &Bundle) -> std::result::Result<(), EvidenceProble
         let log = entry.log_id.key_id.as_bytes().to_vec();
         let index = entry.log_index.get();
         let body = entry.canonicalized_body.as_bytes().to_vec();
-        if !seen_index.insert((log.clone(), index)) || !seen_body.insert((log, body)) {
+        // The body alone identifies an entry: the log ID of a Rekor v2 entry
+        // (or of a v1 entry without a SET) is not signed, so a copy with
+        // another log ID is still the same evidence.
+        if !seen_index.insert((log, index)) || !seen_body.insert(body) {
             return Err(EvidenceProblem::DuplicateLogEntry { log_index: index });
+        }
+        // The media type is not signed: relabelling a bundle as v0.1 (which
+        // only needs a SET) must not let it shed its inclusion proof.
+        // (A proof without a checkpoint is refused by sigstore-bundle.)
+        if entry.inclusion_proof.is_none() {
+            return Err(EvidenceProblem::MissingInclusionProof { log_index: index });
         }
     }
     let timestamps = &bundle

@@ -7,7 +7,9 @@
 //! - Verify artifacts offline: load [`trust::TrustMaterial`], build a
 //!   [`verify::Verifier`] once, then call [`verify::Verifier::verify_input`]
 //!   (file or digest plus bundle, with a report) or
-//!   [`verify::Verifier::verify_reader`] (a bundle you already parsed).
+//!   [`verify::Verifier::verify_reader`] (a bundle you parsed yourself; parse
+//!   it with [`bundle::parse_bundle`], which refuses a missing media type that
+//!   `Bundle::from_json` would silently read as v0.1).
 //! - Say who must have signed: [`verify::policy::Policy`], built from an
 //!   [`verify::policy::IdentityPolicy`] (SAN and issuer, exact or anchored
 //!   regexp) or a managed public key.
@@ -42,9 +44,9 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 mod files;
-pub mod trust;
-pub mod verify;
 #[cfg(feature = "testbed")]
 pub mod testbed;
+pub mod trust;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -64,8 +64,8 @@ fn verify(args: &VerifyArgs) -> u8 {
         }
         reports.push(report);
     }
-    if args.json {
-        let _ = writeln!(stdout, "{}", report::json_report(&reports));
+    if args.json && writeln!(stdout, "{}", report::json_report(&reports)).is_err() {
+        return 2;
     }
     report::exit_code(&reports)
 }

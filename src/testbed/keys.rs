@@ -37,7 +37,9 @@ enum Inner {
 
 impl std::fmt::Debug for TestKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestKey").field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("TestKey")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -55,10 +57,12 @@ impl TestKey {
     pub fn generate(kind: KeyKind) -> Self {
         let rng = SystemRandom::new();
         let pkcs8 = match kind {
-            KeyKind::EcdsaP256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
-                .expect("P-256 key generation")
-                .as_ref()
-                .to_vec(),
+            KeyKind::EcdsaP256 => {
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+                    .expect("P-256 key generation")
+                    .as_ref()
+                    .to_vec()
+            }
             KeyKind::Ed25519 => Ed25519KeyPair::generate_pkcs8(&rng)
                 .expect("Ed25519 key generation")
                 .as_ref()
@@ -85,9 +89,9 @@ impl TestKey {
             KeyKind::Ed25519 => Inner::Ed25519(
                 Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(|e| format!("Ed25519 key: {e}"))?,
             ),
-            KeyKind::Rsa2048 => Inner::Rsa(
-                RsaKeyPair::from_pkcs8(&pkcs8).map_err(|e| format!("RSA key: {e}"))?,
-            ),
+            KeyKind::Rsa2048 => {
+                Inner::Rsa(RsaKeyPair::from_pkcs8(&pkcs8).map_err(|e| format!("RSA key: {e}"))?)
+            }
         };
         Ok(Self { kind, pkcs8, inner })
     }
@@ -122,7 +126,11 @@ impl TestKey {
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         let rng = SystemRandom::new();
         match &self.inner {
-            Inner::Ecdsa(k) => k.sign(&rng, message).expect("ECDSA signing").as_ref().to_vec(),
+            Inner::Ecdsa(k) => k
+                .sign(&rng, message)
+                .expect("ECDSA signing")
+                .as_ref()
+                .to_vec(),
             Inner::Ed25519(k) => k.sign(message).as_ref().to_vec(),
             Inner::Rsa(k) => {
                 let mut sig = vec![0; k.public_modulus_len()];
@@ -131,6 +139,42 @@ impl TestKey {
                 sig
             }
         }
+    }
+
+    /// Sign `message` as a JWS does: ECDSA signatures as fixed-width `r || s`
+    /// (RFC 7518 §3.4) rather than DER; other algorithms as [`Self::sign`].
+    pub fn sign_jws(&self, message: &[u8]) -> Vec<u8> {
+        match self.kind {
+            KeyKind::EcdsaP256 => {
+                let fixed = EcdsaKeyPair::from_pkcs8(
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &self.pkcs8,
+                )
+                .expect("the key parsed before");
+                fixed
+                    .sign(&SystemRandom::new(), message)
+                    .expect("ECDSA signing")
+                    .as_ref()
+                    .to_vec()
+            }
+            _ => self.sign(message),
+        }
+    }
+
+    /// Verify a signature made by [`Self::sign_jws`].
+    pub fn verify_jws(&self, message: &[u8], signature: &[u8]) -> bool {
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
+        };
+        let raw = self.public_key_raw();
+        let alg: &dyn aws_lc_rs::signature::VerificationAlgorithm = match self.kind {
+            KeyKind::EcdsaP256 => &ECDSA_P256_SHA256_FIXED,
+            KeyKind::Ed25519 => &ED25519,
+            KeyKind::Rsa2048 => &RSA_PKCS1_2048_8192_SHA256,
+        };
+        UnparsedPublicKey::new(alg, raw)
+            .verify(message, signature)
+            .is_ok()
     }
 
     /// The public key as DER SubjectPublicKeyInfo.

@@ -6,7 +6,7 @@
 //!
 //! | step | what is checked | by |
 //! |---|---|---|
-//! | 1 bundle | media type, per-version structure, evidence caps and duplicates | keyless + sigstore-bundle |
+//! | 1 bundle | media type, per-version structure; at least one log entry, each with an inclusion proof and checkpoint; caps and duplicates (reported as `log entry` / `timestamp`) | keyless + sigstore-bundle |
 //! | 2 signing time | RFC 3161 timestamps from trusted TSAs, SETs; at least one verified time, none in the future | sigstore-verify + keyless clock |
 //! | 3 certificate | chain to a Fulcio CA valid at every verified time, code-signing EKU, validity window | sigstore-verify |
 //! | 4 SCT | embedded SCT from a trusted CT log | sigstore-verify |
@@ -281,6 +281,7 @@ impl Verifier {
         // (1) Evidence caps and duplicates, before any cryptography.
         bundle::check_evidence(bundle).map_err(|problem| {
             let step = match problem {
+                EvidenceProblem::MissingInclusionProof { .. } => Step::InclusionProof,
                 EvidenceProblem::NoLogEntry
                 | EvidenceProblem::TooManyLogEntries(_)
                 | EvidenceProblem::DuplicateLogEntry { .. } => Step::LogEntry,
@@ -365,7 +366,7 @@ impl Verifier {
     }
 
     /// `bundle` without the RFC 3161 timestamps that no trusted TSA
-    /// authenticates (with the reasons), or `bundle` itself when all verify.
+    /// authenticates (with the reasons), or `bundle` itself when all do.
     ///
     /// Works around sigstore-verify 0.15.1, which fails a bundle outright if
     /// any one timestamp does not verify. The client spec, sigstore-python and
@@ -395,7 +396,12 @@ impl Verifier {
                         &signature,
                         authority,
                     ) {
-                        Ok(_) => return true,
+                        // Authentic but outside its TSA's validity window
+                        // (TOB-SIGSTORE-11): a trusted TSA misbehaved, so the
+                        // bundle must fail, not just lose this token.
+                        Ok(_) | Err(sigstore_tsa::Error::TimestampOutsideValidity { .. }) => {
+                            return true;
+                        }
                         Err(e) => last = Some(e.to_string()),
                     }
                 }
@@ -461,6 +467,9 @@ impl Verifier {
         let verdict = match input {
             Input::Digest(digest) => {
                 report.sha256 = Some(*digest);
+                if let Some(e) = digest_input_unusable(&bundle) {
+                    return Outcome::Error(e);
+                }
                 self.verify_digest(*digest, &bundle, policy)
             }
             Input::File(path) => {
@@ -476,24 +485,10 @@ impl Verifier {
                         source: err,
                     });
                 }
-                report.sha256 = match reader.finish() {
-                    Some(digest) => Some(digest),
-                    // Verification stopped before reading the artifact; hash
-                    // it anyway so the report always names what was checked.
-                    None => match open_artifact(path).and_then(|f| {
-                        let mut r = HashingReader::new(f);
-                        std::io::copy(&mut r, &mut std::io::sink()).map_err(|source| {
-                            Error::Read {
-                                path: path.clone(),
-                                source,
-                            }
-                        })?;
-                        Ok(r.finish())
-                    }) {
-                        Ok(d) => d,
-                        Err(e) => return Outcome::Error(e),
-                    },
-                };
+                // None when verification stopped before reading the file:
+                // the verdict is known, and re-reading (a FIFO, say) could
+                // block, so the report leaves the digest out.
+                report.sha256 = reader.finish();
                 verdict
             }
         };
@@ -501,6 +496,22 @@ impl Verifier {
             Ok(v) => Outcome::Verified(Box::new(v)),
             Err(f) => Outcome::Failed(f),
         }
+    }
+}
+
+/// A SHA-256 digest cannot stand in for an artifact whose signature is over
+/// another digest; that is a usage problem (pass the file), not a verdict.
+fn digest_input_unusable(bundle: &Bundle) -> Option<Error> {
+    match &bundle.content {
+        sigstore_types::SignatureContent::MessageSignature(m) => {
+            let alg = m.message_digest.as_ref()?.algorithm;
+            (alg != sigstore_types::HashAlgorithm::Sha2256).then(|| {
+                Error::Usage(format!(
+                    "this bundle signs a {alg} digest, so a sha256: input cannot be checked; pass the file itself"
+                ))
+            })
+        }
+        _ => None,
     }
 }
 
@@ -562,6 +573,8 @@ impl<R: Read> Read for HashingReader<R> {
                 self.hasher.update(&buf[..n]);
                 Ok(n)
             }
+            // The caller retries an interrupted read; it is not a failure.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
             Err(e) => {
                 let copy = std::io::Error::new(e.kind(), e.to_string());
                 self.error = Some(e);

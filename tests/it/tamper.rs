@@ -209,3 +209,43 @@ fn a_duplicated_log_entry_is_refused() {
         "{result}"
     );
 }
+
+/// The media type is not signed. Relabelling a bundle as v0.1 (whose schema
+/// needs only a SET) and dropping its inclusion proof must not pass.
+#[test]
+fn relabelling_as_v0_1_does_not_shed_the_inclusion_proof() {
+    let Some(w) = wheel() else { return };
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
+    doc["mediaType"] = Value::String("application/vnd.dev.sigstore.bundle+json;version=0.1".into());
+    entry(&mut doc)
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionProof");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("v01.sigstore.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let (code, result) = run(&w.artifact, &path);
+    assert_eq!(code, 1, "{result:#}");
+    assert_eq!(result["failed_step"], "inclusion proof");
+}
+
+/// A copy of an entry under another (unsigned) log ID is still a duplicate.
+#[test]
+fn a_duplicate_under_another_log_id_is_refused() {
+    let Some(w) = wheel() else { return };
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
+    let mut e = entry(&mut doc).clone();
+    e["logId"]["keyId"] = Value::String(B64.encode([7u8; 32]));
+    doc["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+        .push(e);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dup2.sigstore.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let (code, result) = run(&w.artifact, &path);
+    assert_eq!(code, 1, "{result:#}");
+    assert_eq!(result["failed_step"], "log entry");
+}
