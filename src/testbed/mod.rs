@@ -7,6 +7,8 @@
 //! produce verifies exactly as a public-good one does, against its own
 //! trusted root.
 
+pub mod ca;
 pub mod keys;
 pub mod merkle;
 pub mod oidc;
+pub mod rekor;
