@@ -8,7 +8,15 @@
 //! trusted root.
 
 pub mod ca;
+pub mod faults;
 pub mod keys;
+pub mod material;
 pub mod merkle;
 pub mod oidc;
 pub mod rekor;
+pub mod server;
+pub mod tsa;
+pub mod tuf;
+
+pub use oidc::{JwsAlg, TokenKind, TokenSpec};
+pub use server::{Testbed, TestbedOptions};

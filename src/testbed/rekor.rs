@@ -198,6 +198,21 @@ impl TransparencyLog {
     /// optionally signed by `forger` instead of the log key.
     pub fn checkpoint(&self, size: u64, forger: Option<&TestKey>) -> String {
         let root = self.tree.root_at(size).unwrap_or_else(|| self.tree.root());
+        self.sign_note(size, &root, forger)
+    }
+
+    /// A checkpoint for `size` claiming `root`, signed with the log's own key:
+    /// what an equivocating log would publish.
+    pub fn checkpoint_for_root(&self, size: u64, root: &sigstore_types::Sha256Hash) -> String {
+        self.sign_note(size, root, None)
+    }
+
+    fn sign_note(
+        &self,
+        size: u64,
+        root: &sigstore_types::Sha256Hash,
+        forger: Option<&TestKey>,
+    ) -> String {
         let note = format!("{}\n{size}\n{}\n", self.origin, B64.encode(root.as_bytes()));
         let key = forger.unwrap_or(&self.key);
         let mut sig = self.log_id()[..4].to_vec();

@@ -6,4 +6,5 @@ mod common;
 mod identity;
 mod man;
 mod tamper;
+mod testbed;
 mod vectors;

@@ -1,0 +1,205 @@
+//! Fault injection: make one endpoint misbehave, from the command line
+//! (`--fault`) or the admin endpoint (`POST /admin/faults`).
+
+use serde::{Deserialize, Serialize};
+
+/// Which service a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Endpoint {
+    /// OIDC discovery and JWKS.
+    Oidc,
+    /// Fulcio `signingCert`.
+    Fulcio,
+    /// Rekor v1 (every `/api/v1/log` and `/api/v1/index` route).
+    RekorV1,
+    /// Rekor v2 `POST /api/v2/log/entries`.
+    RekorV2,
+    /// The RFC 3161 TSA.
+    Tsa,
+    /// The TUF repository.
+    Tuf,
+}
+
+impl std::str::FromStr for Endpoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+            format!("unknown endpoint {s:?} (oidc, fulcio, rekor-v1, rekor-v2, tsa, tuf)")
+        })
+    }
+}
+
+/// What goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "arg")]
+pub enum Fault {
+    /// Answer with this HTTP status (e.g. 500, 503) and a JSON error.
+    Status(u16),
+    /// Wait this many milliseconds before answering.
+    Delay(u64),
+    /// Cut the body in half.
+    Truncate,
+    /// Answer with a body that is not JSON.
+    Malformed,
+    /// Rekor: an inclusion or consistency proof that does not verify.
+    WrongProof,
+    /// Rekor: a checkpoint signed by a key the trust root does not know.
+    WrongCheckpointKey,
+    /// Rekor v1: a SET signed by a key the trust root does not know.
+    WrongSetKey,
+    /// Rekor: the tree appears rolled back (a smaller tree size).
+    RolledBack,
+    /// Rekor: the same tree size with a different root hash.
+    ForkedRoot,
+    /// Fulcio: an SCT from a CT log the trust root does not know.
+    UntrustedSct,
+    /// Fulcio: a certificate that expired before it was issued.
+    ExpiredCert,
+    /// Rekor: log the entry but answer 409 as if it already existed.
+    Duplicate,
+}
+
+/// A fault rule: `endpoint=fault[:arg][,after=N][,times=N]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// Where.
+    pub endpoint: Endpoint,
+    /// What.
+    pub fault: Fault,
+    /// Let this many requests through first.
+    #[serde(default)]
+    pub after: u32,
+    /// Apply this many times, then stop (default: forever).
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+impl std::str::FromStr for FaultRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (endpoint, rest) = s.split_once('=').ok_or_else(|| {
+            format!("fault {s:?} is not ENDPOINT=FAULT[:ARG][,after=N][,times=N]")
+        })?;
+        let mut parts = rest.split(',');
+        let spec = parts.next().unwrap_or_default();
+        let (kind, arg) = match spec.split_once(':') {
+            Some((k, a)) => (k, Some(a)),
+            None => (spec, None),
+        };
+        let num = |a: Option<&str>, what: &str| -> Result<u64, String> {
+            a.ok_or_else(|| format!("{what} needs a number, e.g. {what}:503"))?
+                .parse()
+                .map_err(|_| format!("{what}: not a number"))
+        };
+        let fault = match kind {
+            "status" => Fault::Status(
+                u16::try_from(num(arg, "status")?)
+                    .ok()
+                    .filter(|s| (400..600).contains(s))
+                    .ok_or("status must be 400-599")?,
+            ),
+            "delay" => Fault::Delay(num(arg, "delay")?),
+            "truncate" => Fault::Truncate,
+            "malformed" => Fault::Malformed,
+            "wrong-proof" => Fault::WrongProof,
+            "wrong-checkpoint-key" => Fault::WrongCheckpointKey,
+            "wrong-set-key" => Fault::WrongSetKey,
+            "rolled-back" => Fault::RolledBack,
+            "forked-root" => Fault::ForkedRoot,
+            "untrusted-sct" => Fault::UntrustedSct,
+            "expired-cert" => Fault::ExpiredCert,
+            "duplicate" => Fault::Duplicate,
+            other => return Err(format!("unknown fault {other:?}")),
+        };
+        let mut rule = FaultRule {
+            endpoint: endpoint.parse()?,
+            fault,
+            after: 0,
+            times: None,
+        };
+        for p in parts {
+            match p.split_once('=') {
+                Some(("after", n)) => rule.after = n.parse().map_err(|_| "after=N")?,
+                Some(("times", n)) => rule.times = Some(n.parse().map_err(|_| "times=N")?),
+                _ => return Err(format!("unknown fault option {p:?}")),
+            }
+        }
+        Ok(rule)
+    }
+}
+
+/// The active rules and per-endpoint request counters.
+#[derive(Debug, Default)]
+pub struct FaultTable {
+    rules: Vec<(FaultRule, u32)>,
+    seen: std::collections::HashMap<Endpoint, u32>,
+}
+
+impl FaultTable {
+    /// Add a rule.
+    pub fn add(&mut self, rule: FaultRule) {
+        self.rules.push((rule, 0));
+    }
+
+    /// Remove every rule and reset the counters.
+    pub fn clear(&mut self) {
+        self.rules.clear();
+        self.seen.clear();
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> Vec<FaultRule> {
+        self.rules.iter().map(|(r, _)| *r).collect()
+    }
+
+    /// Count a request to `endpoint` and return the faults that apply to it.
+    pub fn on_request(&mut self, endpoint: Endpoint) -> Vec<Fault> {
+        let seen = self.seen.entry(endpoint).or_default();
+        *seen += 1;
+        let n = *seen;
+        let mut out = Vec::new();
+        for (rule, applied) in &mut self.rules {
+            if rule.endpoint == endpoint
+                && n > rule.after
+                && rule.times.is_none_or(|t| *applied < t)
+            {
+                *applied += 1;
+                out.push(rule.fault);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_parse_and_apply_in_window() {
+        let rule: FaultRule = "rekor-v1=status:503,after=2,times=1".parse().unwrap();
+        assert_eq!(rule.fault, Fault::Status(503));
+        let mut t = FaultTable::default();
+        t.add(rule);
+        let got: Vec<usize> = (0..5)
+            .map(|_| t.on_request(Endpoint::RekorV1).len())
+            .collect();
+        assert_eq!(got, [0, 0, 1, 0, 0]);
+        assert!(t.on_request(Endpoint::Fulcio).is_empty());
+    }
+
+    #[test]
+    fn bad_rules_are_refused() {
+        for s in [
+            "",
+            "rekor-v1",
+            "nope=status:500",
+            "fulcio=status",
+            "fulcio=status:200",
+            "tsa=truncate,when=3",
+        ] {
+            assert!(s.parse::<FaultRule>().is_err(), "{s}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The testbed is a faithful Sigstore: the sigstore-rust signer (a peer that
+//! passes the Sigstore conformance suite) signs against it, and keyless
+//! verifies the result with the testbed's trust material.
+
+use crate::common::verify_json;
+use keyless::testbed::{JwsAlg, Testbed, TestbedOptions, TokenSpec};
+use std::ffi::OsStr;
+use std::path::Path;
+
+const GITLAB_SAN: &str = "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/heads/main";
+
+fn sign_with_sigstore_rust(tb: &Testbed, config: &Path, token: &str, data: &[u8]) -> String {
+    let cfg = sigstore_trust_root::SigningConfig::from_file(config).unwrap();
+    let services = sigstore_sign::SigningServices::from_signing_config(&cfg).unwrap();
+    let ctx = sigstore_sign::SigningContext::new(services);
+    let signer = ctx.signer(sigstore_oidc::IdentityToken::from_jwt(token).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let bundle = rt
+        .block_on(signer.sign(data))
+        .unwrap_or_else(|e| panic!("signing against {} failed: {e}", tb.url()));
+    bundle.to_json().unwrap()
+}
+
+fn verify(
+    artifact: &Path,
+    trust_config: &Path,
+    identity: &str,
+    issuer: &str,
+) -> (i32, serde_json::Value) {
+    let args: [&OsStr; 7] = [
+        artifact.as_os_str(),
+        "--trust-config".as_ref(),
+        trust_config.as_os_str(),
+        "--certificate-identity".as_ref(),
+        identity.as_ref(),
+        "--certificate-oidc-issuer".as_ref(),
+        issuer.as_ref(),
+    ];
+    let (code, report) = verify_json(&args);
+    (code, report["results"][0].clone())
+}
+
+#[test]
+fn sigstore_rust_signs_against_the_testbed_and_keyless_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
+    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::RS256);
+
+    for (config, trust, rekor) in [
+        ("signing_config.json", "trust_config.json", "v1"),
+        ("signing_config_v2.json", "trust_config_v2.json", "v2"),
+    ] {
+        let data = format!("release artifact for Rekor {rekor}");
+        let json =
+            sign_with_sigstore_rust(&tb, &tb.state_dir().join(config), &token, data.as_bytes());
+        let artifact = dir.path().join(format!("pkg-{rekor}.tar.gz"));
+        std::fs::write(&artifact, &data).unwrap();
+        std::fs::write(
+            dir.path().join(format!("pkg-{rekor}.tar.gz.sigstore.json")),
+            &json,
+        )
+        .unwrap();
+        let trust = tb.state_dir().join(trust);
+
+        let (code, r) = verify(&artifact, &trust, GITLAB_SAN, "https://gitlab.com");
+        assert_eq!(code, 0, "Rekor {rekor}: {r:#}");
+        assert_eq!(r["identity"], GITLAB_SAN);
+        if rekor == "v2" {
+            assert!(r["integrated_time"].is_null(), "{r}");
+        }
+        // Every verified time comes from the testbed (SET and/or TSA).
+        assert!(!r["timestamps"].as_array().unwrap().is_empty());
+
+        let (code, r) = verify(&artifact, &trust, GITLAB_SAN, "https://gitlab.example.com");
+        assert_eq!(
+            (code, r["failed_step"].as_str()),
+            (1, Some("identity")),
+            "{r:#}"
+        );
+
+        // Not trusted by the public-good root.
+        let args: [&OsStr; 5] = [
+            artifact.as_os_str(),
+            "--certificate-identity".as_ref(),
+            GITLAB_SAN.as_ref(),
+            "--certificate-oidc-issuer".as_ref(),
+            "https://gitlab.com".as_ref(),
+        ];
+        let (code, _) = verify_json(&args);
+        assert_eq!(
+            code, 1,
+            "Rekor {rekor}: a testbed bundle must not verify against production"
+        );
+    }
+}
+
+#[test]
+fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let (root_before, url_before) = {
+        let tb = Testbed::start(TestbedOptions::new(&state)).unwrap();
+        let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::ES256);
+        sign_with_sigstore_rust(
+            &tb,
+            &tb.state_dir().join("signing_config.json"),
+            &token,
+            b"one",
+        );
+        let root: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(tb.trusted_root_path()).unwrap()).unwrap();
+        (root, tb.url().to_string())
+    };
+    let tb = Testbed::start(TestbedOptions::new(&state)).unwrap();
+    let root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tb.trusted_root_path()).unwrap()).unwrap();
+    // Same keys (the URL may differ: a new ephemeral port).
+    assert_eq!(
+        root["certificateAuthorities"][0]["certChain"],
+        root_before["certificateAuthorities"][0]["certChain"]
+    );
+    assert_eq!(
+        root["tlogs"],
+        {
+            let mut t = root_before["tlogs"].clone();
+            for log in t.as_array_mut().unwrap() {
+                log["baseUrl"] = serde_json::Value::String(tb.url().into());
+            }
+            t
+        },
+        "logs keep their keys ({url_before} -> {})",
+        tb.url()
+    );
+    // The entry logged before the restart is still there: the next one is #1.
+    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::ES256);
+    let json = sign_with_sigstore_rust(
+        &tb,
+        &tb.state_dir().join("signing_config.json"),
+        &token,
+        b"two",
+    );
+    let bundle: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"],
+        "1"
+    );
+}
