@@ -325,6 +325,13 @@ impl FulcioCa {
                     .map_err(|e| format!("SAN email: {e}"))?,
             ),
         }];
+        // Subject key identifier, as Fulcio sets on leaves (rcgen only adds
+        // one to CA certificates): RFC 7093 method 1, SHA-256 truncated.
+        let key_hash = sigstore_crypto::sha256(&subject.raw);
+        p.custom_extensions.push(CustomExtension::from_oid_content(
+            &[2, 5, 29, 14],
+            der_octet_string(&key_hash.as_bytes()[..20]),
+        ));
         for (n, value) in &identity.extensions {
             let mut oid = FULCIO_ARC.to_vec();
             oid.push(*n);

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod identity;
+mod interop;
 mod man;
 mod tamper;
 mod testbed;

@@ -148,3 +148,66 @@ fn state_survives_a_restart() {
         "1"
     );
 }
+
+/// (OID, critical, first byte of the value) for every extension of a certificate.
+fn extension_shape(der_bytes: &[u8]) -> std::collections::BTreeSet<(String, bool, u8)> {
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(der_bytes).unwrap();
+    cert.tbs_certificate
+        .extensions
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            let value = e.extn_value.as_bytes();
+            (
+                e.extn_id.to_string(),
+                e.critical,
+                value.first().copied().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn testbed_gitlab_certificate_has_the_real_gitlab_extension_set() {
+    let Some(dir) = crate::common::vectors("pypi-attestations") else {
+        return;
+    };
+    let att: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("gitlab_oidc_project-0.0.3.tar.gz.publish.attestation")).unwrap(),
+    )
+    .unwrap();
+    use base64::Engine;
+    let real = base64::engine::general_purpose::STANDARD
+        .decode(
+            att["verification_material"]["certificate"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path())).unwrap();
+    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::RS256);
+    let json = sign_with_sigstore_rust(
+        &tb,
+        &tb.state_dir().join("signing_config.json"),
+        &token,
+        b"x",
+    );
+    let bundle: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ours = base64::engine::general_purpose::STANDARD
+        .decode(
+            bundle["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+
+    let (real, ours) = (extension_shape(&real), extension_shape(&ours));
+    assert_eq!(real.len(), 22, "{real:?}");
+    assert_eq!(
+        ours, real,
+        "testbed and real GitLab certificates differ in extensions"
+    );
+}

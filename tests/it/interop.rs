@@ -1,0 +1,124 @@
+//! Interop with sigstore-python 4.5.1, the reference peer: it signs against
+//! the testbed (Rekor v1, and Rekor v2 with a TSA) and verifies offline with
+//! the testbed's trust config, and keyless verifies the same bundles.
+//!
+//! `.ci/run` installs sigstore-python into `target/ci-venv`; set
+//! `KEYLESS_SIGSTORE_PYTHON` to use another `sigstore` executable.
+
+use crate::common::verify_json;
+use keyless::testbed::{JwsAlg, Testbed, TestbedOptions, TokenSpec};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SAN: &str = "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/tags/v1.0";
+
+/// The sigstore-python CLI, or `None` (after saying so) outside CI.
+pub fn sigstore_python() -> Option<PathBuf> {
+    let path = std::env::var_os("KEYLESS_SIGSTORE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/sigstore")
+        });
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set but sigstore-python is missing at {} (.ci/run installs it)",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped: sigstore-python not found at {} (run .ci/run)",
+        path.display()
+    );
+    None
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().expect("sigstore-python runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn sigstore_python_signs_against_the_testbed_and_both_verify() {
+    let Some(py) = sigstore_python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
+    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    spec.tag = Some("v1.0".into());
+    let token = tb.mint(&spec, JwsAlg::RS256);
+
+    for (trust, version) in [("trust_config.json", "1"), ("trust_config_v2.json", "2")] {
+        let trust = tb.state_dir().join(trust);
+        let artifact = dir
+            .path()
+            .join(format!("hello_py-1.0-rekor{version}.tar.gz"));
+        std::fs::write(&artifact, format!("sdist bytes {version}")).unwrap();
+        let (ok, out) = run(Command::new(&py)
+            .arg("--trust-config")
+            .arg(&trust)
+            .args([
+                "sign",
+                "--rekor-version",
+                version,
+                "--identity-token",
+                &token,
+            ])
+            .arg(&artifact));
+        assert!(ok, "sigstore-python sign (Rekor v{version}) failed:\n{out}");
+        let bundle = PathBuf::from(format!("{}.sigstore.json", artifact.display()));
+        assert!(bundle.is_file(), "{out}");
+
+        // sigstore-python verifies its bundle offline against our trust root...
+        let (ok, out) = run(Command::new(&py)
+            .arg("--trust-config")
+            .arg(&trust)
+            .args(["verify", "identity", "--offline", "--cert-identity", SAN])
+            .args(["--cert-oidc-issuer", "https://gitlab.com"])
+            .arg(&artifact));
+        assert!(
+            ok,
+            "sigstore-python verify (Rekor v{version}) failed:\n{out}"
+        );
+        // ... and rejects the wrong identity.
+        let (ok, _) = run(Command::new(&py)
+            .arg("--trust-config")
+            .arg(&trust)
+            .args([
+                "verify",
+                "identity",
+                "--offline",
+                "--cert-identity",
+                "https://gitlab.com/evil/x//.gitlab-ci.yml@refs/tags/v1.0",
+            ])
+            .args(["--cert-oidc-issuer", "https://gitlab.com"])
+            .arg(&artifact));
+        assert!(!ok, "sigstore-python accepted a wrong identity");
+
+        // keyless verifies the same bundle.
+        let args: [&OsStr; 7] = [
+            artifact.as_os_str(),
+            "--trust-config".as_ref(),
+            trust.as_os_str(),
+            "--certificate-identity".as_ref(),
+            SAN.as_ref(),
+            "--certificate-oidc-issuer".as_ref(),
+            "https://gitlab.com".as_ref(),
+        ];
+        let (code, report) = verify_json(&args);
+        assert_eq!(
+            code, 0,
+            "keyless rejects sigstore-python's Rekor v{version} bundle: {report:#}"
+        );
+        let r = &report["results"][0];
+        assert_eq!(r["identity"], SAN);
+        assert_eq!(r["integrated_time"].is_null(), version == "2", "{r}");
+    }
+}
