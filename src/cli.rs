@@ -43,8 +43,53 @@ pub enum Command {
     --certificate-oidc-issuer https://gitlab.com"
     )]
     Verify(VerifyArgs),
+    /// Manage trust material (refresh it through TUF).
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+}
+
+/// `keyless trust`.
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Refresh the trusted root and signing config through TUF into the cache
+    /// directory; `verify` then uses them instead of the embedded snapshot.
+    #[command(
+        after_help = "The cache directory is $KEYLESS_CACHE_DIR, else $XDG_CACHE_HOME/keyless, else ~/.cache/keyless.\n\
+Production and staging material there is used by default; material from another repository is\n\
+written to custom-<hash>/ and used with --trusted-root."
+    )]
+    Update(TrustUpdateArgs),
+}
+
+/// `keyless trust update`.
+#[derive(Debug, Args)]
+pub struct TrustUpdateArgs {
+    /// Refresh Sigstore's staging instance instead of production.
+    #[arg(long, conflicts_with_all = ["tuf_url", "tuf_root"])]
+    pub staging: bool,
+    /// Refresh from this TUF repository (needs --tuf-root).
+    #[arg(long, value_name = "URL", requires = "tuf_root")]
+    pub tuf_url: Option<String>,
+    /// The TUF root.json to trust initially for --tuf-url.
+    #[arg(long, value_name = "FILE", requires = "tuf_url")]
+    pub tuf_root: Option<PathBuf>,
+    /// Use only the local TUF cache: no network at all.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+impl TrustUpdateArgs {
+    /// The repository the arguments select.
+    pub fn repository(&self) -> Result<crate::trust::TufRepository> {
+        use crate::trust::TufRepository;
+        match (&self.tuf_url, &self.tuf_root) {
+            (Some(url), Some(root)) => TufRepository::custom(url, root),
+            _ if self.staging => Ok(TufRepository::staging()),
+            _ => Ok(TufRepository::production()),
+        }
+    }
 }
 
 /// `keyless verify`.
@@ -160,23 +205,24 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Man pages for `keyless` and each subcommand, as (file name, roff text).
+/// Man pages for `keyless` and every (nested) subcommand, as (file name,
+/// roff text): `keyless.1`, `keyless-verify.1`, `keyless-trust-update.1`, ...
 pub fn man_pages() -> Vec<(String, Vec<u8>)> {
-    let mut cmd = command();
-    cmd.build();
-    let mut pages = Vec::new();
-    let mut render = |name: String, cmd: clap::Command| {
+    fn walk(cmd: &clap::Command, name: &str, pages: &mut Vec<(String, Vec<u8>)>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let sub_name = format!("{name}-{}", sub.get_name());
+            walk(sub, &sub_name, pages);
+        }
         let mut out = Vec::new();
-        clap_mangen::Man::new(cmd)
+        clap_mangen::Man::new(cmd.clone().name(name.to_string()))
             .render(&mut out)
             .expect("rendering to memory cannot fail");
         pages.push((format!("{name}.1"), out));
-    };
-    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-        let name = format!("keyless-{}", sub.get_name());
-        render(name.clone(), sub.clone().name(name));
     }
-    render("keyless".into(), cmd);
+    let mut cmd = command();
+    cmd.build();
+    let mut pages = Vec::new();
+    walk(&cmd, "keyless", &mut pages);
     pages
 }
 

@@ -52,6 +52,10 @@ impl std::fmt::Display for TrustSource {
 pub struct TrustMaterial {
     /// Where it came from, for messages.
     pub source: TrustSource,
+    /// The file it was read from: a `--trusted-root`/`--trust-config` file,
+    /// or the TUF-refreshed cache (`keyless trust update`); `None` for an
+    /// embedded snapshot.
+    pub path: Option<PathBuf>,
     /// The roots of trust used for verification.
     pub trusted_root: TrustedRoot,
     /// The services to sign with, when the source names them.
@@ -60,7 +64,43 @@ pub struct TrustMaterial {
 
 impl TrustMaterial {
     /// Load trust material from `source`, without touching the network.
+    ///
+    /// For production and staging, material that `keyless trust update`
+    /// refreshed through TUF into the cache directory ([`cache_dir`]) is used
+    /// when present; otherwise the embedded snapshot.
     pub fn load(source: &TrustSource) -> Result<Self> {
+        if let Some(instance) = InstanceName::of(source)
+            && let Some(dir) = cache_dir()
+        {
+            let dir = dir.join(instance.0);
+            let root_path = dir.join("trusted_root.json");
+            if root_path.is_file() {
+                let text = read_text_limited(&root_path, MAX_TRUST_FILE_BYTES, "trusted root")?;
+                let config_path = dir.join("signing_config.json");
+                let signing_config = if config_path.is_file() {
+                    let text =
+                        read_text_limited(&config_path, MAX_TRUST_FILE_BYTES, "signing config")?;
+                    Some(
+                        SigningConfig::from_json(&text).map_err(|e| {
+                            malformed(&config_path, "signing config", e.to_string())
+                        })?,
+                    )
+                } else {
+                    None
+                };
+                return Ok(Self {
+                    source: source.clone(),
+                    trusted_root: parse_trusted_root(&root_path, &text)?,
+                    signing_config,
+                    path: Some(root_path),
+                });
+            }
+        }
+        Self::load_uncached(source)
+    }
+
+    /// Load trust material from `source`, ignoring the TUF cache.
+    pub fn load_uncached(source: &TrustSource) -> Result<Self> {
         let fail = |reason: String| Error::TrustMaterial {
             source_name: source.to_string(),
             reason,
@@ -82,6 +122,7 @@ impl TrustMaterial {
                     source: source.clone(),
                     trusted_root,
                     signing_config,
+                    path: None,
                 })
             }
             TrustSource::TrustedRootFile(path) => {
@@ -90,6 +131,7 @@ impl TrustMaterial {
                     source: source.clone(),
                     trusted_root: parse_trusted_root(path, &text)?,
                     signing_config: None,
+                    path: Some(path.clone()),
                 })
             }
             TrustSource::TrustConfigFile(path) => {
@@ -160,7 +202,158 @@ fn parse_client_trust_config(path: &Path, text: &str) -> Result<TrustMaterial> {
         source: TrustSource::TrustConfigFile(path.to_path_buf()),
         trusted_root,
         signing_config,
+        path: Some(path.to_path_buf()),
     })
+}
+
+/// The cache directory keyless keeps TUF-refreshed trust material in:
+/// `$KEYLESS_CACHE_DIR`, else `$XDG_CACHE_HOME/keyless`, else
+/// `$HOME/.cache/keyless`.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("KEYLESS_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("keyless"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("keyless"))
+}
+
+/// The cache subdirectory of an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceName(pub String);
+
+impl InstanceName {
+    fn of(source: &TrustSource) -> Option<Self> {
+        match source {
+            TrustSource::Production => Some(Self("production".into())),
+            TrustSource::Staging => Some(Self("staging".into())),
+            _ => None,
+        }
+    }
+
+    /// The name for a custom TUF repository: `custom-<12 hex of its URL's SHA-256>`.
+    pub fn custom(url: &str) -> Self {
+        let h = sigstore_crypto::sha256(url.trim_end_matches('/').as_bytes()).to_hex();
+        Self(format!("custom-{}", &h[..12]))
+    }
+}
+
+/// A TUF repository to refresh trust material from.
+#[derive(Debug, Clone)]
+pub struct TufRepository {
+    /// The cache subdirectory it refreshes.
+    pub name: InstanceName,
+    /// The repository's base URL.
+    pub url: String,
+    /// The trusted initial `root.json` bytes.
+    pub root: Vec<u8>,
+}
+
+impl TufRepository {
+    /// Sigstore public-good production, bootstrapped from the embedded root.
+    pub fn production() -> Self {
+        let i = SigstoreInstance::PublicGood;
+        Self {
+            name: InstanceName("production".into()),
+            url: i.tuf_url().into(),
+            root: i.tuf_root().to_vec(),
+        }
+    }
+
+    /// Sigstore public-good staging, bootstrapped from the embedded root.
+    pub fn staging() -> Self {
+        let i = SigstoreInstance::Staging;
+        Self {
+            name: InstanceName("staging".into()),
+            url: i.tuf_url().into(),
+            root: i.tuf_root().to_vec(),
+        }
+    }
+
+    /// Another repository, bootstrapped from a root you trust.
+    pub fn custom(url: &str, root_path: &Path) -> Result<Self> {
+        let root = std::fs::read(root_path).map_err(|source| Error::Read {
+            path: root_path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            name: InstanceName::custom(url),
+            url: url.trim_end_matches('/').to_string(),
+            root,
+        })
+    }
+}
+
+/// What `keyless trust update` did.
+#[derive(Debug, Clone)]
+pub struct UpdateSummary {
+    /// Directory the material was written to.
+    pub dir: PathBuf,
+    /// Certificate authorities, transparency logs, CT logs, TSAs in the root.
+    pub counts: [usize; 4],
+}
+
+/// Refresh `repo`'s trusted root and signing config through TUF (metadata
+/// checked at `now`), and store them under `cache/<name>/`. With `offline`,
+/// only the local TUF cache is used: no network at all.
+pub fn update_from_tuf(
+    repo: &TufRepository,
+    cache: &Path,
+    now: jiff::Timestamp,
+    offline: bool,
+) -> Result<UpdateSummary> {
+    use sigstore_trust_root::{TufBootstrap, TufConfig};
+    let dir = cache.join(&repo.name.0);
+    let fail = |reason: String| Error::TrustMaterial {
+        source_name: format!("TUF repository {}", repo.url),
+        reason,
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Read {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut config = TufConfig::custom(repo.url.clone(), TufBootstrap::trusted(&repo.root))
+        .with_cache_dir(dir.join("tuf"));
+    if offline {
+        config = config.offline();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start the async runtime: {e}")))?;
+    let (root, signing) = runtime
+        .block_on(sigstore_trust_root::fetch_trust_material_at(config, now))
+        .map_err(|e| fail(e.to_string()))?;
+    check_trusted_root_media_type(&dir.join("trusted_root.json"), &root)?;
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        crate::files::write_atomic(&path, text.as_bytes()).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })
+    };
+    write(
+        "trusted_root.json",
+        pretty(&root).map_err(|e| fail(e.to_string()))?,
+    )?;
+    write(
+        "signing_config.json",
+        pretty(&signing).map_err(|e| fail(e.to_string()))?,
+    )?;
+    Ok(UpdateSummary {
+        dir,
+        counts: [
+            root.certificate_authorities.len(),
+            root.tlogs.len(),
+            root.ctlogs.len(),
+            root.timestamp_authorities.len(),
+        ],
+    })
+}
+
+fn pretty<T: serde::Serialize>(v: &T) -> serde_json::Result<String> {
+    serde_json::to_string_pretty(v)
 }
 
 #[cfg(test)]

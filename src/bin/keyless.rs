@@ -1,7 +1,8 @@
 //! The `keyless` command: parse arguments, call the library, print, exit.
 
 use clap::Parser;
-use keyless::cli::{Cli, Command, CompletionsArgs, VerifyArgs};
+use keyless::cli::{Cli, Command, CompletionsArgs, TrustCommand, TrustUpdateArgs, VerifyArgs};
+use keyless::clock::{Clock, SystemClock};
 use keyless::trust::TrustMaterial;
 use keyless::verify::{Input, Outcome, Verifier, report};
 use std::io::Write;
@@ -11,6 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Verify(args) => verify(&args),
+        Command::Trust(TrustCommand::Update(args)) => trust_update(&args),
         Command::Completions(args) => completions(&args),
     };
     ExitCode::from(code)
@@ -68,6 +70,30 @@ fn verify(args: &VerifyArgs) -> u8 {
         return 2;
     }
     report::exit_code(&reports)
+}
+
+fn trust_update(args: &TrustUpdateArgs) -> u8 {
+    let Some(cache) = keyless::trust::cache_dir() else {
+        return fail(&keyless::Error::Usage(
+            "no cache directory: set KEYLESS_CACHE_DIR or HOME".into(),
+        ));
+    };
+    let result = args.repository().and_then(|repo| {
+        keyless::trust::update_from_tuf(&repo, &cache, SystemClock.now(), args.offline)
+            .map(|s| (repo, s))
+    });
+    match result {
+        Ok((repo, s)) => {
+            let [cas, tlogs, ctlogs, tsas] = s.counts;
+            println!(
+                "updated trust material from {} into {}\n  {cas} certificate authorities, {tlogs} transparency logs, {ctlogs} CT logs, {tsas} timestamp authorities",
+                repo.url,
+                s.dir.display()
+            );
+            0
+        }
+        Err(e) => fail(&e),
+    }
 }
 
 fn completions(args: &CompletionsArgs) -> u8 {

@@ -717,6 +717,9 @@ async fn rekor_v1_retrieve(AxState(st): AxState<Shared>, body: Bytes) -> Answer 
             Ok(v) => v,
             Err(a) => return a,
         };
+        if req["entryUUIDs"].as_array().is_none() && req["logIndexes"].as_array().is_none() {
+            return Answer::error(400, "expected an object with entryUUIDs and/or logIndexes");
+        }
         let mut indexes = Vec::new();
         for u in req["entryUUIDs"].as_array().into_iter().flatten() {
             if let Some(i) = u.as_str().and_then(|u| s.keys.rekor_v1.index_of(u)) {
@@ -942,6 +945,7 @@ async fn trust_file(AxState(st): AxState<Shared>, UrlPath(name): UrlPath<String>
 
 async fn admin_faults_add(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
     let rules: Vec<FaultRule> = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(a)) if a.is_empty() => return Answer::error(400, "no fault rules given"),
         Ok(Value::Array(a)) => match a.into_iter().map(serde_json::from_value).collect() {
             Ok(r) => r,
             Err(e) => return Answer::error(400, format!("fault rule: {e}")),

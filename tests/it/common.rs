@@ -22,9 +22,14 @@ pub fn vectors(sub: &str) -> Option<PathBuf> {
     None
 }
 
-/// The keyless binary under test.
+/// The keyless binary under test, isolated from the user's trust cache.
 pub fn keyless() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("keyless").expect("keyless binary is built")
+    let mut cmd = assert_cmd::Command::cargo_bin("keyless").expect("keyless binary is built");
+    cmd.env(
+        "KEYLESS_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-trust-cache"),
+    );
+    cmd
 }
 
 /// The production GitHub Actions wheel vector: (dir, artifact, bundle, identity, issuer).

@@ -8,4 +8,5 @@ mod interop;
 mod man;
 mod tamper;
 mod testbed;
+mod trust;
 mod vectors;

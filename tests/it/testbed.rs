@@ -211,3 +211,163 @@ fn testbed_gitlab_certificate_has_the_real_gitlab_extension_set() {
         "testbed and real GitLab certificates differ in extensions"
     );
 }
+
+/// A raw HTTP/1.1 exchange (Connection: close): (status, body).
+fn http(url: &str, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let text = String::from_utf8_lossy(&resp);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(resp.len(), |p| p + 4);
+    (status, resp[split..].to_vec())
+}
+
+#[test]
+fn every_endpoint_answers_garbage_with_a_4xx_json_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path())).unwrap();
+    let garbage: [&[u8]; 6] = [
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b"{\"publicKeyRequest\": {\"publicKey\": {\"content\": 7}}}",
+        &[0xff, 0x00, 0x13, 0x37],
+    ];
+    let posts = [
+        "/api/v2/signingCert",
+        "/api/v1/log/entries",
+        "/api/v1/log/entries/retrieve",
+        "/api/v1/index/retrieve",
+        "/api/v2/log/entries",
+        "/api/v1/timestamp",
+        "/admin/faults",
+    ];
+    for path in posts {
+        for body in garbage {
+            let (status, resp) = http(tb.url(), "POST", path, "application/json", body);
+            assert!(
+                (400..500).contains(&status),
+                "POST {path} {body:?} -> {status}"
+            );
+            let err: serde_json::Value = serde_json::from_slice(&resp)
+                .unwrap_or_else(|_| panic!("POST {path}: error body is not JSON: {resp:?}"));
+            assert!(err["message"].is_string(), "POST {path}: {err}");
+        }
+    }
+    for path in [
+        "/api/v1/log/entries?logIndex=-1",
+        "/api/v1/log/entries?logIndex=99999999999999999999",
+        "/api/v1/log/entries/zzz",
+        "/api/v1/log/proof?firstSize=5&lastSize=2",
+        "/api/v1/log/proof?firstSize=x",
+        "/tuf/../keys.json",
+        "/trust/keys.json",
+        "/nope",
+    ] {
+        let (status, resp) = http(tb.url(), "GET", path, "text/plain", b"");
+        assert!((400..500).contains(&status), "GET {path} -> {status}");
+        serde_json::from_slice::<serde_json::Value>(&resp)
+            .unwrap_or_else(|_| panic!("GET {path}: error body is not JSON: {resp:?}"));
+    }
+    // Still serving after all that.
+    let (status, _) = http(tb.url(), "GET", "/api/v1/log", "text/plain", b"");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn injected_faults_reach_the_client() {
+    use keyless::testbed::faults::FaultRule;
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = TestbedOptions::new(dir.path());
+    options.faults = vec!["rekor-v1=status:503,times=1".parse::<FaultRule>().unwrap()];
+    let tb = Testbed::start(options).unwrap();
+    let (status, body) = http(tb.url(), "GET", "/api/v1/log", "text/plain", b"");
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    let (status, _) = http(tb.url(), "GET", "/api/v1/log", "text/plain", b"");
+    assert_eq!(status, 200, "times=1 applies once");
+
+    tb.add_fault("rekor-v1=truncate".parse().unwrap());
+    let (_, body) = http(tb.url(), "GET", "/api/v1/log", "text/plain", b"");
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&body).is_err(),
+        "truncated body parses"
+    );
+    tb.clear_faults();
+
+    // Over the admin endpoint, as another process would.
+    let rule = br#"{"endpoint": "fulcio", "fault": {"kind": "status", "arg": 500}}"#;
+    let (status, _) = http(tb.url(), "POST", "/admin/faults", "application/json", rule);
+    assert_eq!(status, 200);
+    let (status, _) = http(
+        tb.url(),
+        "POST",
+        "/api/v2/signingCert",
+        "application/json",
+        b"{}",
+    );
+    assert_eq!(status, 500);
+}
+
+/// A certificate with an SCT from a log the trust root does not know, and a
+/// certificate that expired before it was issued, must not verify.
+#[test]
+fn fulcio_faults_produce_bundles_that_fail_verification() {
+    use keyless::testbed::faults::FaultRule;
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
+    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::RS256);
+    let trust = tb.trust_config_path();
+    for (fault, step) in [
+        ("fulcio=untrusted-sct", "SCT"),
+        ("fulcio=expired-cert", "certificate"),
+    ] {
+        tb.clear_faults();
+        tb.add_fault(fault.parse::<FaultRule>().unwrap());
+        let config = tb.state_dir().join("signing_config.json");
+        let cfg = sigstore_trust_root::SigningConfig::from_file(&config).unwrap();
+        let ctx = sigstore_sign::SigningContext::new(
+            sigstore_sign::SigningServices::from_signing_config(&cfg).unwrap(),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let signed = rt.block_on(
+            ctx.signer(sigstore_oidc::IdentityToken::from_jwt(&token).unwrap())
+                .sign(b"payload".as_slice()),
+        );
+        let Ok(bundle) = signed else {
+            // Refusing to produce a bundle is also a correct outcome.
+            continue;
+        };
+        let artifact = dir.path().join(format!("{step}.txt"));
+        std::fs::write(&artifact, b"payload").unwrap();
+        std::fs::write(
+            dir.path().join(format!("{step}.txt.sigstore.json")),
+            bundle.to_json().unwrap(),
+        )
+        .unwrap();
+        let (code, r) = verify(&artifact, &trust, GITLAB_SAN, "https://gitlab.com");
+        assert_eq!(code, 1, "{fault}: {r:#}");
+        assert_eq!(r["failed_step"], step, "{fault}: {r:#}");
+    }
+}
