@@ -529,40 +529,41 @@ pub fn canonicalize_v1(proposed: &Value) -> Result<Canonical, Rejection> {
     }
 }
 
-/// Validate and canonicalize a Rekor v2 request (`hashedRekordRequestV002`).
+/// The SPKI of a Rekor v2 verifier (`{x509Certificate|publicKey: {rawBytes}, keyDetails}`)
+/// and its canonical JSON.
+fn v2_verifier(verifier: &Value) -> Result<(Vec<u8>, Value), Rejection> {
+    let key_details = str_at(verifier, &["keyDetails"])?;
+    if let Ok(raw) = str_at(verifier, &["x509Certificate", "rawBytes"]) {
+        let der_bytes = b64(raw, "x509Certificate.rawBytes")?;
+        Ok((
+            spki_of_cert(&der_bytes)?,
+            json!({"keyDetails": key_details, "x509Certificate": {"rawBytes": B64.encode(&der_bytes)}}),
+        ))
+    } else {
+        let raw = str_at(verifier, &["publicKey", "rawBytes"])?;
+        let der_bytes = b64(raw, "publicKey.rawBytes")?;
+        Ok((
+            der_bytes.clone(),
+            json!({"keyDetails": key_details, "publicKey": {"rawBytes": B64.encode(&der_bytes)}}),
+        ))
+    }
+}
+
+/// Validate and canonicalize a Rekor v2 request: `hashedRekordRequestV002`
+/// (hashedrekord 0.0.2) or `dsseRequestV002` (dsse 0.0.2), as rekor-tiles does.
 pub fn canonicalize_v2(request: &Value) -> Result<Canonical, Rejection> {
+    if let Some(req) = request.get("dsseRequestV002") {
+        return canonicalize_dsse_v2(req);
+    }
     let Some(req) = request.get("hashedRekordRequestV002") else {
-        return Err(if request.get("dsseRequestV002").is_some() {
-            Rejection {
-                status: 400,
-                message: "dsseRequestV002 is not supported by this testbed log yet".into(),
-            }
-        } else {
-            bad("expected hashedRekordRequestV002")
-        });
+        return Err(bad("expected hashedRekordRequestV002 or dsseRequestV002"));
     };
     let digest = b64(str_at(req, &["digest"])?, "digest")?;
     if digest.len() != 32 {
         return Err(bad("digest must be a SHA-256 digest (32 bytes)"));
     }
     let sig = b64(str_at(req, &["signature", "content"])?, "signature")?;
-    let key_details = str_at(req, &["signature", "verifier", "keyDetails"])?;
-    let verifier = &req["signature"]["verifier"];
-    let (spki, verifier_json) = if let Ok(raw) = str_at(verifier, &["x509Certificate", "rawBytes"])
-    {
-        let der_bytes = b64(raw, "x509Certificate.rawBytes")?;
-        (
-            spki_of_cert(&der_bytes)?,
-            json!({"keyDetails": key_details, "x509Certificate": {"rawBytes": B64.encode(&der_bytes)}}),
-        )
-    } else {
-        let raw = str_at(verifier, &["publicKey", "rawBytes"])?;
-        let der_bytes = b64(raw, "publicKey.rawBytes")?;
-        (
-            der_bytes.clone(),
-            json!({"keyDetails": key_details, "publicKey": {"rawBytes": B64.encode(&der_bytes)}}),
-        )
-    };
+    let (spki, verifier_json) = v2_verifier(&req["signature"]["verifier"])?;
     verify_prehashed(&spki, &digest, &sig)?;
     let body = json!({
         "apiVersion": "0.0.2",
@@ -578,6 +579,61 @@ pub fn canonicalize_v2(request: &Value) -> Result<Canonical, Rejection> {
         version: "0.0.2",
         artifact_sha256: Some(hex_encode(&digest)),
         verifier_spki: Some(spki),
+    })
+}
+
+fn canonicalize_dsse_v2(req: &Value) -> Result<Canonical, Rejection> {
+    let envelope = &req["envelope"];
+    let payload = b64(str_at(envelope, &["payload"])?, "envelope.payload")?;
+    let payload_type = str_at(envelope, &["payloadType"])?;
+    let sigs = envelope["signatures"]
+        .as_array()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("envelope has no signatures"))?;
+    let verifiers = req["verifiers"]
+        .as_array()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| bad("dsseRequestV002 needs verifiers"))?;
+    let verifiers: Vec<(Vec<u8>, Value)> = verifiers
+        .iter()
+        .map(v2_verifier)
+        .collect::<Result<_, _>>()?;
+    let pae = sigstore_types::pae(payload_type, &payload);
+    let mut signatures = Vec::new();
+    for s in sigs {
+        let sig = b64(str_at(s, &["sig"])?, "signature")?;
+        let (_, verifier) = verifiers
+            .iter()
+            .find(|(spki, _)| {
+                let key = sigstore_types::DerPublicKey::new(spki.clone());
+                sigstore_crypto::KeyAlgorithm::from_spki(&key).is_ok_and(|alg| {
+                    sigstore_crypto::verify_signature(
+                        &key,
+                        &pae,
+                        &sigstore_types::SignatureBytes::new(sig.clone()),
+                        alg.default_signing_scheme(),
+                    )
+                    .is_ok()
+                })
+            })
+            .ok_or_else(|| bad("a DSSE signature verifies with no verifier"))?;
+        signatures.push(json!({"content": B64.encode(&sig), "verifier": verifier}));
+    }
+    let payload_digest = sigstore_crypto::sha256(&payload);
+    let body = json!({
+        "apiVersion": "0.0.2",
+        "kind": "dsse",
+        "spec": {"dsseV002": {
+            "payloadHash": {"algorithm": "SHA2_256", "digest": B64.encode(payload_digest.as_bytes())},
+            "signatures": signatures,
+        }},
+    });
+    Ok(Canonical {
+        body: body.to_string().into_bytes(),
+        kind: "dsse",
+        version: "0.0.2",
+        artifact_sha256: Some(payload_digest.to_hex()),
+        verifier_spki: verifiers.first().map(|(k, _)| k.clone()),
     })
 }
 
@@ -666,6 +722,31 @@ mod tests {
             assert_eq!(canonicalize_v1(&v).unwrap_err().status, 400);
             assert_eq!(canonicalize_v2(&v).unwrap_err().status, 400);
         }
+    }
+
+    #[test]
+    fn dsse_v2_requests_are_checked_and_canonicalized() {
+        let key = TestKey::generate(KeyKind::EcdsaP256);
+        let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
+        let pae = sigstore_types::pae("application/vnd.in-toto+json", payload);
+        let sig = key.sign(&pae);
+        let verifier = json!({"keyDetails": "PKIX_ECDSA_P256_SHA_256",
+            "publicKey": {"rawBytes": B64.encode(key.public_key_spki_der())}});
+        let mut req = json!({"dsseRequestV002": {
+            "envelope": {"payload": B64.encode(payload), "payloadType": "application/vnd.in-toto+json",
+                "signatures": [{"sig": B64.encode(&sig), "keyid": ""}]},
+            "verifiers": [verifier],
+        }});
+        let c = canonicalize_v2(&req).unwrap();
+        assert_eq!((c.kind, c.version), ("dsse", "0.0.2"));
+        let body: Value = serde_json::from_slice(&c.body).unwrap();
+        assert_eq!(
+            body["spec"]["dsseV002"]["payloadHash"]["digest"],
+            B64.encode(sigstore_crypto::sha256(payload).as_bytes())
+        );
+        // A signature over something else is refused.
+        req["dsseRequestV002"]["envelope"]["payloadType"] = json!("text/plain");
+        assert_eq!(canonicalize_v2(&req).unwrap_err().status, 400);
     }
 
     #[test]
