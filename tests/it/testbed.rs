@@ -463,3 +463,162 @@ fn the_keyless_binary_links_no_testbed_code() {
         assert!(hits.is_empty(), "keyless links {needle}: {hits:?}");
     }
 }
+
+/// Fulcio's CSR path: a CSR self-signed by the subject key is accepted (that
+/// signature is the proof of possession); one signed by another key is not.
+#[test]
+fn fulcio_accepts_a_csr_and_refuses_a_forged_one() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path())).unwrap();
+    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::ES256);
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let csr = rcgen::CertificateParams::default()
+        .serialize_request(&key)
+        .unwrap()
+        .pem()
+        .unwrap();
+    let body = serde_json::json!({
+        "credentials": {"oidcIdentityToken": token},
+        "certificateSigningRequest": b64.encode(&csr),
+    });
+    let (status, resp) = http(
+        tb.url(),
+        "POST",
+        "/api/v2/signingCert",
+        "application/json",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&resp));
+    let resp: serde_json::Value = serde_json::from_slice(&resp).unwrap();
+    let leaf = resp["signedCertificateEmbeddedSct"]["chain"]["certificates"][0]
+        .as_str()
+        .unwrap();
+    let leaf = sigstore_types::DerCertificate::from_pem(leaf).unwrap();
+    let info = sigstore_crypto::parse_certificate_info(&leaf).unwrap();
+    use rcgen::PublicKeyData;
+    assert_eq!(
+        info.public_key.as_bytes(),
+        key.subject_public_key_info().as_slice()
+    );
+
+    // Flip a byte of the CSR's signature: no proof of possession.
+    let mut der = csr_der(&csr);
+    let n = der.len();
+    der[n - 3] ^= 1;
+    let forged = format!(
+        "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+        b64.encode(&der)
+    );
+    let body = serde_json::json!({
+        "credentials": {"oidcIdentityToken": token},
+        "certificateSigningRequest": b64.encode(forged),
+    });
+    let (status, resp) = http(
+        tb.url(),
+        "POST",
+        "/api/v2/signingCert",
+        "application/json",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&resp));
+}
+
+fn csr_der(pem: &str) -> Vec<u8> {
+    use base64::Engine;
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
+}
+
+#[test]
+fn fulcio_refuses_wrong_audience_expired_and_untrusted_issuer_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path())).unwrap();
+    let mut cases = Vec::new();
+    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    spec.audience = "not-sigstore".into();
+    cases.push((spec, "audience"));
+    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    spec.expires_in = -10;
+    cases.push((spec, "expired"));
+    cases.push((
+        TokenSpec::gitlab("https://gitlab.evil.example"),
+        "not accepted",
+    ));
+    for (spec, why) in cases {
+        let token = tb.mint(&spec, JwsAlg::RS256);
+        let key = sigstore_crypto::KeyPair::generate_ecdsa_p256().unwrap();
+        let sub = spec.claims(0)["sub"].as_str().unwrap().to_string();
+        let pop = key.sign(sub.as_bytes()).unwrap();
+        use base64::Engine;
+        let body = serde_json::json!({
+            "credentials": {"oidcIdentityToken": token},
+            "publicKeyRequest": {
+                "publicKey": {"algorithm": "ECDSA", "content": key.public_key_der().unwrap().to_pem()},
+                "proofOfPossession": base64::engine::general_purpose::STANDARD.encode(pop.as_bytes()),
+            },
+        });
+        let (status, resp) = http(
+            tb.url(),
+            "POST",
+            "/api/v2/signingCert",
+            "application/json",
+            body.to_string().as_bytes(),
+        );
+        let text = String::from_utf8_lossy(&resp);
+        assert_eq!(status, 401, "{why}: {text}");
+        assert!(text.contains(why), "{why}: {text}");
+    }
+}
+
+#[test]
+fn the_token_command_mints_tokens_the_testbed_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path())).unwrap();
+    let out = assert_cmd::Command::cargo_bin("keyless-testbed")
+        .unwrap()
+        .args(["token", "--state-dir"])
+        .arg(tb.state_dir())
+        .args([
+            "--project",
+            "grp/sub/proj",
+            "--tag",
+            "v2.0",
+            "--pipeline-source",
+            "web",
+        ])
+        .args([
+            "--runner-environment",
+            "self-hosted",
+            "--alg",
+            "es256",
+            "--claim",
+            "user_login=alice",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.trim().split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["iss"], "https://gitlab.com");
+    assert_eq!(claims["project_path"], "grp/sub/proj");
+    assert_eq!(claims["namespace_path"], "grp/sub");
+    assert_eq!(claims["ref_type"], "tag");
+    assert_eq!(claims["pipeline_source"], "web");
+    assert_eq!(claims["runner_environment"], "self-hosted");
+    assert_eq!(claims["user_login"], "alice");
+    assert_eq!(claims["aud"], "sigstore");
+}
