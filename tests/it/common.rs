@@ -68,3 +68,23 @@ pub fn verify_json(args: &[&std::ffi::OsStr]) -> (i32, serde_json::Value) {
     });
     (code, report)
 }
+
+/// Sign `data` with the sigstore-rust signer (a conformance-tested peer)
+/// using the services in `signing_config`; the bundle JSON or its error.
+pub fn sign_with_sigstore_rust(
+    signing_config: &Path,
+    token: &str,
+    data: &[u8],
+) -> Result<String, String> {
+    let cfg = sigstore_trust_root::SigningConfig::from_file(signing_config).unwrap();
+    let services = sigstore_sign::SigningServices::from_signing_config(&cfg).unwrap();
+    let ctx = sigstore_sign::SigningContext::new(services);
+    let signer = ctx.signer(sigstore_oidc::IdentityToken::from_jwt(token).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(signer.sign(data))
+        .map(|b| b.to_json().unwrap())
+        .map_err(|e| e.to_string())
+}

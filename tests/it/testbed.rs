@@ -10,18 +10,8 @@ use std::path::Path;
 const GITLAB_SAN: &str = "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/heads/main";
 
 fn sign_with_sigstore_rust(tb: &Testbed, config: &Path, token: &str, data: &[u8]) -> String {
-    let cfg = sigstore_trust_root::SigningConfig::from_file(config).unwrap();
-    let services = sigstore_sign::SigningServices::from_signing_config(&cfg).unwrap();
-    let ctx = sigstore_sign::SigningContext::new(services);
-    let signer = ctx.signer(sigstore_oidc::IdentityToken::from_jwt(token).unwrap());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let bundle = rt
-        .block_on(signer.sign(data))
-        .unwrap_or_else(|e| panic!("signing against {} failed: {e}", tb.url()));
-    bundle.to_json().unwrap()
+    crate::common::sign_with_sigstore_rust(config, token, data)
+        .unwrap_or_else(|e| panic!("signing against {} failed: {e}", tb.url()))
 }
 
 fn verify(
@@ -342,18 +332,10 @@ fn fulcio_faults_produce_bundles_that_fail_verification() {
     ] {
         tb.clear_faults();
         tb.add_fault(fault.parse::<FaultRule>().unwrap());
-        let config = tb.state_dir().join("signing_config.json");
-        let cfg = sigstore_trust_root::SigningConfig::from_file(&config).unwrap();
-        let ctx = sigstore_sign::SigningContext::new(
-            sigstore_sign::SigningServices::from_signing_config(&cfg).unwrap(),
-        );
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let signed = rt.block_on(
-            ctx.signer(sigstore_oidc::IdentityToken::from_jwt(&token).unwrap())
-                .sign(b"payload".as_slice()),
+        let signed = crate::common::sign_with_sigstore_rust(
+            &tb.state_dir().join("signing_config.json"),
+            &token,
+            b"payload",
         );
         let Ok(bundle) = signed else {
             // Refusing to produce a bundle is also a correct outcome.
@@ -361,11 +343,7 @@ fn fulcio_faults_produce_bundles_that_fail_verification() {
         };
         let artifact = dir.path().join(format!("{step}.txt"));
         std::fs::write(&artifact, b"payload").unwrap();
-        std::fs::write(
-            dir.path().join(format!("{step}.txt.sigstore.json")),
-            bundle.to_json().unwrap(),
-        )
-        .unwrap();
+        std::fs::write(dir.path().join(format!("{step}.txt.sigstore.json")), bundle).unwrap();
         let (code, r) = verify(&artifact, &trust, GITLAB_SAN, "https://gitlab.com");
         assert_eq!(code, 1, "{fault}: {r:#}");
         assert_eq!(r["failed_step"], step, "{fault}: {r:#}");

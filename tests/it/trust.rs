@@ -96,29 +96,15 @@ fn verify_uses_cached_material_for_its_instance() {
     let dir = tempfile::tempdir().unwrap();
     let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
     let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::ES256);
-    let cfg =
-        sigstore_trust_root::SigningConfig::from_file(tb.state_dir().join("signing_config.json"))
-            .unwrap();
-    let ctx = sigstore_sign::SigningContext::new(
-        sigstore_sign::SigningServices::from_signing_config(&cfg).unwrap(),
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let bundle = rt
-        .block_on(
-            ctx.signer(sigstore_oidc::IdentityToken::from_jwt(&token).unwrap())
-                .sign(b"data".as_slice()),
-        )
-        .unwrap();
-    let artifact = dir.path().join("a.txt");
-    std::fs::write(&artifact, b"data").unwrap();
-    std::fs::write(
-        dir.path().join("a.txt.sigstore.json"),
-        bundle.to_json().unwrap(),
+    let bundle = crate::common::sign_with_sigstore_rust(
+        &tb.state_dir().join("signing_config.json"),
+        &token,
+        b"data",
     )
     .unwrap();
+    let artifact = dir.path().join("a.txt");
+    std::fs::write(&artifact, b"data").unwrap();
+    std::fs::write(dir.path().join("a.txt.sigstore.json"), bundle).unwrap();
     let policy = [
         "--certificate-identity",
         "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/heads/main",
