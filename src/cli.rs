@@ -43,11 +43,178 @@ pub enum Command {
     --certificate-oidc-issuer https://gitlab.com"
     )]
     Verify(VerifyArgs),
+    /// Sign release files keylessly (GitLab CI first).
+    #[command(
+        long_about = "Sign release files keylessly.\n\n\
+Exchanges an OIDC identity token (GitLab CI id_tokens, GitHub Actions, or an interactive login) \
+with Fulcio for a short-lived certificate bound to an ephemeral key, signs every file, logs each \
+signature in Rekor, verifies each bundle with keyless's own verifier, and only then writes \
+<file>.sigstore.json next to each file.",
+        after_help = "GitLab CI:\n  sign:\n    id_tokens:\n      SIGSTORE_ID_TOKEN:\n        aud: sigstore\n    script:\n      - keyless sign dist/\n\n\
+Exit status: 0 all files signed, 1 some file failed (the others keep their outputs), 2 nothing signed \
+(usage, token, I/O or Fulcio error)."
+    )]
+    Sign(SignArgs),
     /// Manage trust material (refresh it through TUF).
     #[command(subcommand)]
     Trust(TrustCommand),
     /// Print a shell completion script to standard output.
     Completions(CompletionsArgs),
+}
+
+/// `keyless sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Files, or directories whose *.whl and *.tar.gz files are signed
+    /// (sorted, not recursive). Default: dist/.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The identity token: the JWT itself, @FILE to read it from a file, or -
+    /// for standard input. Default: $SIGSTORE_ID_TOKEN, then GitHub Actions'
+    /// ambient token, then (on a terminal) an interactive login.
+    #[arg(long, value_name = "TOKEN")]
+    pub identity_token: Option<String>,
+
+    /// Do not use GitHub Actions' ambient OIDC token.
+    #[arg(long)]
+    pub oidc_disable_ambient_providers: bool,
+
+    /// For the interactive login, print a URL and read the code back instead
+    /// of opening a browser with a loopback redirect.
+    #[arg(long)]
+    pub oauth_force_oob: bool,
+
+    /// Sign with Sigstore's staging instance instead of production.
+    #[arg(long, group = "instance")]
+    pub staging: bool,
+
+    /// A ClientTrustConfig (trusted root and signing config): self-hosted
+    /// Sigstore, or keyless-testbed.
+    #[arg(long, value_name = "FILE", group = "instance")]
+    pub trust_config: Option<PathBuf>,
+
+    /// A signing config (v0.2) naming the services; needs --trusted-root.
+    #[arg(
+        long,
+        value_name = "FILE",
+        group = "instance",
+        requires = "trusted_root"
+    )]
+    pub signing_config: Option<PathBuf>,
+
+    /// The trusted root matching --signing-config.
+    #[arg(long, value_name = "FILE", requires = "signing_config")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Use Rekor v1 or v2 whatever the signing config prefers.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u32).range(1..=2))]
+    pub rekor_version: Option<u32>,
+
+    /// Write the bundle here (one input only).
+    #[arg(long, value_name = "PATH")]
+    pub bundle: Option<PathBuf>,
+
+    /// Also write the base64 signature here (one input only).
+    #[arg(long, value_name = "PATH")]
+    pub output_signature: Option<PathBuf>,
+
+    /// Also write the PEM certificate here (one input only).
+    #[arg(long, value_name = "PATH")]
+    pub output_certificate: Option<PathBuf>,
+
+    /// Also write <file>.sig (base64 signature) and <file>.crt (PEM
+    /// certificate), as cosign sign-blob does.
+    #[arg(long)]
+    pub legacy_outputs: bool,
+
+    /// Replace existing outputs.
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Concurrent uploads.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+
+    /// Seconds allowed for each service interaction, retries included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SignArgs {
+    /// The trust material (with signing config) the arguments select.
+    pub fn trust(&self) -> Result<crate::trust::TrustMaterial> {
+        use crate::trust::{TrustMaterial, TrustSource};
+        if let (Some(config), Some(root)) = (&self.signing_config, &self.trusted_root) {
+            let mut m = TrustMaterial::load(&TrustSource::TrustedRootFile(root.clone()))?;
+            let text = crate::files::read_text_limited(
+                config,
+                crate::trust::MAX_TRUST_FILE_BYTES,
+                "signing config",
+            )?;
+            m.signing_config = Some(
+                sigstore_trust_root::SigningConfig::from_json(&text).map_err(|e| {
+                    Error::Malformed {
+                        path: config.clone(),
+                        what: "signing config",
+                        reason: e.to_string(),
+                    }
+                })?,
+            );
+            return Ok(m);
+        }
+        let source = if let Some(p) = &self.trust_config {
+            TrustSource::TrustConfigFile(p.clone())
+        } else if self.staging {
+            TrustSource::Staging
+        } else {
+            TrustSource::Production
+        };
+        TrustMaterial::load(&source)
+    }
+
+    /// The files to sign with their outputs.
+    pub fn files(&self) -> Result<Vec<(PathBuf, crate::sign::Outputs)>> {
+        let paths = if self.paths.is_empty() {
+            vec![PathBuf::from("dist")]
+        } else {
+            self.paths.clone()
+        };
+        let inputs = crate::sign::select_inputs(&paths)?;
+        let single_only = [
+            ("--bundle", self.bundle.is_some()),
+            ("--output-signature", self.output_signature.is_some()),
+            ("--output-certificate", self.output_certificate.is_some()),
+        ];
+        if inputs.len() > 1
+            && let Some((flag, _)) = single_only.iter().find(|(_, set)| *set)
+        {
+            return Err(Error::Usage(format!(
+                "{flag} names the output of a single input, but {} files were selected",
+                inputs.len()
+            )));
+        }
+        Ok(inputs
+            .into_iter()
+            .map(|file| {
+                let mut out = crate::sign::default_outputs(&file, self.legacy_outputs);
+                if let Some(b) = &self.bundle {
+                    out.bundle = b.clone();
+                }
+                if self.output_signature.is_some() {
+                    out.signature = self.output_signature.clone();
+                }
+                if self.output_certificate.is_some() {
+                    out.certificate = self.output_certificate.clone();
+                }
+                (file, out)
+            })
+            .collect())
+    }
 }
 
 /// `keyless trust`.

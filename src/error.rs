@@ -72,6 +72,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A Sigstore service could not be reached or refused the request.
+    #[error("{service}: {reason}")]
+    Network {
+        /// Which service (Fulcio, Rekor, TSA, TUF).
+        service: String,
+        /// What happened (never contains the identity token).
+        reason: String,
+    },
+
     /// The command line or API call is contradictory or incomplete.
     #[error("{0}")]
     Usage(String),
@@ -107,7 +116,10 @@ impl Error {
             Error::TrustMaterial { .. } => Some(
                 "pass a trusted_root.json with --trusted-root or a ClientTrustConfig with --trust-config",
             ),
-            Error::Usage(_) => Some("see 'keyless verify --help'"),
+            Error::Network { .. } => Some(
+                "check the instance URLs in the signing config and the network; transient failures were retried within --timeout",
+            ),
+            Error::Usage(_) => None,
         }
     }
 }

@@ -44,6 +44,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 mod files;
+pub mod sign;
 #[cfg(feature = "testbed")]
 pub mod testbed;
 pub mod trust;

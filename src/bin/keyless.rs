@@ -1,7 +1,9 @@
 //! The `keyless` command: parse arguments, call the library, print, exit.
 
 use clap::Parser;
-use keyless::cli::{Cli, Command, CompletionsArgs, TrustCommand, TrustUpdateArgs, VerifyArgs};
+use keyless::cli::{
+    Cli, Command, CompletionsArgs, SignArgs, TrustCommand, TrustUpdateArgs, VerifyArgs,
+};
 use keyless::clock::{Clock, SystemClock};
 use keyless::trust::TrustMaterial;
 use keyless::verify::{Input, Outcome, Verifier, report};
@@ -12,6 +14,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Verify(args) => verify(&args),
+        Command::Sign(args) => sign(&args),
         Command::Trust(TrustCommand::Update(args)) => trust_update(&args),
         Command::Completions(args) => completions(&args),
     };
@@ -70,6 +73,57 @@ fn verify(args: &VerifyArgs) -> u8 {
         return 2;
     }
     report::exit_code(&reports)
+}
+
+fn sign(args: &SignArgs) -> u8 {
+    use std::io::IsTerminal;
+    let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+    let prepared = args.files().and_then(|files| {
+        let trust = args.trust()?;
+        let signer = keyless::sign::Signer::new(&trust, args.rekor_version, clock.clone())?;
+        let token_options = keyless::sign::token::TokenOptions {
+            flag: args.identity_token.clone(),
+            no_ambient: args.oidc_disable_ambient_providers,
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            oauth_out_of_band: args.oauth_force_oob,
+            oidc_url: signer.services().oidc.clone(),
+        };
+        let token = keyless::sign::token::resolve(&token_options, &|k| std::env::var(k).ok())?;
+        token.preflight(clock.now())?;
+        Ok((files, signer, token))
+    });
+    let (files, signer, token) = match prepared {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    eprintln!(
+        "keyless: signing {} file(s) as {} (token from {})",
+        files.len(),
+        token.describe(),
+        token.origin()
+    );
+    let options = keyless::sign::SignOptions {
+        files,
+        overwrite: args.overwrite,
+        jobs: usize::from(args.jobs),
+        timeout: std::time::Duration::from_secs(args.timeout),
+        rekor_version: args.rekor_version,
+    };
+    let progress = |line: &str| eprintln!("keyless: {line}");
+    let report = match signer.sign(&token, &options, &progress) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let text = if args.json {
+        keyless::sign::report::json(&report)
+    } else {
+        keyless::sign::report::text(&report)
+    };
+    if writeln!(stdout, "{text}").is_err() {
+        return 2;
+    }
+    if report.all_ok() { 0 } else { 1 }
 }
 
 fn trust_update(args: &TrustUpdateArgs) -> u8 {

@@ -142,15 +142,19 @@ impl FaultTable {
         self.rules.push((rule, 0));
     }
 
-    /// Remove every rule and reset the counters.
+    /// Remove every rule (request counters keep counting).
     pub fn clear(&mut self) {
         self.rules.clear();
-        self.seen.clear();
     }
 
     /// The rules.
     pub fn rules(&self) -> Vec<FaultRule> {
         self.rules.iter().map(|(r, _)| *r).collect()
+    }
+
+    /// How many requests `endpoint` has served.
+    pub fn requests(&self, endpoint: Endpoint) -> u32 {
+        self.seen.get(&endpoint).copied().unwrap_or(0)
     }
 
     /// Count a request to `endpoint` and return the faults that apply to it.

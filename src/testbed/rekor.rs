@@ -371,12 +371,21 @@ pub struct Canonical {
 }
 
 /// The SPKI of a PEM certificate or PEM public key, and whether it was a cert.
-fn spki_of_pem(pem_text: &str) -> Result<Vec<u8>, Rejection> {
+/// The SPKI of a PEM certificate or public key, and the PEM re-encoded the
+/// way Rekor stores it (Go's `pem.Encode`: LF line ends, 64 columns), so the
+/// logged body does not depend on how the client wrapped its PEM.
+fn spki_of_pem(pem_text: &str) -> Result<(Vec<u8>, String), Rejection> {
     if let Ok(cert) = sigstore_types::DerCertificate::from_pem(pem_text) {
-        return spki_of_cert(cert.as_bytes());
+        let canonical = super::keys::pem_encode("CERTIFICATE", cert.as_bytes());
+        return Ok((spki_of_cert(cert.as_bytes())?, canonical));
     }
     sigstore_types::DerPublicKey::from_pem(pem_text)
-        .map(|k| k.as_bytes().to_vec())
+        .map(|k| {
+            (
+                k.as_bytes().to_vec(),
+                super::keys::pem_encode("PUBLIC KEY", k.as_bytes()),
+            )
+        })
         .map_err(|e| {
             bad(format!(
                 "verifier is neither a PEM certificate nor a public key: {e}"
@@ -441,14 +450,14 @@ pub fn canonicalize_v1(proposed: &Value) -> Result<Canonical, Rejection> {
             let key_b64 = str_at(proposed, &["spec", "signature", "publicKey", "content"])?;
             let pem = String::from_utf8(b64(key_b64, "publicKey")?)
                 .map_err(|_| bad("publicKey is not PEM text"))?;
-            let spki = spki_of_pem(&pem)?;
+            let (spki, canonical_pem) = spki_of_pem(&pem)?;
             verify_prehashed(&spki, digest.as_bytes(), &sig)?;
             let body = json!({
                 "apiVersion": "0.0.1",
                 "kind": "hashedrekord",
                 "spec": {
                     "data": {"hash": {"algorithm": "sha256", "value": hex}},
-                    "signature": {"content": B64.encode(&sig), "publicKey": {"content": key_b64}},
+                    "signature": {"content": B64.encode(&sig), "publicKey": {"content": B64.encode(canonical_pem)}},
                 },
             });
             Ok(Canonical {
@@ -483,7 +492,7 @@ pub fn canonicalize_v1(proposed: &Value) -> Result<Canonical, Rejection> {
                     let v = v.as_str().ok_or_else(|| bad("verifiers must be strings"))?;
                     let pem = String::from_utf8(b64(v, "verifier")?)
                         .map_err(|_| bad("verifier is not PEM text"))?;
-                    let spki = spki_of_pem(&pem)?;
+                    let (spki, canonical_pem) = spki_of_pem(&pem)?;
                     let key = sigstore_types::DerPublicKey::new(spki.clone());
                     let Ok(alg) = sigstore_crypto::KeyAlgorithm::from_spki(&key) else {
                         continue;
@@ -496,7 +505,7 @@ pub fn canonicalize_v1(proposed: &Value) -> Result<Canonical, Rejection> {
                     )
                     .is_ok()
                     {
-                        matched = Some((v.to_string(), spki));
+                        matched = Some((B64.encode(canonical_pem), spki));
                         break;
                     }
                 }

@@ -1196,6 +1196,14 @@ impl Testbed {
         }
     }
 
+    /// How many requests `endpoint` has answered since the start.
+    pub fn requests(&self, endpoint: Endpoint) -> u32 {
+        self.state
+            .lock()
+            .map(|s| s.faults.requests(endpoint))
+            .unwrap_or(0)
+    }
+
     /// Clear all faults.
     pub fn clear_faults(&self) {
         if let Ok(mut s) = self.state.lock() {

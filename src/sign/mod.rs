@@ -1,0 +1,690 @@
+//! Keyless signing: one ephemeral key and one Fulcio certificate per run,
+//! every file hashed as a stream, signed, timestamped, logged in Rekor, and
+//! verified by keyless's own verifier before its bundle is written.
+//!
+//! The protocol clients are sigstore-rust's (`sigstore-fulcio`,
+//! `sigstore-rekor`, `sigstore-tsa`); `sigstore-sign`'s `Signer` is not used
+//! because it requests a new key and certificate for every file and checks
+//! neither the SCT nor the bundle it returns.
+
+pub mod report;
+pub mod services;
+pub mod token;
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::trust::TrustMaterial;
+use crate::verify::Verifier;
+use crate::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
+use services::Services;
+use sigstore_types::{Bundle, DerCertificate, Sha256Hash, SignatureBytes, TransparencyLogEntry};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use token::Token;
+
+/// Expand command-line paths: a directory gives its `*.whl` and `*.tar.gz`
+/// files (sorted, not recursive); a file is taken whatever its name.
+pub fn select_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let rd = std::fs::read_dir(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let mut found: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default();
+                    p.is_file() && (name.ends_with(".whl") || name.ends_with(".tar.gz"))
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Usage(format!(
+            "nothing to sign: no *.whl or *.tar.gz files in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+/// Where one input's outputs go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outputs {
+    /// The bundle.
+    pub bundle: PathBuf,
+    /// The base64 signature (cosign `.sig`), if requested.
+    pub signature: Option<PathBuf>,
+    /// The PEM certificate (cosign `.crt`), if requested.
+    pub certificate: Option<PathBuf>,
+}
+
+impl Outputs {
+    fn paths(&self) -> impl Iterator<Item = &PathBuf> {
+        std::iter::once(&self.bundle)
+            .chain(self.signature.as_ref())
+            .chain(self.certificate.as_ref())
+    }
+}
+
+/// How to sign.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// The files to sign and their outputs.
+    pub files: Vec<(PathBuf, Outputs)>,
+    /// Replace existing outputs.
+    pub overwrite: bool,
+    /// Concurrent log uploads.
+    pub jobs: usize,
+    /// Budget for each service interaction, retries included.
+    pub timeout: Duration,
+    /// Force the Rekor major version.
+    pub rekor_version: Option<u32>,
+}
+
+/// Default outputs for `file`: `<file>.sigstore.json`, plus `<file>.sig` and
+/// `<file>.crt` with `legacy`.
+pub fn default_outputs(file: &Path, legacy: bool) -> Outputs {
+    let with = |suffix: &str| {
+        let mut s = file.as_os_str().to_os_string();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    Outputs {
+        bundle: with(".sigstore.json"),
+        signature: legacy.then(|| with(".sig")),
+        certificate: legacy.then(|| with(".crt")),
+    }
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// The input.
+    pub path: PathBuf,
+    /// Its SHA-256, once read.
+    pub sha256: Option<Sha256Hash>,
+    /// The outputs written (none when it failed).
+    pub outputs: Option<Outputs>,
+    /// Rekor log index.
+    pub log_index: Option<u64>,
+    /// Rekor log ID (hex).
+    pub log_id: Option<String>,
+    /// Rekor v1 integrated time.
+    pub integrated_time: Option<jiff::Timestamp>,
+    /// Verified signing times (TSA and SET).
+    pub timestamps: Vec<jiff::Timestamp>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// The result of a signing run that got as far as signing.
+#[derive(Debug, Clone)]
+pub struct SignReport {
+    /// The certificate's identity (SAN).
+    pub identity: String,
+    /// The certificate's OIDC issuer.
+    pub issuer: String,
+    /// The services used.
+    pub services: Services,
+    /// Per file, in input order.
+    pub files: Vec<FileReport>,
+}
+
+impl SignReport {
+    /// Whether every file was signed.
+    pub fn all_ok(&self) -> bool {
+        self.files.iter().all(|f| f.error.is_none())
+    }
+}
+
+/// Signs against one Sigstore instance.
+pub struct Signer {
+    services: Services,
+    verifier: Verifier,
+    raw_verifier: sigstore_verify::Verifier,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("services", &self.services)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A failure that may go away if tried again (connection, timeout, 5xx, 429).
+fn transient(status: Option<u16>, http: bool) -> bool {
+    http || status.is_some_and(|s| s >= 500 || s == 429)
+}
+
+trait Classify {
+    fn is_transient(&self) -> bool;
+    fn status(&self) -> Option<u16>;
+}
+
+impl Classify for sigstore_fulcio::Error {
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Http(_) => true,
+            Self::Status { status, .. } => transient(Some(*status), false),
+            _ => false,
+        }
+    }
+    fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for sigstore_rekor::Error {
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Http(_) => true,
+            Self::Status { status, .. } => transient(Some(*status), false),
+            _ => false,
+        }
+    }
+    fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for sigstore_tsa::Error {
+    fn is_transient(&self) -> bool {
+        // The TSA client reports statuses as text: "TSA returned status 503 ...".
+        match self {
+            Self::Http(m) => !m.contains("status 4"),
+            _ => false,
+        }
+    }
+    fn status(&self) -> Option<u16> {
+        None
+    }
+}
+
+/// Run `op` until it succeeds, fails permanently, or `timeout` passes,
+/// sleeping with jittered exponential backoff between tries.
+async fn retry<T, E: Classify + std::fmt::Display, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    mut op: F,
+) -> std::result::Result<T, (String, Option<u16>)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, E>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1u32;
+    loop {
+        let result = match tokio::time::timeout_at(deadline, op()).await {
+            Ok(r) => r,
+            Err(_) => {
+                return Err((
+                    format!("{what}: no answer within {} s", timeout.as_secs()),
+                    None,
+                ));
+            }
+        };
+        match result {
+            Ok(v) => return Ok(v),
+            Err(e) if e.is_transient() => {
+                let mut jitter = [0u8; 2];
+                let _ = aws_lc_rs::rand::fill(&mut jitter);
+                let sleep = delay
+                    + Duration::from_millis(
+                        u64::from(u16::from_le_bytes(jitter)) % (delay.as_millis() as u64 / 2 + 1),
+                    );
+                if tokio::time::Instant::now() + sleep >= deadline {
+                    return Err((
+                        format!(
+                            "{what}: still failing after {attempt} attempts within {} s: {e}",
+                            timeout.as_secs()
+                        ),
+                        e.status(),
+                    ));
+                }
+                tokio::time::sleep(sleep).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                attempt += 1;
+            }
+            Err(e) => return Err((format!("{what}: {e}"), e.status())),
+        }
+    }
+}
+
+fn http_client(timeout: Duration) -> Result<sigstore_rekor::reqwest::Client> {
+    sigstore_rekor::reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(
+            timeout
+                .min(Duration::from_secs(60))
+                .max(Duration::from_secs(20)),
+        )
+        .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Hash a file as a stream (never held whole in memory).
+fn hash_file(path: &Path) -> std::result::Result<Sha256Hash, String> {
+    use std::io::Read;
+    let mut f =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut hasher = sigstore_crypto::Sha256Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok(hasher.finalize()),
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+        }
+    }
+}
+
+impl Signer {
+    /// A signer for `trust` (which must carry a signing config) at the
+    /// services the config selects.
+    pub fn new(
+        trust: &TrustMaterial,
+        rekor_version: Option<u32>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let config = trust.signing_config.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "{} has no signing config; pass --trust-config, or --signing-config with --trusted-root",
+                trust.source
+            ))
+        })?;
+        let services = services::select(config, rekor_version, clock.now())?;
+        let raw_verifier = sigstore_verify::Verifier::new(&trust.trusted_root).map_err(|e| {
+            Error::TrustMaterial {
+                source_name: trust.source.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self {
+            services,
+            verifier: Verifier::with_clock(trust, clock.clone())?,
+            raw_verifier,
+            clock,
+        })
+    }
+
+    /// The chosen services.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Sign every file in `options`. `progress` gets one line per event.
+    ///
+    /// `Err` means nothing was signed (exit 2); a report with failed files
+    /// means some were (exit 1).
+    pub fn sign(
+        &self,
+        token: &Token,
+        options: &SignOptions,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<SignReport> {
+        token.preflight(self.clock.now())?;
+        // Outputs and inputs are checked before any network call.
+        for (file, outputs) in &options.files {
+            std::fs::File::open(file).map_err(|source| Error::Read {
+                path: file.clone(),
+                source,
+            })?;
+            if !options.overwrite
+                && let Some(existing) = outputs.paths().find(|p| p.exists())
+            {
+                return Err(Error::Usage(format!(
+                    "{} already exists; pass --overwrite to replace it",
+                    existing.display()
+                )));
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+        runtime.block_on(self.sign_async(token, options, progress))
+    }
+
+    async fn sign_async(
+        &self,
+        token: &Token,
+        options: &SignOptions,
+        progress: &(dyn Fn(&str) + Sync),
+    ) -> Result<SignReport> {
+        let http = http_client(options.timeout)?;
+        let network = |what: &str, e: (String, Option<u16>)| Error::Network {
+            service: what.to_string(),
+            reason: token::redact(&e.0, token.identity_token().expose_secret()),
+        };
+
+        // One ephemeral key and one certificate for the whole run; the
+        // private key never leaves this process's memory.
+        let key = sigstore_crypto::KeyPair::generate_ecdsa_p256()
+            .map_err(|e| Error::Usage(format!("cannot generate a key: {e}")))?;
+        let fulcio = sigstore_fulcio::FulcioClient::builder(&self.services.fulcio)
+            .with_http_client(http.clone())
+            .build()
+            .map_err(|e| network("Fulcio", (e.to_string(), None)))?;
+        let cert = retry("Fulcio", options.timeout, || {
+            fulcio.create_signing_certificate(token.identity_token(), &key)
+        })
+        .await
+        .map_err(|e| network("Fulcio", e))?;
+        let leaf = cert.leaf_certificate().clone();
+        let info = sigstore_crypto::parse_certificate_info(&leaf).map_err(|e| {
+            network(
+                "Fulcio",
+                (
+                    format!("returned a certificate that does not parse: {e}"),
+                    None,
+                ),
+            )
+        })?;
+        let identity = info
+            .identity
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        let issuer = info.issuer.clone().unwrap_or_default();
+        progress(&format!(
+            "certificate for {identity} ({issuer}) from {}",
+            self.services.fulcio
+        ));
+
+        let tsa = match &self.services.tsa {
+            Some(url) => Some(
+                sigstore_tsa::TimestampClient::builder(url)
+                    .with_http_client(http.clone())
+                    .build()
+                    .map_err(|e| network("TSA", (e.to_string(), None)))?,
+            ),
+            None => None,
+        };
+        // Check the certificate (chain to a trusted Fulcio CA, SCT from a
+        // trusted CT log) before anything is logged under it.
+        if let Some(tsa) = &tsa {
+            self.precheck_certificate(&key, &leaf, tsa, options.timeout)
+                .await
+                .map_err(|reason| Error::Network {
+                    service: "Fulcio".into(),
+                    reason: format!(
+                        "the certificate it issued does not verify against the trust root: {reason}"
+                    ),
+                })?;
+        }
+
+        let policy = Policy::Identity(IdentityPolicy::new(
+            ValueMatcher::Exact(identity.clone()),
+            ValueMatcher::Exact(issuer.clone()),
+        ));
+        let ctx = FileContext {
+            signer: self,
+            key: &key,
+            leaf: &leaf,
+            tsa: tsa.as_ref(),
+            http: &http,
+            policy: &policy,
+            options,
+            progress,
+        };
+        let semaphore = tokio::sync::Semaphore::new(options.jobs.max(1));
+        let tasks = options.files.iter().map(|(file, outputs)| {
+            let ctx = &ctx;
+            let semaphore = &semaphore;
+            async move {
+                let _permit = semaphore.acquire().await;
+                ctx.sign_one(file, outputs).await
+            }
+        });
+        let files = futures_util::future::join_all(tasks).await;
+        Ok(SignReport {
+            identity,
+            issuer,
+            services: self.services.clone(),
+            files,
+        })
+    }
+
+    /// Verify the certificate through a provisional bundle: a signature over
+    /// a probe message, timestamped by the TSA, without a log entry. This
+    /// runs sigstore-verify's chain, SCT and signature checks before the
+    /// certificate is used for anything that is logged.
+    async fn precheck_certificate(
+        &self,
+        key: &sigstore_crypto::KeyPair,
+        leaf: &DerCertificate,
+        tsa: &sigstore_tsa::TimestampClient,
+        timeout: Duration,
+    ) -> std::result::Result<(), String> {
+        let probe = sigstore_crypto::sha256(b"keyless certificate check");
+        let sig = key.sign_digest(&probe).map_err(|e| e.to_string())?;
+        let ts = retry("TSA", timeout, || tsa.timestamp_signature(&sig))
+            .await
+            .map_err(|e| e.0)?;
+        let bundle =
+            sigstore_bundle::BundleV03::with_certificate_and_signature(leaf.clone(), sig, probe)
+                .with_rfc3161_timestamp(ts)
+                .into_bundle();
+        self.raw_verifier
+            .verify(
+                probe,
+                &bundle,
+                &sigstore_verify::VerificationPolicy::any_identity().skip_tlog_unsafe(),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct FileContext<'a> {
+    signer: &'a Signer,
+    key: &'a sigstore_crypto::KeyPair,
+    leaf: &'a DerCertificate,
+    tsa: Option<&'a sigstore_tsa::TimestampClient>,
+    http: &'a sigstore_rekor::reqwest::Client,
+    policy: &'a Policy,
+    options: &'a SignOptions,
+    progress: &'a (dyn Fn(&str) + Sync),
+}
+
+impl FileContext<'_> {
+    async fn sign_one(&self, file: &Path, outputs: &Outputs) -> FileReport {
+        let mut report = FileReport {
+            path: file.to_path_buf(),
+            sha256: None,
+            outputs: None,
+            log_index: None,
+            log_id: None,
+            integrated_time: None,
+            timestamps: Vec::new(),
+            error: None,
+        };
+        match self.sign_one_inner(file, outputs, &mut report).await {
+            Ok(()) => {
+                (self.progress)(&format!(
+                    "signed {} -> {} (Rekor #{})",
+                    file.display(),
+                    outputs.bundle.display(),
+                    report.log_index.unwrap_or_default()
+                ));
+                report.outputs = Some(outputs.clone());
+            }
+            Err(e) => {
+                (self.progress)(&format!("FAILED {}: {e}", file.display()));
+                report.error = Some(e);
+            }
+        }
+        report
+    }
+
+    async fn sign_one_inner(
+        &self,
+        file: &Path,
+        outputs: &Outputs,
+        report: &mut FileReport,
+    ) -> std::result::Result<(), String> {
+        let path = file.to_path_buf();
+        let digest = tokio::task::spawn_blocking(move || hash_file(&path))
+            .await
+            .map_err(|e| format!("hashing task failed: {e}"))??;
+        report.sha256 = Some(digest);
+        let signature = self
+            .key
+            .sign_digest(&digest)
+            .map_err(|e| format!("signing: {e}"))?;
+        let timeout = self.options.timeout;
+        let timestamp = match self.tsa {
+            Some(tsa) => Some(
+                retry("TSA", timeout, || tsa.timestamp_signature(&signature))
+                    .await
+                    .map_err(|e| e.0)?,
+            ),
+            None => None,
+        };
+        let entry = self.log(&digest, &signature).await?;
+        let mut bundle = sigstore_bundle::BundleV03::with_certificate_and_signature(
+            self.leaf.clone(),
+            signature.clone(),
+            digest,
+        )
+        .with_tlog_entry(entry);
+        if let Some(ts) = timestamp {
+            bundle = bundle.with_rfc3161_timestamp(ts);
+        }
+        let bundle: Bundle = bundle.into_bundle();
+
+        // A bundle that keyless itself would not accept is never written.
+        let verified = self
+            .signer
+            .verifier
+            .verify_digest(digest, &bundle, self.policy)
+            .map_err(|f| format!("the new bundle does not verify ({f}); nothing written"))?;
+        report.log_index = verified.log_index;
+        report.integrated_time = verified.integrated_time;
+        report.timestamps = verified.verified_times.clone();
+        report.log_id = bundle
+            .verification_material
+            .tlog_entries
+            .first()
+            .map(|e| hex(e.log_id.key_id.as_bytes()));
+
+        let json = bundle
+            .to_json_pretty()
+            .map_err(|e| format!("encoding the bundle: {e}"))?;
+        write_output(&outputs.bundle, json.as_bytes())?;
+        if let Some(sig_path) = &outputs.signature {
+            use base64::Engine;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(signature.as_bytes());
+            write_output(sig_path, b64.as_bytes())?;
+        }
+        if let Some(crt_path) = &outputs.certificate {
+            write_output(crt_path, self.leaf.to_pem().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Log the signature in Rekor; a 409 from Rekor v1 (already logged, e.g.
+    /// a retried upload) fetches the existing entry instead.
+    async fn log(
+        &self,
+        digest: &Sha256Hash,
+        signature: &SignatureBytes,
+    ) -> std::result::Result<TransparencyLogEntry, String> {
+        let services = &self.signer.services;
+        let timeout = self.options.timeout;
+        if services.rekor_version == 2 {
+            let client = sigstore_rekor::RekorV2Client::builder(&services.rekor)
+                .with_http_client(self.http.clone())
+                .build()
+                .map_err(|e| e.to_string())?;
+            let request = sigstore_rekor::HashedRekordV2::new_with_certificate(
+                digest,
+                signature,
+                self.leaf,
+                sigstore_rekor::RekorV2KeyDetails::PkixEcdsaP256Sha256,
+            );
+            return retry("Rekor", timeout, || client.create_entry(request.clone()))
+                .await
+                .map_err(|e| e.0);
+        }
+        let client = sigstore_rekor::RekorClient::builder(&services.rekor)
+            .with_http_client(self.http.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let request = sigstore_rekor::HashedRekord::new(digest, signature, self.leaf);
+        let entry = match retry("Rekor", timeout, || client.create_entry(request.clone())).await {
+            Ok(entry) => entry,
+            Err((_, Some(409))) => self.existing_entry(&client, digest, signature).await?,
+            Err((e, _)) => return Err(e),
+        };
+        entry
+            .to_bundle_entry(sigstore_types::KindVersion::HashedRekordV001)
+            .map_err(|e| format!("Rekor answered with an unusable entry: {e}"))
+    }
+
+    async fn existing_entry(
+        &self,
+        client: &sigstore_rekor::RekorClient,
+        digest: &Sha256Hash,
+        signature: &SignatureBytes,
+    ) -> std::result::Result<sigstore_rekor::LogEntry, String> {
+        use base64::Engine;
+        let timeout = self.options.timeout;
+        let ours = base64::engine::general_purpose::STANDARD.encode(signature.as_bytes());
+        let uuids = retry("Rekor search", timeout, || client.search_by_hash(digest))
+            .await
+            .map_err(|e| e.0)?;
+        for uuid in uuids.iter().take(64) {
+            let entry = retry("Rekor", timeout, || client.get_entry_by_uuid(uuid))
+                .await
+                .map_err(|e| e.0)?;
+            let body: serde_json::Value =
+                serde_json::from_slice(entry.body.as_bytes()).unwrap_or_default();
+            if body["spec"]["signature"]["content"].as_str() == Some(ours.as_str()) {
+                return Ok(entry);
+            }
+        }
+        Err("Rekor answered 409 (already logged) but the existing entry was not found".into())
+    }
+}
+
+fn write_output(path: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
+    crate::files::write_atomic(path, bytes)
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}

@@ -1,0 +1,258 @@
+//! Choosing the Fulcio, Rekor and TSA to sign with, by the signing-config
+//! v0.2 rules: drop services outside their validity window or with an
+//! unsupported major API version, keep one per operator (the highest
+//! version), then apply the selector.
+
+use crate::error::{Error, Result};
+use sigstore_trust_root::{ServiceEndpoint, ServiceSelector, SigningConfig};
+
+/// Major API versions keyless speaks.
+const FULCIO_VERSIONS: &[u32] = &[1];
+const REKOR_VERSIONS: &[u32] = &[1, 2];
+const TSA_VERSIONS: &[u32] = &[1];
+
+/// The services one signing run uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Services {
+    /// Fulcio base URL.
+    pub fulcio: String,
+    /// Rekor base URL.
+    pub rekor: String,
+    /// Rekor major API version (1 or 2).
+    pub rekor_version: u32,
+    /// TSA URL (the full `/api/v1/timestamp` URL), when one is configured.
+    pub tsa: Option<String>,
+    /// OIDC issuer for interactive login.
+    pub oidc: Option<String>,
+}
+
+fn valid_at(e: &ServiceEndpoint, now: jiff::Timestamp) -> bool {
+    e.valid_for.start <= now && e.valid_for.end.is_none_or(|end| now < end)
+}
+
+/// Valid endpoints of a supported version, one per operator (the highest
+/// version; unnamed operators count as distinct), highest version first.
+fn eligible<'a>(
+    endpoints: &'a [ServiceEndpoint],
+    versions: &[u32],
+    now: jiff::Timestamp,
+) -> Vec<&'a ServiceEndpoint> {
+    let mut best: Vec<&ServiceEndpoint> = Vec::new();
+    for e in endpoints
+        .iter()
+        .filter(|e| valid_at(e, now) && versions.contains(&e.major_api_version))
+    {
+        match best
+            .iter_mut()
+            .find(|b| b.operator.is_some() && b.operator == e.operator)
+        {
+            Some(b) if e.major_api_version > b.major_api_version => *b = e,
+            Some(_) => {}
+            None => best.push(e),
+        }
+    }
+    best.sort_by_key(|e| std::cmp::Reverse(e.major_api_version));
+    best
+}
+
+/// Apply a v0.2 selector to a single-service signer: `ANY` takes the first,
+/// `ALL` and `EXACT` are satisfiable only when they ask for one service.
+fn select_one<'a>(
+    what: &str,
+    candidates: &[&'a ServiceEndpoint],
+    selector: ServiceSelector,
+    count: Option<u32>,
+) -> Result<Option<&'a ServiceEndpoint>> {
+    let needed = match selector {
+        ServiceSelector::All => candidates.len(),
+        ServiceSelector::Exact => count.unwrap_or(1) as usize,
+        _ => usize::from(!candidates.is_empty()),
+    };
+    if needed > 1 {
+        return Err(Error::Usage(format!(
+            "the signing config asks for {needed} {what} services ({selector:?}); keyless signs with one"
+        )));
+    }
+    if needed == 1 && candidates.is_empty() {
+        return Err(Error::Usage(format!(
+            "the signing config lists no usable {what}"
+        )));
+    }
+    Ok(candidates.first().copied())
+}
+
+/// Choose services from `config` at `now`, optionally forcing the Rekor
+/// major version.
+pub fn select(
+    config: &SigningConfig,
+    force_rekor_version: Option<u32>,
+    now: jiff::Timestamp,
+) -> Result<Services> {
+    let fulcio = eligible(&config.ca_urls, FULCIO_VERSIONS, now)
+        .first()
+        .map(|e| e.url.trim_end_matches('/').to_string())
+        .ok_or_else(|| {
+            Error::Usage("the signing config lists no Fulcio valid now (major version 1)".into())
+        })?;
+    let rekor_versions: Vec<u32> = match force_rekor_version {
+        Some(v) if REKOR_VERSIONS.contains(&v) => vec![v],
+        Some(v) => {
+            return Err(Error::Usage(format!(
+                "--rekor-version {v}: keyless speaks Rekor 1 and 2"
+            )));
+        }
+        None => REKOR_VERSIONS.to_vec(),
+    };
+    let rekors = eligible(&config.rekor_tlog_urls, &rekor_versions, now);
+    let rekor = select_one(
+        "Rekor",
+        &rekors,
+        config.rekor_tlog_config.selector,
+        config.rekor_tlog_config.count,
+    )?
+    .ok_or_else(|| match force_rekor_version {
+        Some(v) => Error::Usage(format!("the signing config lists no Rekor v{v} valid now")),
+        None => Error::Usage("the signing config lists no Rekor valid now".into()),
+    })?;
+    let tsas = eligible(&config.tsa_urls, TSA_VERSIONS, now);
+    let tsa = select_one(
+        "TSA",
+        &tsas,
+        config.tsa_config.selector,
+        config.tsa_config.count,
+    )?
+    .map(|e| e.url.clone());
+    if rekor.major_api_version == 2 && tsa.is_none() {
+        return Err(Error::Usage(
+            "Rekor v2 gives no signed time, so it needs a TSA, and the signing config lists none"
+                .into(),
+        ));
+    }
+    let oidc = config
+        .oidc_urls
+        .iter()
+        .find(|e| valid_at(e, now))
+        .map(|e| e.url.clone());
+    Ok(Services {
+        fulcio,
+        rekor: rekor.url.trim_end_matches('/').to_string(),
+        rekor_version: rekor.major_api_version,
+        tsa,
+        oidc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(rekors: &str, tsa: &str, rekor_cfg: &str) -> SigningConfig {
+        SigningConfig::from_json(&format!(
+            r#"{{"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [{{"url": "https://fulcio", "majorApiVersion": 1, "validFor": {{"start": "2020-01-01T00:00:00Z"}}}}],
+            "rekorTlogUrls": [{rekors}], "tsaUrls": [{tsa}], "rekorTlogConfig": {rekor_cfg}, "tsaConfig": {{"selector": "ANY"}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn svc(url: &str, v: u32, op: &str, start: &str, end: Option<&str>) -> String {
+        let end = end.map_or(String::new(), |e| format!(r#", "end": "{e}""#));
+        format!(
+            r#"{{"url": "{url}", "majorApiVersion": {v}, "operator": "{op}", "validFor": {{"start": "{start}"{end}}}}}"#
+        )
+    }
+
+    fn now() -> jiff::Timestamp {
+        "2026-06-01T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn highest_valid_version_wins_and_can_be_forced() {
+        let rekors = [
+            svc("https://r1", 1, "a", "2020-01-01T00:00:00Z", None),
+            svc("https://r2", 2, "a", "2025-01-01T00:00:00Z", None),
+            svc("https://r3", 3, "a", "2025-01-01T00:00:00Z", None),
+        ]
+        .join(",");
+        let tsa = svc(
+            "https://tsa/api/v1/timestamp",
+            1,
+            "t",
+            "2020-01-01T00:00:00Z",
+            None,
+        );
+        let c = config(&rekors, &tsa, r#"{"selector": "ANY"}"#);
+        let s = select(&c, None, now()).unwrap();
+        assert_eq!(
+            (s.rekor.as_str(), s.rekor_version),
+            ("https://r2", 2),
+            "v3 is unsupported"
+        );
+        assert_eq!(select(&c, Some(1), now()).unwrap().rekor, "https://r1");
+        assert!(select(&c, Some(7), now()).is_err());
+    }
+
+    #[test]
+    fn expired_and_future_services_are_skipped() {
+        let rekors = [
+            svc(
+                "https://old",
+                1,
+                "a",
+                "2020-01-01T00:00:00Z",
+                Some("2026-01-01T00:00:00Z"),
+            ),
+            svc("https://future", 1, "b", "2027-01-01T00:00:00Z", None),
+            svc("https://now", 1, "c", "2025-01-01T00:00:00Z", None),
+        ]
+        .join(",");
+        let c = config(&rekors, "", r#"{"selector": "ANY"}"#);
+        let s = select(&c, None, now()).unwrap();
+        assert_eq!(s.rekor, "https://now");
+        assert_eq!(s.tsa, None);
+    }
+
+    #[test]
+    fn selectors_asking_for_several_logs_are_refused() {
+        let rekors = [
+            svc("https://a", 1, "a", "2020-01-01T00:00:00Z", None),
+            svc("https://b", 1, "b", "2020-01-01T00:00:00Z", None),
+        ]
+        .join(",");
+        let all = config(&rekors, "", r#"{"selector": "ALL"}"#);
+        assert!(
+            select(&all, None, now())
+                .unwrap_err()
+                .to_string()
+                .contains("signs with one")
+        );
+        let exact2 = config(&rekors, "", r#"{"selector": "EXACT", "count": 2}"#);
+        assert!(select(&exact2, None, now()).is_err());
+        let exact1 = config(&rekors, "", r#"{"selector": "EXACT", "count": 1}"#);
+        assert!(select(&exact1, None, now()).is_ok());
+        // ALL over one operator's two versions is one service.
+        let same_op = [
+            svc("https://a1", 1, "a", "2020-01-01T00:00:00Z", None),
+            svc("https://a2", 2, "a", "2020-01-01T00:00:00Z", None),
+        ]
+        .join(",");
+        let tsa = svc("https://tsa", 1, "t", "2020-01-01T00:00:00Z", None);
+        assert_eq!(
+            select(
+                &config(&same_op, &tsa, r#"{"selector": "ALL"}"#),
+                None,
+                now()
+            )
+            .unwrap()
+            .rekor,
+            "https://a2"
+        );
+    }
+
+    #[test]
+    fn rekor_v2_requires_a_tsa() {
+        let rekors = svc("https://r2", 2, "a", "2020-01-01T00:00:00Z", None);
+        let e = select(&config(&rekors, "", r#"{"selector": "ANY"}"#), None, now()).unwrap_err();
+        assert!(e.to_string().contains("needs a TSA"), "{e}");
+    }
+}

@@ -1,0 +1,362 @@
+//! The identity token a signer presents to Fulcio: where it comes from, and
+//! the checks made before any network call.
+//!
+//! The token is a bearer credential. It is never printed, logged or written:
+//! [`Token`]'s `Debug` shows only its claims summary, and errors never carry it.
+
+use crate::error::{Error, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use serde_json::{Map, Value};
+use std::io::Read;
+
+/// Where the token was found (said in messages; never the token itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOrigin {
+    /// `--identity-token` (a value, `@FILE` or `-`).
+    Flag,
+    /// The `SIGSTORE_ID_TOKEN` environment variable (GitLab `id_tokens`).
+    Environment,
+    /// GitHub Actions' ambient OIDC provider.
+    GitHubActions,
+    /// The interactive OAuth flow.
+    Interactive,
+}
+
+impl std::fmt::Display for TokenOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TokenOrigin::Flag => "--identity-token",
+            TokenOrigin::Environment => "SIGSTORE_ID_TOKEN",
+            TokenOrigin::GitHubActions => "GitHub Actions",
+            TokenOrigin::Interactive => "interactive login",
+        })
+    }
+}
+
+/// A decoded (not verified: Fulcio verifies it) identity token.
+#[derive(Clone)]
+pub struct Token {
+    raw: sigstore_oidc::IdentityToken,
+    claims: Map<String, Value>,
+    origin: TokenOrigin,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("issuer", &self.issuer())
+            .field("subject", &self.subject())
+            .field("origin", &self.origin)
+            .field("jwt", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The GitLab YAML that provides a token, for the "no token" error.
+pub const GITLAB_ID_TOKENS_YAML: &str = "  sign:\n    id_tokens:\n      SIGSTORE_ID_TOKEN:\n        aud: sigstore\n    script:\n      - keyless sign dist/";
+
+fn token_error(origin: TokenOrigin, reason: impl std::fmt::Display) -> Error {
+    Error::Usage(format!("identity token from {origin}: {reason}"))
+}
+
+impl Token {
+    /// Decode a compact JWT. The token text never appears in an error.
+    pub fn parse(jwt: &str, origin: TokenOrigin) -> Result<Self> {
+        let jwt = jwt.trim();
+        let payload = jwt
+            .split('.')
+            .nth(1)
+            .filter(|_| jwt.split('.').count() == 3)
+            .ok_or_else(|| token_error(origin, "not a JWT (three dot-separated parts)"))?;
+        let claims: Map<String, Value> = B64URL
+            .decode(payload.trim_end_matches('='))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| token_error(origin, "its claims are not base64url JSON"))?;
+        let raw = sigstore_oidc::IdentityToken::from_jwt(jwt)
+            .map_err(|e| token_error(origin, redact(&e.to_string(), jwt)))?;
+        Ok(Self {
+            raw,
+            claims,
+            origin,
+        })
+    }
+
+    /// The JWT, for Fulcio only.
+    pub(crate) fn identity_token(&self) -> &sigstore_oidc::IdentityToken {
+        &self.raw
+    }
+
+    /// Where it came from.
+    pub fn origin(&self) -> TokenOrigin {
+        self.origin
+    }
+
+    fn claim(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+
+    /// `iss`.
+    pub fn issuer(&self) -> &str {
+        self.claim("iss").unwrap_or_default()
+    }
+
+    /// `sub`.
+    pub fn subject(&self) -> &str {
+        self.claim("sub").unwrap_or_default()
+    }
+
+    /// The GitLab project path and ref (`refs/heads/...`/`refs/tags/...`),
+    /// when this is a GitLab CI token.
+    pub fn gitlab_project_and_ref(&self) -> Option<(String, String)> {
+        let project = self.claim("project_path")?;
+        let git_ref = self.claim("ref")?;
+        let prefix = match self.claim("ref_type") {
+            Some("tag") => "refs/tags/",
+            _ => "refs/heads/",
+        };
+        Some((project.to_string(), format!("{prefix}{git_ref}")))
+    }
+
+    /// Pre-flight checks, before any network call: the audience must
+    /// include `sigstore` and the token must not have expired at `now`.
+    pub fn preflight(&self, now: jiff::Timestamp) -> Result<()> {
+        let aud_ok = match self.claims.get("aud") {
+            Some(Value::String(a)) => a == "sigstore",
+            Some(Value::Array(a)) => a.iter().any(|v| v == "sigstore"),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(token_error(
+                self.origin,
+                format!(
+                    "its audience is {}, not \"sigstore\"; in GitLab set `aud: sigstore` under id_tokens",
+                    self.claims
+                        .get("aud")
+                        .map_or("missing".to_string(), Value::to_string)
+                ),
+            ));
+        }
+        let exp = self
+            .claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| token_error(self.origin, "it has no exp claim"))?;
+        if exp <= now.as_second() {
+            let ago = now.as_second() - exp;
+            return Err(token_error(
+                self.origin,
+                format!(
+                    "it expired {ago} s ago; request a fresh token (GitLab tokens last as long as the job)"
+                ),
+            ));
+        }
+        if self.issuer().is_empty() {
+            return Err(token_error(self.origin, "it has no iss claim"));
+        }
+        Ok(())
+    }
+
+    /// Who will sign, for the user: issuer, subject, and for GitLab the
+    /// project and ref.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} as {}", self.issuer(), self.subject());
+        if let Some((project, git_ref)) = self.gitlab_project_and_ref() {
+            s = format!("GitLab project {project} at {git_ref} ({})", self.issuer());
+        } else if let Some(email) = self.claim("email") {
+            s = format!("{email} ({})", self.issuer());
+        }
+        s
+    }
+}
+
+/// Replace any occurrence of the token in `text`.
+pub fn redact(text: &str, token: &str) -> String {
+    if token.len() < 8 {
+        return text.to_string();
+    }
+    let mut out = text.replace(token, "<redacted token>");
+    // A JWT's signature part alone is also secret-bearing context.
+    if let Some(sig) = token.rsplit('.').next().filter(|s| s.len() >= 16) {
+        out = out.replace(sig, "<redacted>");
+    }
+    out
+}
+
+/// How to find a token, first found wins.
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    /// `--identity-token`: a token, `@FILE`, or `-` for standard input.
+    pub flag: Option<String>,
+    /// Disable the ambient GitHub Actions provider.
+    pub no_ambient: bool,
+    /// Allow the interactive OAuth flow (on a terminal).
+    pub interactive: bool,
+    /// Force the out-of-band (copy a code) variant of the interactive flow.
+    pub oauth_out_of_band: bool,
+    /// The instance's OIDC URL for the interactive flow.
+    pub oidc_url: Option<String>,
+}
+
+/// Find the token: `--identity-token`, `SIGSTORE_ID_TOKEN`, GitHub Actions,
+/// then (on a terminal) the interactive flow.
+pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> Result<Token> {
+    if let Some(flag) = &options.flag {
+        let text = if flag == "-" {
+            let mut s = String::new();
+            std::io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut s)
+                .map_err(|e| {
+                    token_error(TokenOrigin::Flag, format!("reading standard input: {e}"))
+                })?;
+            s
+        } else if let Some(path) = flag.strip_prefix('@') {
+            crate::files::read_text_limited(
+                std::path::Path::new(path),
+                64 * 1024,
+                "identity token file",
+            )?
+        } else {
+            flag.clone()
+        };
+        return Token::parse(&text, TokenOrigin::Flag);
+    }
+    if let Some(t) = env("SIGSTORE_ID_TOKEN").filter(|t| !t.trim().is_empty()) {
+        return Token::parse(&t, TokenOrigin::Environment);
+    }
+    if !options.no_ambient
+        && env("ACTIONS_ID_TOKEN_REQUEST_URL").is_some()
+        && env("ACTIONS_ID_TOKEN_REQUEST_TOKEN").is_some()
+    {
+        let runtime = runtime()?;
+        let found = runtime
+            .block_on(sigstore_oidc::IdentityToken::detect_ambient())
+            .map_err(|e| token_error(TokenOrigin::GitHubActions, e))?;
+        if let Some(t) = found {
+            return Token::parse(t.expose_secret(), TokenOrigin::GitHubActions);
+        }
+    }
+    if options.interactive {
+        let url = options.oidc_url.clone().ok_or_else(|| {
+            Error::Usage("the signing config names no OIDC provider for interactive login".into())
+        })?;
+        let runtime = runtime()?;
+        let client =
+            sigstore_oidc::oauth::OAuthClient::new(sigstore_oidc::oauth::OAuthConfig::dex(&url))
+                .map_err(|e| token_error(TokenOrigin::Interactive, e))?;
+        let t = runtime
+            .block_on(client.authenticate_with_options(
+                sigstore_oidc::oauth::DefaultAuthCallback,
+                sigstore_oidc::oauth::AuthOptions::new().with_force_oob(options.oauth_out_of_band),
+            ))
+            .map_err(|e| token_error(TokenOrigin::Interactive, e))?;
+        return Token::parse(t.expose_secret(), TokenOrigin::Interactive);
+    }
+    Err(Error::Usage(format!(
+        "no identity token: pass --identity-token, or in GitLab CI give the job an id_token:\n{GITLAB_ID_TOKENS_YAML}"
+    )))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: Value) -> String {
+        format!(
+            "{}.{}.{}",
+            B64URL.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+            B64URL.encode(claims.to_string()),
+            B64URL.encode([7u8; 64])
+        )
+    }
+
+    fn now() -> jiff::Timestamp {
+        jiff::Timestamp::from_second(1_700_000_000).unwrap()
+    }
+
+    #[test]
+    fn preflight_checks_audience_and_expiry() {
+        let ok = jwt(
+            serde_json::json!({"iss": "https://gitlab.com", "sub": "project_path:g/p:ref_type:branch:ref:main",
+            "aud": "sigstore", "exp": 1_700_000_100, "project_path": "g/p", "ref": "main", "ref_type": "branch"}),
+        );
+        let t = Token::parse(&ok, TokenOrigin::Environment).unwrap();
+        t.preflight(now()).unwrap();
+        assert_eq!(
+            t.gitlab_project_and_ref(),
+            Some(("g/p".into(), "refs/heads/main".into()))
+        );
+        assert!(
+            t.describe()
+                .contains("GitLab project g/p at refs/heads/main")
+        );
+
+        let wrong_aud = jwt(
+            serde_json::json!({"iss": "i", "sub": "s", "aud": ["other"], "exp": 1_700_000_100}),
+        );
+        let e = Token::parse(&wrong_aud, TokenOrigin::Flag)
+            .unwrap()
+            .preflight(now())
+            .unwrap_err();
+        assert!(e.to_string().contains("aud: sigstore"), "{e}");
+
+        let expired = jwt(
+            serde_json::json!({"iss": "i", "sub": "s", "aud": "sigstore", "exp": 1_699_999_000}),
+        );
+        let e = Token::parse(&expired, TokenOrigin::Flag)
+            .unwrap()
+            .preflight(now())
+            .unwrap_err();
+        assert!(e.to_string().contains("expired 1000 s ago"), "{e}");
+    }
+
+    #[test]
+    fn errors_and_debug_never_show_the_token() {
+        let token = jwt(serde_json::json!({"iss": "i", "sub": "s", "aud": "sigstore", "exp": 1}));
+        let t = Token::parse(&token, TokenOrigin::Flag).unwrap();
+        let debug = format!("{t:?}");
+        assert!(!debug.contains(&token) && !debug.contains(token.rsplit('.').next().unwrap()));
+        let e = t.preflight(now()).unwrap_err().to_string();
+        assert!(!e.contains(token.rsplit('.').next().unwrap()), "{e}");
+        for bad in ["x", "a.b", "a.!!!.c"] {
+            let e = Token::parse(bad, TokenOrigin::Flag)
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with("identity token from --identity-token"), "{e}");
+        }
+    }
+
+    #[test]
+    fn resolution_order_is_flag_then_environment() {
+        let env_token = jwt(
+            serde_json::json!({"iss": "env", "sub": "s", "aud": "sigstore", "exp": 2_000_000_000}),
+        );
+        let flag_token = jwt(
+            serde_json::json!({"iss": "flag", "sub": "s", "aud": "sigstore", "exp": 2_000_000_000}),
+        );
+        let env = |k: &str| (k == "SIGSTORE_ID_TOKEN").then(|| env_token.clone());
+        let t = resolve(&TokenOptions::default(), &env).unwrap();
+        assert_eq!((t.issuer(), t.origin()), ("env", TokenOrigin::Environment));
+        let opts = TokenOptions {
+            flag: Some(flag_token),
+            ..Default::default()
+        };
+        assert_eq!(resolve(&opts, &env).unwrap().issuer(), "flag");
+        let none = resolve(&TokenOptions::default(), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            none.contains("SIGSTORE_ID_TOKEN:") && none.contains("aud: sigstore"),
+            "{none}"
+        );
+    }
+}
