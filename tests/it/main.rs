@@ -6,6 +6,7 @@ mod common;
 mod identity;
 mod interop;
 mod man;
+mod sign;
 mod tamper;
 mod testbed;
 mod trust;
