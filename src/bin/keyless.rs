@@ -21,28 +21,30 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Print an error that stops keyless before a verdict, with its hint.
-fn fail(err: &keyless::Error) -> u8 {
+/// Print an error that stops `keyless <command>` before a verdict, with its hint.
+fn fail(command: &str, err: &keyless::Error) -> u8 {
     eprintln!("keyless: error: {err}");
-    if let Some(hint) = err.hint() {
-        eprintln!("  hint: {hint}");
+    match (err.hint(), err) {
+        (Some(hint), _) => eprintln!("  hint: {hint}"),
+        (None, keyless::Error::Usage(_)) => eprintln!("  hint: see 'keyless {command} --help'"),
+        (None, _) => {}
     }
     2
 }
 
 fn verify(args: &VerifyArgs) -> u8 {
     if args.bundle.is_some() && args.inputs.len() > 1 {
-        return fail(&keyless::Error::Usage(
+        return fail("verify", &keyless::Error::Usage(
             "--bundle names the bundle of a single input; with several inputs each is found as <file>.sigstore.json".into(),
         ));
     }
     let policy = match args.policy() {
         Ok(p) => p,
-        Err(e) => return fail(&e),
+        Err(e) => return fail("verify", &e),
     };
     let verifier = match TrustMaterial::load(&args.trust_source()).and_then(|t| Verifier::new(&t)) {
         Ok(v) => v,
-        Err(e) => return fail(&e),
+        Err(e) => return fail("verify", &e),
     };
     let mut reports = Vec::with_capacity(args.inputs.len());
     let mut stdout = std::io::stdout().lock();
@@ -94,7 +96,7 @@ fn sign(args: &SignArgs) -> u8 {
     });
     let (files, signer, token) = match prepared {
         Ok(p) => p,
-        Err(e) => return fail(&e),
+        Err(e) => return fail("sign", &e),
     };
     eprintln!(
         "keyless: signing {} file(s) as {} (token from {})",
@@ -112,7 +114,7 @@ fn sign(args: &SignArgs) -> u8 {
     let progress = |line: &str| eprintln!("keyless: {line}");
     let report = match signer.sign(&token, &options, &progress) {
         Ok(r) => r,
-        Err(e) => return fail(&e),
+        Err(e) => return fail("sign", &e),
     };
     let mut stdout = std::io::stdout().lock();
     let text = if args.json {
@@ -128,9 +130,10 @@ fn sign(args: &SignArgs) -> u8 {
 
 fn trust_update(args: &TrustUpdateArgs) -> u8 {
     let Some(cache) = keyless::trust::cache_dir() else {
-        return fail(&keyless::Error::Usage(
-            "no cache directory: set KEYLESS_CACHE_DIR or HOME".into(),
-        ));
+        return fail(
+            "trust update",
+            &keyless::Error::Usage("no cache directory: set KEYLESS_CACHE_DIR or HOME".into()),
+        );
     };
     let result = args.repository().and_then(|repo| {
         keyless::trust::update_from_tuf(&repo, &cache, SystemClock.now(), args.offline)
@@ -146,7 +149,7 @@ fn trust_update(args: &TrustUpdateArgs) -> u8 {
             );
             0
         }
-        Err(e) => fail(&e),
+        Err(e) => fail("trust update", &e),
     }
 }
 

@@ -326,11 +326,12 @@ impl FulcioCa {
             ),
         }];
         // Subject key identifier, as Fulcio sets on leaves (rcgen only adds
-        // one to CA certificates): RFC 7093 method 1, SHA-256 truncated.
-        let key_hash = sigstore_crypto::sha256(&subject.raw);
+        // one to CA certificates): RFC 5280 method 1, SHA-1 of the key bits.
+        let key_hash =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &subject.raw);
         p.custom_extensions.push(CustomExtension::from_oid_content(
             &[2, 5, 29, 14],
-            der_octet_string(&key_hash.as_bytes()[..20]),
+            der_octet_string(key_hash.as_ref()),
         ));
         for (n, value) in &identity.extensions {
             let mut oid = FULCIO_ARC.to_vec();

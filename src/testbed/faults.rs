@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub enum Endpoint {
     /// OIDC discovery and JWKS.
     Oidc,
-    /// Fulcio `signingCert`.
+    /// Fulcio (`signingCert`, `trustBundle`, `configuration`).
     Fulcio,
     /// Rekor v1 (every `/api/v1/log` and `/api/v1/index` route).
     RekorV1,
@@ -118,6 +118,7 @@ impl std::str::FromStr for FaultRule {
             after: 0,
             times: None,
         };
+        rule.validate()?;
         for p in parts {
             match p.split_once('=') {
                 Some(("after", n)) => rule.after = n.parse().map_err(|_| "after=N")?,
@@ -129,17 +130,47 @@ impl std::str::FromStr for FaultRule {
     }
 }
 
+impl FaultRule {
+    /// Refuse a rule that could never take effect: a status outside
+    /// 400-599, or a fault the endpoint does not produce.
+    pub fn validate(&self) -> Result<(), String> {
+        use Endpoint as E;
+        use Fault as F;
+        let ok = match self.fault {
+            F::Status(s) => (400..600).contains(&s),
+            F::Delay(_) | F::Truncate | F::Malformed => true,
+            F::WrongProof | F::WrongCheckpointKey | F::Duplicate => {
+                matches!(self.endpoint, E::RekorV1 | E::RekorV2)
+            }
+            F::WrongSetKey | F::RolledBack | F::ForkedRoot => self.endpoint == E::RekorV1,
+            F::UntrustedSct | F::ExpiredCert => self.endpoint == E::Fulcio,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "fault {:?} cannot apply to {:?}",
+                self.fault, self.endpoint
+            ))
+        }
+    }
+}
+
 /// The active rules and per-endpoint request counters.
 #[derive(Debug, Default)]
 pub struct FaultTable {
-    rules: Vec<(FaultRule, u32)>,
+    /// Each rule with the endpoint's request count when it was added, and
+    /// how often it has applied.
+    rules: Vec<(FaultRule, u32, u32)>,
     seen: std::collections::HashMap<Endpoint, u32>,
 }
 
 impl FaultTable {
     /// Add a rule.
     pub fn add(&mut self, rule: FaultRule) {
-        self.rules.push((rule, 0));
+        // `after` counts requests from now on, not since the start.
+        let baseline = self.requests(rule.endpoint);
+        self.rules.push((rule, baseline, 0));
     }
 
     /// Remove every rule (request counters keep counting).
@@ -149,7 +180,7 @@ impl FaultTable {
 
     /// The rules.
     pub fn rules(&self) -> Vec<FaultRule> {
-        self.rules.iter().map(|(r, _)| *r).collect()
+        self.rules.iter().map(|(r, _, _)| *r).collect()
     }
 
     /// How many requests `endpoint` has served.
@@ -163,9 +194,9 @@ impl FaultTable {
         *seen += 1;
         let n = *seen;
         let mut out = Vec::new();
-        for (rule, applied) in &mut self.rules {
+        for (rule, baseline, applied) in &mut self.rules {
             if rule.endpoint == endpoint
-                && n > rule.after
+                && n > *baseline + rule.after
                 && rule.times.is_none_or(|t| *applied < t)
             {
                 *applied += 1;
@@ -191,6 +222,12 @@ mod tests {
             .collect();
         assert_eq!(got, [0, 0, 1, 0, 0]);
         assert!(t.on_request(Endpoint::Fulcio).is_empty());
+        // A rule added later counts from then on.
+        t.add("rekor-v1=truncate,after=1,times=1".parse().unwrap());
+        let got: Vec<usize> = (0..3)
+            .map(|_| t.on_request(Endpoint::RekorV1).len())
+            .collect();
+        assert_eq!(got, [0, 1, 0]);
     }
 
     #[test]

@@ -4,8 +4,14 @@
 //! and users want to try a signing pipeline without touching the public log.
 //! The testbed plays every role (OIDC issuer, Fulcio, CT log, Rekor v1 and
 //! v2, TSA, TUF repository) with real cryptography, so a bundle it helps
-//! produce verifies exactly as a public-good one does, against its own
-//! trusted root.
+//! produce goes through the same verification as a public-good one, against
+//! the testbed's own trusted root. sigstore-python and the sigstore-rust
+//! signer sign against it in the tests.
+//!
+//! Known differences from the real services: entry UUIDs have no tree-ID
+//! prefix; Rekor v2's read API (checkpoint and tiles) is not served; RSA
+//! subject keys are refused; GitHub certificates lack the deprecated
+//! extensions .2 to .6.
 
 pub mod ca;
 pub mod faults;

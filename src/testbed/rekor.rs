@@ -182,6 +182,9 @@ impl TransparencyLog {
     /// Index of the entry with this UUID (hex leaf hash), if any.
     pub fn index_of(&self, uuid: &str) -> Option<usize> {
         // Rekor v1 entry IDs may carry a 16-hex-digit tree ID prefix.
+        if !uuid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
         let uuid = if uuid.len() == 80 { &uuid[16..] } else { uuid };
         self.by_leaf.get(&uuid.to_ascii_lowercase()).copied()
     }
@@ -314,10 +317,14 @@ impl TransparencyLog {
             corrupt_proof(&mut hashes, false);
         }
         let root = self.tree.root_at(size).unwrap_or_else(|| self.tree.root());
+        // rekor-tiles marshals with EmitUnpopulated: integratedTime "0" and
+        // a null inclusionPromise are present.
         json!({
             "logIndex": index.to_string(),
             "logId": {"keyId": B64.encode(self.log_id())},
             "kindVersion": {"kind": e.kind, "version": e.version},
+            "integratedTime": "0",
+            "inclusionPromise": null,
             "inclusionProof": {
                 "logIndex": index.to_string(),
                 "rootHash": B64.encode(root.as_bytes()),
@@ -541,6 +548,27 @@ pub fn canonicalize_v1(proposed: &Value) -> Result<Canonical, Rejection> {
 /// The SPKI of a Rekor v2 verifier (`{x509Certificate|publicKey: {rawBytes}, keyDetails}`)
 /// and its canonical JSON.
 fn v2_verifier(verifier: &Value) -> Result<(Vec<u8>, Value), Rejection> {
+    let (spki, json) = v2_verifier_unchecked(verifier)?;
+    // rekor-tiles refuses a keyDetails that does not describe the key.
+    let key_details = str_at(verifier, &["keyDetails"])?;
+    let alg =
+        sigstore_crypto::KeyAlgorithm::from_spki(&sigstore_types::DerPublicKey::new(spki.clone()))
+            .map_err(|e| bad(format!("verifier key: {e}")))?;
+    let expected = match alg {
+        sigstore_crypto::KeyAlgorithm::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
+        sigstore_crypto::KeyAlgorithm::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384",
+        sigstore_crypto::KeyAlgorithm::Ed25519 => "PKIX_ED25519",
+        _ => return Err(bad("unsupported verifier key type")),
+    };
+    if key_details != expected {
+        return Err(bad(format!(
+            "keyDetails {key_details} does not match the key ({expected})"
+        )));
+    }
+    Ok((spki, json))
+}
+
+fn v2_verifier_unchecked(verifier: &Value) -> Result<(Vec<u8>, Value), Rejection> {
     let key_details = str_at(verifier, &["keyDetails"])?;
     if let Ok(raw) = str_at(verifier, &["x509Certificate", "rawBytes"]) {
         let der_bytes = b64(raw, "x509Certificate.rawBytes")?;

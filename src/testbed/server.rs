@@ -113,15 +113,13 @@ struct State {
 
 type Shared = Arc<Mutex<State>>;
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp{}",
-        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+/// The state, even after a handler panicked while holding it: a poisoned
+/// lock must not turn one bad request into a dead testbed.
+fn lock(st: &Shared) -> std::sync::MutexGuard<'_, State> {
+    st.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+use crate::files::write_atomic;
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> String {
     format!("{}: {e}", path.display())
@@ -227,7 +225,13 @@ impl State {
             };
             write_atomic(&path, text.as_bytes()).map_err(|e| io_err(&path, e))?;
         }
-        self.publish_tuf(&super::tuf::RepoOptions::default())
+        // A testbed's root outlives many restarts, and a long-running one
+        // keeps a fresh timestamp for a month.
+        self.publish_tuf(&super::tuf::RepoOptions {
+            root_lifetime: jiff::SignedDuration::from_hours(24 * 3650),
+            timestamp_lifetime: jiff::SignedDuration::from_hours(24 * 30),
+            ..Default::default()
+        })
     }
 
     /// Publish the trusted root and signing config through the TUF
@@ -325,10 +329,7 @@ async fn serve(
     endpoint: Endpoint,
     handler: impl FnOnce(&mut State, &[Fault]) -> Answer,
 ) -> Answer {
-    let faults = state
-        .lock()
-        .map(|mut s| s.faults.on_request(endpoint))
-        .unwrap_or_default();
+    let faults = lock(state).faults.on_request(endpoint);
     for f in &faults {
         match f {
             Fault::Status(code) => {
@@ -338,10 +339,7 @@ async fn serve(
             _ => {}
         }
     }
-    let mut answer = match state.lock() {
-        Ok(mut s) => handler(&mut s, &faults),
-        Err(_) => Answer::error(500, "testbed state is poisoned"),
-    };
+    let mut answer = handler(&mut lock(state), &faults);
     if faults.contains(&Fault::Truncate) {
         let half = answer.body.len() / 2;
         answer.body.truncate(half);
@@ -436,10 +434,38 @@ fn signing_cert(s: &mut State, faults: &[Fault], headers: &HeaderMap, body: &[u8
     {
         return Answer::error(401, "token is not yet valid");
     }
-    let sub = claims
+    let Some(sub) = claims
         .get("sub")
         .and_then(Value::as_str)
-        .unwrap_or_default();
+        .filter(|s| !s.is_empty())
+    else {
+        return Answer::error(401, "token has no sub claim");
+    };
+    // Email identities come only from the testbed's own (interactive) issuer,
+    // CI identities from the CI issuers it was told to trust, as Fulcio ties
+    // each issuer to one identity type.
+    let email_identity = claims.contains_key("email")
+        && !claims.contains_key("project_path")
+        && !claims.contains_key("job_workflow_ref");
+    if email_identity != (iss == s.url) {
+        return Answer::error(
+            401,
+            format!(
+                "issuer {iss:?} does not issue {} identities here",
+                if email_identity { "email" } else { "CI" }
+            ),
+        );
+    }
+    // The proof of possession signs the issuer's challenge claim: the email
+    // for email issuers, `sub` for CI providers (Fulcio's challengeClaim).
+    let challenge = if email_identity {
+        claims
+            .get("email")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    } else {
+        sub
+    };
 
     // The subject key, with proof that the caller holds its private half.
     let spki = if let Some(pk) = req.get("publicKeyRequest") {
@@ -461,7 +487,7 @@ fn signing_cert(s: &mut State, faults: &[Fault], headers: &HeaderMap, body: &[u8
         };
         if sigstore_crypto::verify_signature(
             &key,
-            sub.as_bytes(),
+            challenge.as_bytes(),
             &sigstore_types::SignatureBytes::new(pop),
             alg.default_signing_scheme(),
         )
@@ -576,7 +602,7 @@ async fn fulcio_trust_bundle(AxState(st): AxState<Shared>) -> Answer {
 
 async fn fulcio_configuration(AxState(st): AxState<Shared>) -> Answer {
     serve(&st, Endpoint::Fulcio, |s, _| {
-        let mut issuers = vec![json!({"issuerUrl": s.url, "audience": "sigstore", "challengeClaim": "sub", "issuerType": "email"})];
+        let mut issuers = vec![json!({"issuerUrl": s.url, "audience": "sigstore", "challengeClaim": "email", "issuerType": "email"})];
         for i in &s.trusted_issuers {
             issuers.push(json!({"issuerUrl": i, "audience": "sigstore", "challengeClaim": "sub", "issuerType": "ci-provider"}));
         }
@@ -626,23 +652,39 @@ fn add_entry(s: &mut State, faults: &[Fault], version: LogVersion, c: Canonical)
         return Answer::error(500, e);
     }
     let af = answer_faults(s, faults);
-    let (log, path) = match version {
-        LogVersion::V1 => (&s.keys.rekor_v1, "/api/v1/log/entries/"),
-        LogVersion::V2 => (&s.keys.rekor_v2, "/api/v2/log/entries/"),
-    };
-    let uuid = log.uuid(index);
-    let body = match version {
-        LogVersion::V1 => log.v1_entry_json(index, af),
-        LogVersion::V2 => log.v2_entry_json(index, af),
-    };
-    let status = if duplicate {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::CREATED
-    };
-    Answer::json(status, &body)
-        .with_header(header::ETAG, uuid.clone())
-        .with_header(header::LOCATION, format!("{}{path}{uuid}", s.url))
+    match version {
+        LogVersion::V1 => {
+            let log = &s.keys.rekor_v1;
+            let uuid = log.uuid(index);
+            let location = format!("{}/api/v1/log/entries/{uuid}", s.url);
+            if duplicate {
+                // Rekor v1: a JSON error naming the existing entry, which the
+                // Location header points to.
+                return Answer::error(
+                    409,
+                    format!("An equivalent entry already exists in the transparency log with UUID {uuid}"),
+                )
+                .with_header(header::LOCATION, location);
+            }
+            Answer::json(StatusCode::CREATED, &log.v1_entry_json(index, af))
+                .with_header(header::ETAG, uuid)
+                .with_header(header::LOCATION, location)
+        }
+        LogVersion::V2 => {
+            if duplicate {
+                // rekor-tiles: a gRPC AlreadyExists status.
+                return Answer::json(
+                    StatusCode::CONFLICT,
+                    &json!({"code": 6, "message": "an equivalent entry already exists in the log", "details": []}),
+                )
+                .with_header(header::HeaderName::from_static("x-log-index"), index.to_string());
+            }
+            Answer::json(
+                StatusCode::CREATED,
+                &s.keys.rekor_v2.v2_entry_json(index, af),
+            )
+        }
+    }
 }
 
 async fn rekor_v1_create(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
@@ -719,6 +761,12 @@ async fn rekor_v1_retrieve(AxState(st): AxState<Shared>, body: Bytes) -> Answer 
         };
         if req["entryUUIDs"].as_array().is_none() && req["logIndexes"].as_array().is_none() {
             return Answer::error(400, "expected an object with entryUUIDs and/or logIndexes");
+        }
+        // Rekor caps a retrieve at 10 items.
+        let asked = req["entryUUIDs"].as_array().map_or(0, Vec::len)
+            + req["logIndexes"].as_array().map_or(0, Vec::len);
+        if asked > 10 {
+            return Answer::error(422, format!("at most 10 entries per request, not {asked}"));
         }
         let mut indexes = Vec::new();
         for u in req["entryUUIDs"].as_array().into_iter().flatten() {
@@ -901,8 +949,9 @@ async fn tsa_timestamp(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
         s.tsa_serial += 1;
         let now = s.clock.now();
         match s.keys.tsa.respond(&body, now, s.tsa_serial) {
+            // timestamp-authority answers 201 Created.
             Ok(der_bytes) => Answer {
-                status: StatusCode::OK,
+                status: StatusCode::CREATED,
                 body: der_bytes,
                 content_type: "application/timestamp-reply",
                 headers: Vec::new(),
@@ -928,9 +977,7 @@ async fn tsa_cert_chain(AxState(st): AxState<Shared>) -> Answer {
 // ---------------------------------------------------------------------------
 
 async fn trust_file(AxState(st): AxState<Shared>, UrlPath(name): UrlPath<String>) -> Answer {
-    let Ok(s) = st.lock() else {
-        return Answer::error(500, "testbed state is poisoned");
-    };
+    let s = lock(&st);
     let svc = s.services();
     let doc = match name.as_str() {
         "trusted_root.json" => svc.trusted_root(),
@@ -956,9 +1003,10 @@ async fn admin_faults_add(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
         },
         Err(e) => return Answer::error(400, format!("request body is not JSON: {e}")),
     };
-    let Ok(mut s) = st.lock() else {
-        return Answer::error(500, "testbed state is poisoned");
-    };
+    if let Some(e) = rules.iter().find_map(|r| r.validate().err()) {
+        return Answer::error(400, e);
+    }
+    let mut s = lock(&st);
     for r in rules {
         s.faults.add(r);
     }
@@ -966,17 +1014,13 @@ async fn admin_faults_add(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
 }
 
 async fn admin_faults_clear(AxState(st): AxState<Shared>) -> Answer {
-    let Ok(mut s) = st.lock() else {
-        return Answer::error(500, "testbed state is poisoned");
-    };
+    let mut s = lock(&st);
     s.faults.clear();
     Answer::json(StatusCode::OK, &json!({"faults": []}))
 }
 
 async fn admin_faults_list(AxState(st): AxState<Shared>) -> Answer {
-    let Ok(s) = st.lock() else {
-        return Answer::error(500, "testbed state is poisoned");
-    };
+    let s = lock(&st);
     Answer::json(StatusCode::OK, &json!({"faults": s.faults.rules()}))
 }
 
@@ -1051,6 +1095,8 @@ pub struct Testbed {
     state: Shared,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Held for the testbed's lifetime (an OS file lock on `<state>/lock`).
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Testbed {
@@ -1072,6 +1118,15 @@ impl Testbed {
             ));
         }
         std::fs::create_dir_all(&options.state_dir).map_err(|e| io_err(&options.state_dir, e))?;
+        // One testbed per state directory: two would both rewrite the logs.
+        let lock_path = options.state_dir.join("lock");
+        let lock_file = std::fs::File::create(&lock_path).map_err(|e| io_err(&lock_path, e))?;
+        lock_file.try_lock().map_err(|_| {
+            format!(
+                "another keyless-testbed is using {}",
+                options.state_dir.display()
+            )
+        })?;
         let listener = std::net::TcpListener::bind(options.listen)
             .map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -1136,6 +1191,7 @@ impl Testbed {
             state,
             shutdown: Some(tx),
             thread: Some(thread),
+            _lock: lock_file,
         })
     }
 
@@ -1177,38 +1233,28 @@ impl Testbed {
     /// Re-publish the TUF repository at the next version with `options`
     /// (e.g. an expired or tampered timestamp role, for negative tests).
     pub fn republish_tuf(&self, options: &super::tuf::RepoOptions) -> Result<(), String> {
-        self.state
-            .lock()
-            .map_err(|_| "testbed state is poisoned".to_string())?
-            .publish_tuf(options)
+        lock(&self.state).publish_tuf(options)
     }
 
     /// Mint a token with the testbed's OIDC keys.
     pub fn mint(&self, spec: &TokenSpec, alg: JwsAlg) -> String {
-        let s = self.state.lock().expect("testbed state");
+        let s = lock(&self.state);
         s.keys.oidc.mint(&spec.claims(s.now()), alg)
     }
 
     /// Activate a fault.
     pub fn add_fault(&self, rule: FaultRule) {
-        if let Ok(mut s) = self.state.lock() {
-            s.faults.add(rule);
-        }
+        lock(&self.state).faults.add(rule);
     }
 
     /// How many requests `endpoint` has answered since the start.
     pub fn requests(&self, endpoint: Endpoint) -> u32 {
-        self.state
-            .lock()
-            .map(|s| s.faults.requests(endpoint))
-            .unwrap_or(0)
+        lock(&self.state).faults.requests(endpoint)
     }
 
     /// Clear all faults.
     pub fn clear_faults(&self) {
-        if let Ok(mut s) = self.state.lock() {
-            s.faults.clear();
-        }
+        lock(&self.state).faults.clear();
     }
 
     /// Block until the server stops (for the `serve` command).

@@ -390,7 +390,11 @@ fn existing_outputs_need_overwrite_and_unwritable_outputs_fail_cleanly() {
         &[f.as_os_str(), "--overwrite".as_ref()],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert_eq!(s.verify("trust_config.json", std::slice::from_ref(&f), SAN).0, 0);
+    assert_eq!(
+        s.verify("trust_config.json", std::slice::from_ref(&f), SAN)
+            .0,
+        0
+    );
 
     // An output folder that cannot be written (here: does not exist; root
     // ignores permission bits) fails that file, leaving nothing behind.
