@@ -267,6 +267,8 @@ fn every_endpoint_answers_garbage_with_a_4xx_json_error() {
         "/api/v1/log/entries?logIndex=-1",
         "/api/v1/log/entries?logIndex=99999999999999999999",
         "/api/v1/log/entries/zzz",
+        // 80 bytes with a multi-byte character across the tree-ID prefix.
+        "/api/v1/log/entries/aaaaaaaaaaaaaaa%C3%A9aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "/api/v1/log/proof?firstSize=5&lastSize=2",
         "/api/v1/log/proof?firstSize=x",
         "/tuf/../keys.json",
@@ -599,4 +601,45 @@ fn the_token_command_mints_tokens_the_testbed_accepts() {
     assert_eq!(claims["runner_environment"], "self-hosted");
     assert_eq!(claims["user_login"], "alice");
     assert_eq!(claims["aud"], "sigstore");
+}
+
+/// Email identities: the testbed's own issuer, proof of possession over the
+/// email (Fulcio's challenge claim for email issuers), an email SAN.
+#[test]
+fn email_identities_sign_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
+    let mut spec = TokenSpec::gitlab(tb.url());
+    spec.kind = keyless::testbed::TokenKind::Email;
+    spec.email = "maintainer@example.org".into();
+    let token = tb.mint(&spec, JwsAlg::ES256);
+    let json = sign_with_sigstore_rust(
+        &tb,
+        &tb.state_dir().join("signing_config.json"),
+        &token,
+        b"mail",
+    );
+    let artifact = dir.path().join("m.txt");
+    std::fs::write(&artifact, b"mail").unwrap();
+    std::fs::write(dir.path().join("m.txt.sigstore.json"), json).unwrap();
+    let (code, r) = verify(
+        &artifact,
+        &tb.trust_config_path(),
+        "maintainer@example.org",
+        tb.url(),
+    );
+    assert_eq!(code, 0, "{r:#}");
+
+    // The same email claim under a CI issuer is refused: issuers are bound
+    // to one identity type.
+    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    spec.kind = keyless::testbed::TokenKind::Email;
+    let token = tb.mint(&spec, JwsAlg::ES256);
+    let err = crate::common::sign_with_sigstore_rust(
+        &tb.state_dir().join("signing_config.json"),
+        &token,
+        b"x",
+    )
+    .unwrap_err();
+    assert!(err.contains("401"), "{err}");
 }
