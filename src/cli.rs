@@ -269,8 +269,23 @@ pub struct VerifyArgs {
 
     /// The bundle to verify against (one input only). Default, per input:
     /// <file>.sigstore.json, then <file>.sigstore.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "signature")]
     pub bundle: Option<PathBuf>,
+
+    /// Verify cosign-style detached outputs instead of a bundle: this base64
+    /// signature (one input only; needs --certificate). The log entry is
+    /// looked up in Rekor, online.
+    #[arg(long, value_name = "FILE.sig", requires = "certificate")]
+    pub signature: Option<PathBuf>,
+
+    /// The signing certificate for --signature: PEM, or base64-wrapped PEM.
+    #[arg(long, value_name = "FILE.crt", requires = "signature")]
+    pub certificate: Option<PathBuf>,
+
+    /// Rekor v1 to look the --signature entry up in. Default: the trust
+    /// root's first transparency log.
+    #[arg(long, value_name = "URL", requires = "signature")]
+    pub rekor_url: Option<String>,
 
     /// The exact certificate identity (SAN: email or URI) that must have signed.
     #[arg(long, value_name = "IDENTITY", group = "identity")]

@@ -42,15 +42,45 @@ fn verify(args: &VerifyArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return fail("verify", &e),
     };
-    let verifier = match TrustMaterial::load(&args.trust_source()).and_then(|t| Verifier::new(&t)) {
+    if args.signature.is_some() && args.inputs.len() > 1 {
+        return fail(
+            "verify",
+            &keyless::Error::Usage("--signature and --certificate belong to a single input".into()),
+        );
+    }
+    let trust = match TrustMaterial::load(&args.trust_source()) {
+        Ok(t) => t,
+        Err(e) => return fail("verify", &e),
+    };
+    let verifier = match Verifier::new(&trust) {
         Ok(v) => v,
         Err(e) => return fail("verify", &e),
     };
+    let rekor_url = args.rekor_url.clone().or_else(|| {
+        trust
+            .trusted_root
+            .tlogs
+            .first()
+            .map(|t| t.base_url.trim_end_matches('/').to_string())
+    });
     let mut reports = Vec::with_capacity(args.inputs.len());
     let mut stdout = std::io::stdout().lock();
     for arg in &args.inputs {
         let report = match Input::parse(arg) {
-            Ok(input) => verifier.verify_input(&input, args.bundle.as_deref(), &policy),
+            Ok(input) => match (&args.signature, &args.certificate, &rekor_url) {
+                (Some(sig), Some(cert), Some(url)) => {
+                    verifier.verify_legacy(&input, sig, cert, url, &policy)
+                }
+                (Some(_), _, None) => keyless::verify::InputReport {
+                    input: arg.clone(),
+                    bundle: None,
+                    sha256: None,
+                    outcome: Outcome::Error(keyless::Error::Usage(
+                        "the trust root names no transparency log; pass --rekor-url".into(),
+                    )),
+                },
+                _ => verifier.verify_input(&input, args.bundle.as_deref(), &policy),
+            },
             Err(e) => keyless::verify::InputReport {
                 input: arg.clone(),
                 bundle: None,

@@ -18,6 +18,7 @@
 //! The identity policy is applied last, to claims of a certificate whose
 //! chain, SCT, log inclusion and signature have all been established.
 
+pub mod legacy;
 pub mod policy;
 pub mod report;
 
@@ -420,6 +421,59 @@ impl Verifier {
             .rfc3161_timestamps
             .retain(|_| keep.next().unwrap_or(false));
         (std::borrow::Cow::Owned(trimmed), reasons)
+    }
+
+    /// Verify a file against cosign-style detached outputs: the base64
+    /// signature at `signature` and the certificate at `certificate`, with
+    /// the log entry looked up in the Rekor v1 log at `rekor_url` (online).
+    pub fn verify_legacy(
+        &self,
+        input: &Input,
+        signature: &Path,
+        certificate: &Path,
+        rekor_url: &str,
+        policy: &Policy,
+    ) -> InputReport {
+        let mut report = InputReport {
+            input: input.display_name(),
+            bundle: None,
+            sha256: None,
+            outcome: Outcome::Error(Error::Usage(String::new())),
+        };
+        report.outcome = (|| {
+            let digest = match input {
+                Input::Digest(d) => *d,
+                Input::File(path) => {
+                    let file = open_artifact(path)?;
+                    let mut r = HashingReader::new(file);
+                    std::io::copy(&mut r, &mut std::io::sink()).map_err(|source| Error::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    r.finish()
+                        .ok_or_else(|| Error::Usage("artifact was not read to the end".into()))?
+                }
+            };
+            report.sha256 = Some(digest);
+            let sig = legacy::read_signature(signature)?;
+            let cert = legacy::read_certificate(certificate)?;
+            let bundle = match legacy::bundle_from_rekor(
+                rekor_url,
+                digest,
+                &sig,
+                &cert,
+                std::time::Duration::from_secs(60),
+            )? {
+                Ok(b) => b,
+                Err(f) => return Ok(Outcome::Failed(f)),
+            };
+            Ok(match self.verify_digest(digest, &bundle, policy) {
+                Ok(v) => Outcome::Verified(Box::new(v)),
+                Err(f) => Outcome::Failed(f),
+            })
+        })()
+        .unwrap_or_else(Outcome::Error);
+        report
     }
 
     /// Verify one command-line input against its bundle: read the bundle,
