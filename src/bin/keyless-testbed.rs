@@ -23,6 +23,17 @@ enum Command {
     Serve(ServeArgs),
     /// Print an identity token signed by the testbed's OIDC issuer.
     Token(TokenArgs),
+    /// Run the GitLab release flow end to end, offline: start a testbed, mint
+    /// a GitLab CI token, `keyless sign` sample dist files, `keyless verify`
+    /// them for the GitLab identity (and see a wrong project refused).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Work here (kept afterwards) instead of a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +121,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(a) => serve(a),
         Command::Token(a) => token(a),
+        Command::Demo(a) => demo(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -190,5 +202,106 @@ fn token(a: TokenArgs) -> Result<(), String> {
     let now = jiff::Timestamp::now().as_second();
     let token = keyless::testbed::server::mint_offline(&a.state_dir, &spec, alg, now)?;
     println!("{token}");
+    Ok(())
+}
+
+/// The `keyless` binary next to this one (both are built together).
+fn keyless_binary() -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| format!("cannot locate myself: {e}"))?;
+    let bin = me.with_file_name(format!("keyless{}", std::env::consts::EXE_SUFFIX));
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "{} not found: build it first (cargo build)",
+            bin.display()
+        ))
+    }
+}
+
+fn demo(a: DemoArgs) -> Result<(), String> {
+    let keyless = keyless_binary()?;
+    let temp;
+    let dir = match a.dir {
+        Some(d) => d,
+        None => {
+            temp = std::env::temp_dir().join(format!("keyless-demo-{}", std::process::id()));
+            temp
+        }
+    };
+    let dist = dir.join("dist");
+    std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    let testbed = Testbed::start(TestbedOptions::new(dir.join("testbed")))?;
+    println!(
+        "# A local Sigstore (Fulcio, Rekor, TSA, OIDC) on {}",
+        testbed.url()
+    );
+
+    // What a GitLab pipeline for a tag v1.0 of keyless-demo/hello-py gets.
+    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    spec.tag = Some("v1.0".into());
+    let token = testbed.mint(&spec, JwsAlg::RS256);
+    println!(
+        "# A GitLab CI id_token (aud: sigstore) for keyless-demo/hello-py at tag v1.0, in $SIGSTORE_ID_TOKEN"
+    );
+    for (name, body) in [
+        ("hello_py-1.0-py3-none-any.whl", "PK\x03\x04 wheel bytes\n"),
+        ("hello_py-1.0.tar.gz", "sdist bytes\n"),
+    ] {
+        std::fs::write(dist.join(name), body).map_err(|e| e.to_string())?;
+    }
+    let trust = testbed.trust_config_path();
+    let run = |args: &[&std::ffi::OsStr]| -> Result<i32, String> {
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        println!("\n$ keyless {}", shown.join(" "));
+        let status = std::process::Command::new(&keyless)
+            .args(args)
+            .env("SIGSTORE_ID_TOKEN", &token)
+            .current_dir(&dir)
+            .status()
+            .map_err(|e| format!("running keyless: {e}"))?;
+        Ok(status.code().unwrap_or(2))
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let trust_arg = trust.as_os_str().to_owned();
+    let sign = run(&[&os("sign"), &os("dist/"), &os("--trust-config"), &trust_arg])?;
+    if sign != 0 {
+        return Err(format!("keyless sign exited {sign}"));
+    }
+    let identity = "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/tags/v1.0";
+    let verify = run(&[
+        &os("verify"),
+        &os("dist/hello_py-1.0-py3-none-any.whl"),
+        &os("dist/hello_py-1.0.tar.gz"),
+        &os("--trust-config"),
+        &trust_arg,
+        &os("--certificate-identity"),
+        &os(identity),
+        &os("--certificate-oidc-issuer"),
+        &os("https://gitlab.com"),
+    ])?;
+    if verify != 0 {
+        return Err(format!("keyless verify exited {verify}"));
+    }
+    println!("\n# The same files claimed for another project are refused (exit 1):");
+    let wrong = run(&[
+        &os("verify"),
+        &os("dist/hello_py-1.0.tar.gz"),
+        &os("--trust-config"),
+        &trust_arg,
+        &os("--certificate-identity-regexp"),
+        &os("https://gitlab[.]com/keyless-demo/other//.*"),
+        &os("--certificate-oidc-issuer"),
+        &os("https://gitlab.com"),
+    ])?;
+    if wrong != 1 {
+        return Err(format!(
+            "verifying for the wrong project exited {wrong}, not 1"
+        ));
+    }
+    println!("\n# Done: bundles are in {}", dist.display());
     Ok(())
 }

@@ -643,3 +643,39 @@ fn email_identities_sign_and_verify() {
     .unwrap_err();
     assert!(err.contains("401"), "{err}");
 }
+
+/// The README's main-flow command works (and keeps saying what it shows).
+#[test]
+fn the_demo_runs_the_release_flow_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo runs the `keyless` binary next to itself; make sure it is built.
+    let _ = assert_cmd::cargo::cargo_bin("keyless");
+    let out = assert_cmd::Command::cargo_bin("keyless-testbed")
+        .unwrap()
+        .args(["demo", "--dir"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("OK   ")).count(),
+        4,
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("FAIL ")).count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        dir.path()
+            .join("dist/hello_py-1.0.tar.gz.sigstore.json")
+            .is_file()
+    );
+}
