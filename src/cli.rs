@@ -34,7 +34,8 @@ pub enum Command {
     time; an SCT from a trusted CT log; the signature over the artifact (or a DSSE \
     envelope whose in-toto subject matches it); a log entry consistent with the bundle; \
     an inclusion proof up to a checkpoint signed by a trusted log key; a SET or RFC 3161 \
-    timestamps from a trusted TSA; and finally the identity policy. No network is used.",
+    timestamps from a trusted TSA; and finally the identity policy. No network is used, except to \
+look up the log entry of a cosign-style --signature/--certificate pair.",
         after_help = "Output: one line per input, 'OK   <input>  <identity> (<issuer>)  Rekor #<index> at <time>' \
     or 'FAIL <input>  <step>: <reason>'.\n\
     Exit status: 0 all verified, 1 any verification failed, 2 usage, I/O or parse error.\n\n\
@@ -42,7 +43,7 @@ pub enum Command {
     --certificate-identity 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main' \\\n    \
     --certificate-oidc-issuer https://gitlab.com"
     )]
-    Verify(VerifyArgs),
+    Verify(VerifyCommand),
     /// Sign release files keylessly (GitLab CI first).
     #[command(
         long_about = "Sign release files keylessly.\n\n\
@@ -267,26 +268,6 @@ pub struct VerifyArgs {
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<String>,
 
-    /// The bundle to verify against (one input only). Default, per input:
-    /// <file>.sigstore.json, then <file>.sigstore.
-    #[arg(long, value_name = "PATH", conflicts_with = "signature")]
-    pub bundle: Option<PathBuf>,
-
-    /// Verify cosign-style detached outputs instead of a bundle: this base64
-    /// signature (one input only; needs --certificate). The log entry is
-    /// looked up in Rekor, online.
-    #[arg(long, value_name = "FILE.sig", requires = "certificate")]
-    pub signature: Option<PathBuf>,
-
-    /// The signing certificate for --signature: PEM, or base64-wrapped PEM.
-    #[arg(long, value_name = "FILE.crt", requires = "signature")]
-    pub certificate: Option<PathBuf>,
-
-    /// Rekor v1 to look the --signature entry up in. Default: the trust
-    /// root's first transparency log.
-    #[arg(long, value_name = "URL", requires = "signature")]
-    pub rekor_url: Option<String>,
-
     /// The exact certificate identity (SAN: email or URI) that must have signed.
     #[arg(long, value_name = "IDENTITY", group = "identity")]
     pub certificate_identity: Option<String>,
@@ -309,6 +290,32 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PUBKEY.pem", conflicts_with_all = ["identity", "issuer"])]
     pub key: Option<PathBuf>,
 
+    /// Require a Fulcio certificate extension: NAME=VALUE or OID=VALUE, e.g.
+    /// source-repository-ref=refs/tags/v1.0 (repeatable; names are listed in
+    /// the man page and by an unknown name's error).
+    #[arg(
+        long = "certificate-extension",
+        value_name = "NAME=VALUE",
+        conflicts_with = "key"
+    )]
+    pub certificate_extensions: Vec<String>,
+
+    /// Where the artifacts' signatures come from.
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+
+    /// What to trust.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Print a JSON report instead of one line per input.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Trust options shared by the verifying commands.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TrustArgs {
     /// Trust the embedded Sigstore staging root instead of production.
     #[arg(long, group = "trust")]
     pub staging: bool,
@@ -320,15 +327,11 @@ pub struct VerifyArgs {
     /// Trust the trusted root of this ClientTrustConfig JSON file.
     #[arg(long, value_name = "FILE", group = "trust")]
     pub trust_config: Option<PathBuf>,
-
-    /// Print a JSON report instead of one line per input.
-    #[arg(long)]
-    pub json: bool,
 }
 
-impl VerifyArgs {
+impl TrustArgs {
     /// The trust material the arguments select.
-    pub fn trust_source(&self) -> TrustSource {
+    pub fn source(&self) -> TrustSource {
         if let Some(p) = &self.trusted_root {
             TrustSource::TrustedRootFile(p.clone())
         } else if let Some(p) = &self.trust_config {
@@ -339,7 +342,169 @@ impl VerifyArgs {
             TrustSource::Production
         }
     }
+}
 
+/// Where signatures come from, shared by the verifying commands.
+#[derive(Debug, Args, Clone, Default)]
+pub struct EvidenceArgs {
+    /// The bundle to verify against (one input only). Default, per input:
+    /// <file>.sigstore.json, then <file>.sigstore, then (for a wheel or
+    /// sdist) <file>.publish.attestation.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "attestation"])]
+    pub bundle: Option<PathBuf>,
+
+    /// A PEP 740 attestation to verify against (one input only): its
+    /// statement must name the file and its digest.
+    #[arg(long, value_name = "PATH", conflicts_with = "signature")]
+    pub attestation: Option<PathBuf>,
+
+    /// Verify cosign-style detached outputs instead of a bundle: this base64
+    /// signature (one input only; needs --certificate). The log entry is
+    /// looked up in Rekor, online.
+    #[arg(long, value_name = "FILE.sig", requires = "certificate")]
+    pub signature: Option<PathBuf>,
+
+    /// The signing certificate for --signature: PEM, or base64-wrapped PEM.
+    #[arg(long, value_name = "FILE.crt", requires = "signature")]
+    pub certificate: Option<PathBuf>,
+
+    /// Rekor v1 to look the --signature entry up in. Default: the trust
+    /// root's first transparency log.
+    #[arg(long, value_name = "URL", requires = "signature")]
+    pub rekor_url: Option<String>,
+}
+
+impl EvidenceArgs {
+    /// The explicit bundle or attestation, if one was named.
+    pub fn source(&self) -> Option<crate::verify::BundleSource> {
+        use crate::verify::BundleSource;
+        match (&self.bundle, &self.attestation) {
+            (Some(b), _) => Some(BundleSource::Bundle(b.clone())),
+            (None, Some(a)) => Some(BundleSource::Attestation(a.clone())),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the evidence names a single input's files.
+    pub fn is_single_input(&self) -> bool {
+        self.bundle.is_some() || self.attestation.is_some() || self.signature.is_some()
+    }
+}
+
+/// `keyless verify gitlab`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("gitref").args(["branch", "tag", "git_ref"]))]
+pub struct VerifyGitLabArgs {
+    /// Files to verify, or digests written sha256:<64 hex>.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+
+    /// The project that must have signed: GROUP/[SUBGROUP/]PROJECT.
+    #[arg(long, value_name = "GROUP/PROJECT")]
+    pub project: String,
+
+    /// The GitLab instance; the certificate's issuer must be exactly this.
+    #[arg(long, value_name = "URL", default_value = "https://gitlab.com")]
+    pub instance: String,
+
+    /// The branch the pipeline ran for.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+
+    /// The tag the pipeline ran for.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Option<String>,
+
+    /// The full ref the pipeline ran for (refs/...). Without --branch, --tag
+    /// or --ref, any ref of the project is accepted.
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+
+    /// The CI configuration file the pipeline ran.
+    #[arg(long, value_name = "PATH", default_value = ".gitlab-ci.yml")]
+    pub config_path: String,
+
+    /// The pipeline source (push, web, schedule, merge_request_event, ...).
+    #[arg(long, value_name = "SOURCE")]
+    pub pipeline_source: Option<String>,
+
+    /// The runner environment.
+    #[arg(long, value_name = "ENV", value_parser = ["gitlab-hosted", "self-hosted"])]
+    pub runner_environment: Option<String>,
+
+    /// The commit SHA the artifact was built from.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+
+    /// The numeric project ID (survives renames and transfers).
+    #[arg(long, value_name = "N")]
+    pub project_id: Option<String>,
+
+    /// Where the artifacts' signatures come from.
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+
+    /// What to trust.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Print a JSON report instead of one line per input.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl VerifyGitLabArgs {
+    /// The composite GitLab policy.
+    pub fn policy(&self) -> Result<Policy> {
+        use crate::verify::gitlab::{GitLabSigner, GitRef};
+        let git_ref = match (&self.branch, &self.tag, &self.git_ref) {
+            (Some(b), _, _) => Some(GitRef::Branch(b.clone())),
+            (_, Some(t), _) => Some(GitRef::Tag(t.clone())),
+            (_, _, Some(r)) => Some(GitRef::Full(r.clone())),
+            _ => None,
+        };
+        let signer = GitLabSigner {
+            project: self.project.clone(),
+            instance: self.instance.clone(),
+            git_ref,
+            config_path: self.config_path.clone(),
+            pipeline_source: self.pipeline_source.clone(),
+            runner_environment: self.runner_environment.clone(),
+            commit: self.commit.clone(),
+            project_id: self.project_id.clone(),
+        };
+        Ok(Policy::Identity(signer.policy()?))
+    }
+}
+
+/// `keyless verify` and its subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct VerifyCommand {
+    /// A verification preset.
+    #[command(subcommand)]
+    pub preset: Option<VerifyPreset>,
+
+    /// Generic verification.
+    #[command(flatten)]
+    pub args: VerifyArgs,
+}
+
+/// Verification presets.
+#[derive(Debug, Subcommand)]
+pub enum VerifyPreset {
+    /// Verify files signed by a GitLab CI pipeline of one project, pinning the
+    /// issuer, SAN, ref, runner and trigger claims in one policy.
+    #[command(
+        after_help = "Example:\n  keyless verify gitlab dist/*.whl --project group/hello-py --tag v1.0 --runner-environment gitlab-hosted\n\n\
+Self-managed instances: Fulcio writes https://gitlab.com into the source repository, owner and run\n\
+invocation extensions whatever the instance, so those are checked only on gitlab.com; the SAN and\n\
+issuer carry the instance. A file literally named 'gitlab' is written ./gitlab."
+    )]
+    Gitlab(VerifyGitLabArgs),
+}
+
+impl VerifyArgs {
     /// The policy the arguments describe.
     pub fn policy(&self) -> Result<Policy> {
         if let Some(key_path) = &self.key {
@@ -370,7 +535,14 @@ impl VerifyArgs {
                 "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required (e.g. https://gitlab.com)".into(),
             )
         })?;
-        Ok(Policy::Identity(IdentityPolicy::new(identity, issuer)))
+        let extensions = self
+            .certificate_extensions
+            .iter()
+            .map(|e| crate::verify::policy::ExtensionRequirement::parse(e))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Policy::Identity(
+            IdentityPolicy::new(identity, issuer).with_extensions(extensions),
+        ))
     }
 }
 

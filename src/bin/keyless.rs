@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use keyless::cli::{
-    Cli, Command, CompletionsArgs, SignArgs, TrustCommand, TrustUpdateArgs, VerifyArgs,
+    Cli, Command, CompletionsArgs, EvidenceArgs, SignArgs, TrustArgs, TrustCommand,
+    TrustUpdateArgs, VerifyCommand, VerifyPreset,
 };
 use keyless::clock::{Clock, SystemClock};
 use keyless::trust::TrustMaterial;
@@ -32,42 +33,68 @@ fn fail(command: &str, err: &keyless::Error) -> u8 {
     2
 }
 
-fn verify(args: &VerifyArgs) -> u8 {
-    if args.bundle.is_some() && args.inputs.len() > 1 {
-        return fail("verify", &keyless::Error::Usage(
-            "--bundle names the bundle of a single input; with several inputs each is found as <file>.sigstore.json".into(),
+fn verify(cmd: &VerifyCommand) -> u8 {
+    match &cmd.preset {
+        Some(VerifyPreset::Gitlab(g)) => run_verify(
+            "verify gitlab",
+            &g.inputs,
+            &g.evidence,
+            &g.trust,
+            g.json,
+            g.policy(),
+        ),
+        None => {
+            let a = &cmd.args;
+            run_verify(
+                "verify",
+                &a.inputs,
+                &a.evidence,
+                &a.trust,
+                a.json,
+                a.policy(),
+            )
+        }
+    }
+}
+
+fn run_verify(
+    command: &str,
+    inputs: &[String],
+    evidence: &EvidenceArgs,
+    trust: &TrustArgs,
+    json: bool,
+    policy: keyless::Result<keyless::verify::policy::Policy>,
+) -> u8 {
+    if evidence.is_single_input() && inputs.len() > 1 {
+        return fail(command, &keyless::Error::Usage(
+            "--bundle, --attestation and --signature name one input's evidence; with several inputs each is found next to its file".into(),
         ));
     }
-    let policy = match args.policy() {
+    let policy = match policy {
         Ok(p) => p,
-        Err(e) => return fail("verify", &e),
+        Err(e) => return fail(command, &e),
     };
-    if args.signature.is_some() && args.inputs.len() > 1 {
-        return fail(
-            "verify",
-            &keyless::Error::Usage("--signature and --certificate belong to a single input".into()),
-        );
-    }
-    let trust = match TrustMaterial::load(&args.trust_source()) {
+    let trust = match TrustMaterial::load(&trust.source()) {
         Ok(t) => t,
-        Err(e) => return fail("verify", &e),
+        Err(e) => return fail(command, &e),
     };
     let verifier = match Verifier::new(&trust) {
         Ok(v) => v,
-        Err(e) => return fail("verify", &e),
+        Err(e) => return fail(command, &e),
     };
-    let rekor_url = args.rekor_url.clone().or_else(|| {
+    let rekor_url = evidence.rekor_url.clone().or_else(|| {
         trust
             .trusted_root
             .tlogs
             .first()
             .map(|t| t.base_url.trim_end_matches('/').to_string())
     });
-    let mut reports = Vec::with_capacity(args.inputs.len());
+    let source = evidence.source();
+    let mut reports = Vec::with_capacity(inputs.len());
     let mut stdout = std::io::stdout().lock();
-    for arg in &args.inputs {
+    for arg in inputs {
         let report = match Input::parse(arg) {
-            Ok(input) => match (&args.signature, &args.certificate, &rekor_url) {
+            Ok(input) => match (&evidence.signature, &evidence.certificate, &rekor_url) {
                 (Some(sig), Some(cert), Some(url)) => {
                     verifier.verify_legacy(&input, sig, cert, url, &policy)
                 }
@@ -79,7 +106,7 @@ fn verify(args: &VerifyArgs) -> u8 {
                         "the trust root names no transparency log; pass --rekor-url".into(),
                     )),
                 },
-                _ => verifier.verify_input(&input, args.bundle.as_deref(), &policy),
+                _ => verifier.verify_input(&input, source.as_ref(), &policy),
             },
             Err(e) => keyless::verify::InputReport {
                 input: arg.clone(),
@@ -88,7 +115,7 @@ fn verify(args: &VerifyArgs) -> u8 {
                 outcome: Outcome::Error(e),
             },
         };
-        if !args.json {
+        if !json {
             // A closed pipe (e.g. `| head`) is not an error worth a panic.
             if writeln!(stdout, "{}", report::text_line(&report)).is_err() {
                 return 2;
@@ -101,7 +128,7 @@ fn verify(args: &VerifyArgs) -> u8 {
         }
         reports.push(report);
     }
-    if args.json && writeln!(stdout, "{}", report::json_report(&reports)).is_err() {
+    if json && writeln!(stdout, "{}", report::json_report(&reports)).is_err() {
         return 2;
     }
     report::exit_code(&reports)

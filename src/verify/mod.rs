@@ -18,6 +18,8 @@
 //! The identity policy is applied last, to claims of a certificate whose
 //! chain, SCT, log inclusion and signature have all been established.
 
+pub mod fulcio;
+pub mod gitlab;
 pub mod legacy;
 pub mod policy;
 pub mod report;
@@ -484,7 +486,7 @@ impl Verifier {
     pub fn verify_input(
         &self,
         input: &Input,
-        bundle_path: Option<&Path>,
+        source: Option<&BundleSource>,
         policy: &Policy,
     ) -> InputReport {
         let mut report = InputReport {
@@ -493,30 +495,45 @@ impl Verifier {
             sha256: None,
             outcome: Outcome::Error(Error::Usage(String::new())),
         };
-        report.outcome = self.verify_input_inner(input, bundle_path, policy, &mut report);
+        report.outcome = self.verify_input_inner(input, source, policy, &mut report);
         report
     }
 
     fn verify_input_inner(
         &self,
         input: &Input,
-        bundle_path: Option<&Path>,
+        source: Option<&BundleSource>,
         policy: &Policy,
         report: &mut InputReport,
     ) -> Outcome {
-        let bundle_path = match (bundle_path, input) {
-            (Some(p), _) => p.to_path_buf(),
-            (None, Input::File(path)) => bundle::find_bundle_for(path),
+        let source = match (source, input) {
+            (Some(s), _) => s.clone(),
+            (None, Input::File(path)) => BundleSource::find_for(path),
             (None, Input::Digest(_)) => {
                 return Outcome::Error(Error::Usage(
-                    "a digest input needs --bundle to name its bundle".into(),
+                    "a digest input needs --bundle (or --attestation) to name its evidence".into(),
                 ));
             }
         };
-        report.bundle = Some(bundle_path.clone());
-        let bundle = match bundle::read_bundle(&bundle_path) {
-            Ok(b) => b,
-            Err(e) => return Outcome::Error(e),
+        report.bundle = Some(source.path().to_path_buf());
+        let (bundle, statement) = match &source {
+            BundleSource::Bundle(p) => match bundle::read_bundle(p) {
+                Ok(b) => (b, None),
+                Err(e) => return Outcome::Error(e),
+            },
+            BundleSource::Attestation(p) => {
+                match crate::attestation::Attestation::read(p).and_then(|a| {
+                    let statement = a.statement().map_err(|reason| Error::Malformed {
+                        path: p.clone(),
+                        what: "PEP 740 attestation",
+                        reason,
+                    })?;
+                    Ok((a.to_bundle(p)?, Some(statement)))
+                }) {
+                    Ok(x) => x,
+                    Err(e) => return Outcome::Error(e),
+                }
+            }
         };
         let verdict = match input {
             Input::Digest(digest) => {
@@ -546,10 +563,63 @@ impl Verifier {
                 verdict
             }
         };
+        // PEP 740: the statement names the file and its digest.
+        let verdict = verdict.and_then(|v| match (&statement, report.sha256) {
+            (Some(st), Some(digest)) => {
+                let name = match input {
+                    Input::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                    Input::Digest(_) => None,
+                };
+                let subject_name = st["subject"][0]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                crate::attestation::check_subject(
+                    st,
+                    name.as_deref().unwrap_or(&subject_name),
+                    &digest.to_hex(),
+                )
+                .map(|()| v)
+                .map_err(|reason| Failure::new(Step::Artifact, reason))
+            }
+            _ => Ok(v),
+        });
         match verdict {
             Ok(v) => Outcome::Verified(Box::new(v)),
             Err(f) => Outcome::Failed(f),
         }
+    }
+}
+
+/// Where an input's evidence is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleSource {
+    /// A Sigstore bundle.
+    Bundle(PathBuf),
+    /// A PEP 740 attestation.
+    Attestation(PathBuf),
+}
+
+impl BundleSource {
+    /// The file.
+    pub fn path(&self) -> &Path {
+        match self {
+            BundleSource::Bundle(p) | BundleSource::Attestation(p) => p,
+        }
+    }
+
+    /// The default evidence of `file`: `<file>.sigstore.json`, else
+    /// `<file>.sigstore`, else, for a wheel or sdist,
+    /// `<file>.publish.attestation`; the first name when none exists.
+    pub fn find_for(file: &Path) -> Self {
+        let bundle = bundle::find_bundle_for(file);
+        if !bundle.exists() && crate::attestation::is_distribution(file) {
+            let att = crate::attestation::default_path(file);
+            if att.exists() {
+                return BundleSource::Attestation(att);
+            }
+        }
+        BundleSource::Bundle(bundle)
     }
 }
 

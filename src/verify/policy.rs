@@ -77,41 +77,109 @@ impl std::fmt::Display for ValueMatcher {
     }
 }
 
-/// The signer a keyless bundle must come from: certificate SAN and OIDC issuer.
+/// A Fulcio extension the certificate must carry, with a matching value.
+#[derive(Debug, Clone)]
+pub struct ExtensionRequirement {
+    /// Which extension.
+    pub extension: &'static super::fulcio::FulcioExtension,
+    /// Its required value.
+    pub expected: ValueMatcher,
+}
+
+impl ExtensionRequirement {
+    /// Parse `NAME=VALUE` or `OID=VALUE` (`--certificate-extension`).
+    pub fn parse(spec: &str) -> Result<Self> {
+        let (key, value) = spec.split_once('=').ok_or_else(|| {
+            Error::Usage(format!(
+                "--certificate-extension {spec:?} is not NAME=VALUE or OID=VALUE"
+            ))
+        })?;
+        let extension = super::fulcio::lookup(key).ok_or_else(|| {
+            Error::Usage(format!(
+                "unknown Fulcio extension {key:?}; use an OID 1.3.6.1.4.1.57264.1.N or one of: {}",
+                super::fulcio::EXTENSIONS
+                    .iter()
+                    .map(|e| e.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        Ok(Self {
+            extension,
+            expected: ValueMatcher::Exact(value.to_string()),
+        })
+    }
+
+    fn check(&self, cert: &CertificateInfo) -> std::result::Result<(), String> {
+        let e = self.extension;
+        match super::fulcio::value(cert, e.arc) {
+            Some(found) if self.expected.matches(found) => Ok(()),
+            Some(found) => Err(format!(
+                "{} ({}) is {found:?}, expected {}",
+                e.title,
+                e.oid(),
+                self.expected
+            )),
+            None => Err(format!(
+                "the certificate has no {} ({}), expected {}",
+                e.title,
+                e.oid(),
+                self.expected
+            )),
+        }
+    }
+}
+
+/// The signer a keyless bundle must come from: certificate SAN, OIDC issuer,
+/// and any Fulcio extensions.
 #[derive(Debug, Clone)]
 pub struct IdentityPolicy {
     identity: ValueMatcher,
     issuer: ValueMatcher,
+    extensions: Vec<ExtensionRequirement>,
 }
 
 impl IdentityPolicy {
     /// Require the SAN to satisfy `identity` and the issuer to satisfy `issuer`.
     pub fn new(identity: ValueMatcher, issuer: ValueMatcher) -> Self {
-        Self { identity, issuer }
+        Self {
+            identity,
+            issuer,
+            extensions: Vec::new(),
+        }
+    }
+
+    /// Also require these Fulcio extensions.
+    pub fn with_extensions(mut self, extensions: Vec<ExtensionRequirement>) -> Self {
+        self.extensions.extend(extensions);
+        self
     }
 
     /// Check a verified certificate's claims. The issuer is Fulcio's OID
     /// 1.3.6.1.4.1.57264.1.8, or the legacy .1.1 when .1.8 is absent.
     pub fn check(&self, cert: &CertificateInfo) -> std::result::Result<(), String> {
-        let san = cert.identity.as_ref().map(|s| s.as_str());
-        match san {
+        // The issuer first: it says which instance's claims the rest are.
+        match cert.issuer.as_deref() {
+            Some(issuer) if self.issuer.matches(issuer) => {}
+            Some(issuer) => {
+                return Err(format!(
+                    "OIDC issuer is {issuer:?}, expected {}",
+                    self.issuer
+                ));
+            }
+            None => return Err("certificate has no OIDC issuer extension".into()),
+        }
+        match cert.identity.as_ref().map(|s| s.as_str()) {
             Some(san) if self.identity.matches(san) => {}
             Some(san) => {
                 return Err(format!(
-                    "certificate identity {san:?} is not {}",
+                    "certificate identity (SAN) is {san:?}, expected {}",
                     self.identity
                 ));
             }
             None => return Err("certificate has no email or URI identity".into()),
         }
-        match cert.issuer.as_deref() {
-            Some(issuer) if self.issuer.matches(issuer) => Ok(()),
-            Some(issuer) => Err(format!(
-                "certificate OIDC issuer {issuer:?} is not {}",
-                self.issuer
-            )),
-            None => Err("certificate has no OIDC issuer extension".into()),
-        }
+        self.extensions.iter().try_for_each(|r| r.check(cert))
     }
 }
 

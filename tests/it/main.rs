@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod gitlab;
 mod identity;
 mod interop;
 mod man;
