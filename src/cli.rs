@@ -56,6 +56,9 @@ Exit status: 0 all files signed, 1 some file failed (the others keep their outpu
 (usage, token, I/O or Fulcio error)."
     )]
     Sign(SignArgs),
+    /// Show what a bundle, certificate or PEP 740 attestation claims, without
+    /// verifying anything.
+    Inspect(InspectArgs),
     /// Manage trust material (refresh it through TUF).
     #[command(subcommand)]
     Trust(TrustCommand),
@@ -216,6 +219,23 @@ impl SignArgs {
             })
             .collect())
     }
+}
+
+/// `keyless inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A bundle, a certificate (PEM or DER), or a PEP 740 attestation.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Also name logs from this trust material (production and staging are
+    /// always known).
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `keyless trust`.

@@ -45,6 +45,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 mod files;
+pub mod inspect;
 pub mod sign;
 #[cfg(feature = "testbed")]
 pub mod testbed;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use keyless::cli::{
-    Cli, Command, CompletionsArgs, EvidenceArgs, SignArgs, TrustArgs, TrustCommand,
+    Cli, Command, CompletionsArgs, EvidenceArgs, InspectArgs, SignArgs, TrustArgs, TrustCommand,
     TrustUpdateArgs, VerifyCommand, VerifyPreset,
 };
 use keyless::clock::{Clock, SystemClock};
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Verify(args) => verify(&args),
         Command::Sign(args) => sign(&args),
+        Command::Inspect(args) => inspect(&args),
         Command::Trust(TrustCommand::Update(args)) => trust_update(&args),
         Command::Completions(args) => completions(&args),
     };
@@ -183,6 +184,35 @@ fn sign(args: &SignArgs) -> u8 {
         return 2;
     }
     if report.all_ok() { 0 } else { 1 }
+}
+
+fn inspect(args: &InspectArgs) -> u8 {
+    use keyless::trust::TrustSource;
+    let mut roots = Vec::new();
+    for source in [
+        args.trust.source(),
+        TrustSource::Production,
+        TrustSource::Staging,
+    ] {
+        match TrustMaterial::load(&source) {
+            Ok(t) => roots.push(t.trusted_root),
+            Err(e) => return fail("inspect", &e),
+        }
+    }
+    match keyless::inspect::inspect(&args.file, &roots) {
+        Ok(i) => {
+            let out = if args.json {
+                serde_json::to_string_pretty(&i).expect("inspection serializes")
+            } else {
+                keyless::inspect::text(&args.file, &i)
+            };
+            if writeln!(std::io::stdout(), "{out}").is_err() {
+                return 2;
+            }
+            0
+        }
+        Err(e) => fail("inspect", &e),
+    }
 }
 
 fn trust_update(args: &TrustUpdateArgs) -> u8 {

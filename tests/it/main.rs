@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod gitlab;
 mod identity;
+mod inspect;
 mod interop;
 mod man;
 mod sign;
