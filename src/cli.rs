@@ -56,6 +56,15 @@ Exit status: 0 all files signed, 1 some file failed (the others keep their outpu
 (usage, token, I/O or Fulcio error)."
     )]
     Sign(SignArgs),
+    /// Write PEP 740 publish attestations for Python distributions, signed
+    /// keylessly and logged, ready for `twine upload --attestations`.
+    #[command(
+        after_help = "Each <file>.publish.attestation is a DSSE envelope over an in-toto Statement v1 with predicate \
+type https://docs.pypi.org/attestations/publish/v1 whose subject is the file's name and sha256, in PyPI's \
+attestation JSON format. Same token, instance and exit codes as `keyless sign`; Rekor v1 only (Rekor v2 \
+dsse entries cannot be verified by sigstore-rust 0.15.1)."
+    )]
+    Attest(AttestArgs),
     /// Show what a bundle, certificate or PEP 740 attestation claims, without
     /// verifying anything.
     Inspect(InspectArgs),
@@ -66,9 +75,9 @@ Exit status: 0 all files signed, 1 some file failed (the others keep their outpu
     Completions(CompletionsArgs),
 }
 
-/// `keyless sign`.
+/// Options shared by `keyless sign` and `keyless attest`.
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub struct SigningArgs {
     /// Files, or directories whose *.whl and *.tar.gz files are signed
     /// (sorted, not recursive). Default: dist/.
     #[arg(value_name = "PATH")]
@@ -115,23 +124,6 @@ pub struct SignArgs {
     #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u32).range(1..=2))]
     pub rekor_version: Option<u32>,
 
-    /// Write the bundle here (one input only).
-    #[arg(long, value_name = "PATH")]
-    pub bundle: Option<PathBuf>,
-
-    /// Also write the base64 signature here (one input only).
-    #[arg(long, value_name = "PATH")]
-    pub output_signature: Option<PathBuf>,
-
-    /// Also write the PEM certificate here (one input only).
-    #[arg(long, value_name = "PATH")]
-    pub output_certificate: Option<PathBuf>,
-
-    /// Also write <file>.sig (base64 signature) and <file>.crt (PEM
-    /// certificate), as cosign sign-blob does.
-    #[arg(long)]
-    pub legacy_outputs: bool,
-
     /// Replace existing outputs.
     #[arg(long)]
     pub overwrite: bool,
@@ -149,7 +141,7 @@ pub struct SignArgs {
     pub json: bool,
 }
 
-impl SignArgs {
+impl SigningArgs {
     /// The trust material (with signing config) the arguments select.
     pub fn trust(&self) -> Result<crate::trust::TrustMaterial> {
         use crate::trust::{TrustMaterial, TrustSource};
@@ -181,27 +173,65 @@ impl SignArgs {
         TrustMaterial::load(&source)
     }
 
-    /// The files to sign with their outputs.
-    pub fn files(&self) -> Result<Vec<(PathBuf, crate::sign::Outputs)>> {
+    /// The selected input files.
+    pub fn inputs(&self) -> Result<Vec<PathBuf>> {
         let paths = if self.paths.is_empty() {
             vec![PathBuf::from("dist")]
         } else {
             self.paths.clone()
         };
-        let inputs = crate::sign::select_inputs(&paths)?;
-        let single_only = [
-            ("--bundle", self.bundle.is_some()),
-            ("--output-signature", self.output_signature.is_some()),
-            ("--output-certificate", self.output_certificate.is_some()),
-        ];
-        if inputs.len() > 1
-            && let Some((flag, _)) = single_only.iter().find(|(_, set)| *set)
-        {
-            return Err(Error::Usage(format!(
-                "{flag} names the output of a single input, but {} files were selected",
-                inputs.len()
-            )));
-        }
+        crate::sign::select_inputs(&paths)
+    }
+}
+
+/// `keyless sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Inputs, identity and instance.
+    #[command(flatten)]
+    pub common: SigningArgs,
+
+    /// Write the bundle here (one input only).
+    #[arg(long, value_name = "PATH")]
+    pub bundle: Option<PathBuf>,
+
+    /// Also write the base64 signature here (one input only).
+    #[arg(long, value_name = "PATH")]
+    pub output_signature: Option<PathBuf>,
+
+    /// Also write the PEM certificate here (one input only).
+    #[arg(long, value_name = "PATH")]
+    pub output_certificate: Option<PathBuf>,
+
+    /// Also write <file>.sig (base64 signature) and <file>.crt (PEM
+    /// certificate), as cosign sign-blob does.
+    #[arg(long)]
+    pub legacy_outputs: bool,
+}
+
+fn single_input_only(inputs: usize, flags: &[(&str, bool)]) -> Result<()> {
+    if inputs > 1
+        && let Some((flag, _)) = flags.iter().find(|(_, set)| *set)
+    {
+        return Err(Error::Usage(format!(
+            "{flag} names the output of a single input, but {inputs} files were selected"
+        )));
+    }
+    Ok(())
+}
+
+impl SignArgs {
+    /// The files to sign with their outputs.
+    pub fn files(&self) -> Result<Vec<(PathBuf, crate::sign::Outputs)>> {
+        let inputs = self.common.inputs()?;
+        single_input_only(
+            inputs.len(),
+            &[
+                ("--bundle", self.bundle.is_some()),
+                ("--output-signature", self.output_signature.is_some()),
+                ("--output-certificate", self.output_certificate.is_some()),
+            ],
+        )?;
         Ok(inputs
             .into_iter()
             .map(|file| {
@@ -215,6 +245,41 @@ impl SignArgs {
                 if self.output_certificate.is_some() {
                     out.certificate = self.output_certificate.clone();
                 }
+                (file, out)
+            })
+            .collect())
+    }
+}
+
+/// `keyless attest`.
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// Inputs, identity and instance.
+    #[command(flatten)]
+    pub common: SigningArgs,
+
+    /// Write the attestation here (one input only). Default:
+    /// <file>.publish.attestation.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+impl AttestArgs {
+    /// The files to attest with their outputs.
+    pub fn files(&self) -> Result<Vec<(PathBuf, crate::sign::Outputs)>> {
+        let inputs = self.common.inputs()?;
+        single_input_only(inputs.len(), &[("--output", self.output.is_some())])?;
+        Ok(inputs
+            .into_iter()
+            .map(|file| {
+                let out = crate::sign::Outputs {
+                    bundle: self
+                        .output
+                        .clone()
+                        .unwrap_or_else(|| crate::attestation::default_path(&file)),
+                    signature: None,
+                    certificate: None,
+                };
                 (file, out)
             })
             .collect())

@@ -2,8 +2,8 @@
 
 use clap::Parser;
 use keyless::cli::{
-    Cli, Command, CompletionsArgs, EvidenceArgs, InspectArgs, SignArgs, TrustArgs, TrustCommand,
-    TrustUpdateArgs, VerifyCommand, VerifyPreset,
+    AttestArgs, Cli, Command, CompletionsArgs, EvidenceArgs, InspectArgs, SignArgs, SigningArgs,
+    TrustArgs, TrustCommand, TrustUpdateArgs, VerifyCommand, VerifyPreset,
 };
 use keyless::clock::{Clock, SystemClock};
 use keyless::trust::TrustMaterial;
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Verify(args) => verify(&args),
         Command::Sign(args) => sign(&args),
+        Command::Attest(args) => attest(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Trust(TrustCommand::Update(args)) => trust_update(&args),
         Command::Completions(args) => completions(&args),
@@ -136,9 +137,32 @@ fn run_verify(
 }
 
 fn sign(args: &SignArgs) -> u8 {
+    run_signing(
+        "sign",
+        &args.common,
+        args.files(),
+        keyless::sign::Mode::Bundle,
+    )
+}
+
+fn attest(args: &AttestArgs) -> u8 {
+    run_signing(
+        "attest",
+        &args.common,
+        args.files(),
+        keyless::sign::Mode::Attestation,
+    )
+}
+
+fn run_signing(
+    command: &str,
+    args: &SigningArgs,
+    files: keyless::Result<Vec<(std::path::PathBuf, keyless::sign::Outputs)>>,
+    mode: keyless::sign::Mode,
+) -> u8 {
     use std::io::IsTerminal;
     let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
-    let prepared = args.files().and_then(|files| {
+    let prepared = files.and_then(|files| {
         let trust = args.trust()?;
         let signer = keyless::sign::Signer::new(&trust, args.rekor_version, clock.clone())?;
         let token_options = keyless::sign::token::TokenOptions {
@@ -154,15 +178,21 @@ fn sign(args: &SignArgs) -> u8 {
     });
     let (files, signer, token) = match prepared {
         Ok(p) => p,
-        Err(e) => return fail("sign", &e),
+        Err(e) => return fail(command, &e),
     };
     eprintln!(
-        "keyless: signing {} file(s) as {} (token from {})",
+        "keyless: {} {} file(s) as {} (token from {})",
+        if mode == keyless::sign::Mode::Bundle {
+            "signing"
+        } else {
+            "attesting"
+        },
         files.len(),
         token.describe(),
         token.origin()
     );
     let options = keyless::sign::SignOptions {
+        mode,
         files,
         overwrite: args.overwrite,
         jobs: usize::from(args.jobs),
@@ -172,7 +202,7 @@ fn sign(args: &SignArgs) -> u8 {
     let progress = |line: &str| eprintln!("keyless: {line}");
     let report = match signer.sign(&token, &options, &progress) {
         Ok(r) => r,
-        Err(e) => return fail("sign", &e),
+        Err(e) => return fail(command, &e),
     };
     let mut stdout = std::io::stdout().lock();
     let text = if args.json {

@@ -17,7 +17,7 @@ use crate::trust::TrustMaterial;
 use crate::verify::Verifier;
 use crate::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
 use services::Services;
-use sigstore_types::{Bundle, DerCertificate, Sha256Hash, SignatureBytes, TransparencyLogEntry};
+use sigstore_types::{DerCertificate, Sha256Hash, SignatureBytes, TransparencyLogEntry};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,9 +86,22 @@ impl Outputs {
     }
 }
 
+/// What each file gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A Sigstore bundle over the file (message signature, hashedrekord).
+    #[default]
+    Bundle,
+    /// A PEP 740 publish attestation (DSSE over an in-toto statement naming
+    /// the file, logged as a dsse entry).
+    Attestation,
+}
+
 /// How to sign.
 #[derive(Debug, Clone)]
 pub struct SignOptions {
+    /// Bundles or attestations.
+    pub mode: Mode,
     /// The files to sign and their outputs.
     pub files: Vec<(PathBuf, Outputs)>,
     /// Replace existing outputs.
@@ -354,6 +367,11 @@ impl Signer {
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<SignReport> {
         token.preflight(self.clock.now())?;
+        if options.mode == Mode::Attestation && self.services.rekor_version != 1 {
+            return Err(Error::Usage(
+                "attestations are logged as dsse entries, which need Rekor v1: sigstore-rust 0.15.1 cannot verify Rekor v2's dsse 0.0.2 (use --rekor-version 1)".into(),
+            ));
+        }
         // Outputs and inputs are checked before any network call.
         for (file, outputs) in &options.files {
             std::fs::File::open(file).map_err(|source| Error::Read {
@@ -564,30 +582,55 @@ impl FileContext<'_> {
             .await
             .map_err(|e| format!("hashing task failed: {e}"))??;
         report.sha256 = Some(digest);
-        let signature = self
-            .key
-            .sign_digest(&digest)
-            .map_err(|e| format!("signing: {e}"))?;
-        let timeout = self.options.timeout;
-        let timestamp = match self.tsa {
-            Some(tsa) => Some(
-                retry("TSA", timeout, || tsa.timestamp_signature(&signature))
-                    .await
-                    .map_err(|e| e.0)?,
-            ),
-            None => None,
+        let (bundle, signature) = match self.options.mode {
+            Mode::Bundle => {
+                let signature = self
+                    .key
+                    .sign_digest(&digest)
+                    .map_err(|e| format!("signing: {e}"))?;
+                let timestamp = self.timestamp(&signature).await?;
+                let entry = self.log(&digest, &signature).await?;
+                let mut bundle = sigstore_bundle::BundleV03::with_certificate_and_signature(
+                    self.leaf.clone(),
+                    signature.clone(),
+                    digest,
+                )
+                .with_tlog_entry(entry);
+                if let Some(ts) = timestamp {
+                    bundle = bundle.with_rfc3161_timestamp(ts);
+                }
+                (bundle.into_bundle(), signature)
+            }
+            Mode::Attestation => {
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .ok_or("the input has no file name")?;
+                let statement = crate::attestation::publish_statement(&name, &digest.to_hex());
+                let payload = serde_json::to_vec(&statement).map_err(|e| e.to_string())?;
+                let pae = sigstore_types::pae(crate::attestation::IN_TOTO_PAYLOAD_TYPE, &payload);
+                let signature = self.key.sign(&pae).map_err(|e| format!("signing: {e}"))?;
+                let envelope = sigstore_types::DsseEnvelope::new(
+                    crate::attestation::IN_TOTO_PAYLOAD_TYPE,
+                    sigstore_types::PayloadBytes::from_bytes(&payload),
+                    sigstore_types::DsseSignature::new(
+                        signature.clone(),
+                        sigstore_types::KeyId::default(),
+                    ),
+                );
+                let timestamp = self.timestamp(&signature).await?;
+                let entry = self.log_dsse(&envelope).await?;
+                let mut bundle = sigstore_bundle::BundleV03::with_certificate_and_dsse(
+                    self.leaf.clone(),
+                    envelope,
+                )
+                .with_tlog_entry(entry);
+                if let Some(ts) = timestamp {
+                    bundle = bundle.with_rfc3161_timestamp(ts);
+                }
+                (bundle.into_bundle(), signature)
+            }
         };
-        let entry = self.log(&digest, &signature).await?;
-        let mut bundle = sigstore_bundle::BundleV03::with_certificate_and_signature(
-            self.leaf.clone(),
-            signature.clone(),
-            digest,
-        )
-        .with_tlog_entry(entry);
-        if let Some(ts) = timestamp {
-            bundle = bundle.with_rfc3161_timestamp(ts);
-        }
-        let bundle: Bundle = bundle.into_bundle();
 
         // A bundle that keyless itself would not accept is never written.
         let verified = self
@@ -604,9 +647,16 @@ impl FileContext<'_> {
             .first()
             .map(|e| hex(e.log_id.key_id.as_bytes()));
 
-        let json = bundle
-            .to_json_pretty()
-            .map_err(|e| format!("encoding the bundle: {e}"))?;
+        let json = match self.options.mode {
+            Mode::Bundle => bundle
+                .to_json_pretty()
+                .map_err(|e| format!("encoding the bundle: {e}"))?,
+            Mode::Attestation => {
+                let att = crate::attestation::Attestation::from_bundle(&bundle)?;
+                serde_json::to_string_pretty(&att)
+                    .map_err(|e| format!("encoding the attestation: {e}"))?
+            }
+        };
         write_output(&outputs.bundle, json.as_bytes())?;
         if let Some(sig_path) = &outputs.signature {
             use base64::Engine;
@@ -617,6 +667,44 @@ impl FileContext<'_> {
             write_output(crt_path, self.leaf.to_pem().as_bytes())?;
         }
         Ok(())
+    }
+
+    /// An RFC 3161 timestamp over `signature`, when a TSA is configured.
+    async fn timestamp(
+        &self,
+        signature: &SignatureBytes,
+    ) -> std::result::Result<Option<sigstore_types::TimestampToken>, String> {
+        match self.tsa {
+            Some(tsa) => retry("TSA", self.options.timeout, || {
+                tsa.timestamp_signature(signature)
+            })
+            .await
+            .map(Some)
+            .map_err(|e| e.0),
+            None => Ok(None),
+        }
+    }
+
+    /// Log a DSSE envelope in Rekor v1 (a `dsse` 0.0.1 entry).
+    async fn log_dsse(
+        &self,
+        envelope: &sigstore_types::DsseEnvelope,
+    ) -> std::result::Result<TransparencyLogEntry, String> {
+        let services = &self.signer.services;
+        let client = sigstore_rekor::RekorClient::builder(&services.rekor)
+            .with_http_client(self.http.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let request =
+            sigstore_rekor::DsseEntry::new(envelope, self.leaf).map_err(|e| e.to_string())?;
+        let entry = retry("Rekor", self.options.timeout, || {
+            client.create_dsse_entry(request.clone())
+        })
+        .await
+        .map_err(|e| e.0)?;
+        entry
+            .to_bundle_entry(sigstore_types::KindVersion::DsseV001)
+            .map_err(|e| format!("Rekor answered with an unusable entry: {e}"))
     }
 
     /// Log the signature in Rekor; a 409 from Rekor v1 (already logged, e.g.

@@ -358,3 +358,68 @@ fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
     assert_eq!(code, 1, "gitlab.com is not gitlab.example.com: {r:#}");
     assert!(r["reason"].as_str().unwrap().contains("OIDC issuer"));
 }
+
+#[test]
+fn attest_writes_pep740_attestations_that_verify_gitlab_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).unwrap();
+    for name in ["app-1.0.tar.gz", "app-1.0-py3-none-any.whl"] {
+        std::fs::write(dist.join(name), name).unwrap();
+    }
+    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    spec.project = "acme/app".into();
+    spec.tag = Some("v1.0".into());
+    let token = tb.mint(&spec, JwsAlg::RS256);
+    let attest = |extra: &[&str]| {
+        keyless()
+            .args(["attest", "--trust-config"])
+            .arg(tb.trust_config_path())
+            .arg(&dist)
+            .args(extra)
+            .env("SIGSTORE_ID_TOKEN", &token)
+            .assert()
+    };
+    attest(&[]).success();
+    let att: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dist.join("app-1.0.tar.gz.publish.attestation")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(att["version"], 1);
+    assert_eq!(
+        att["verification_material"]["transparency_entries"][0]["kindVersion"]["kind"],
+        "dsse"
+    );
+    for name in ["app-1.0.tar.gz", "app-1.0-py3-none-any.whl"] {
+        let file = dist.join(name);
+        let (code, r) = gitlab(&[
+            file.as_os_str(),
+            "--trust-config".as_ref(),
+            tb.trust_config_path().as_os_str(),
+            "--project".as_ref(),
+            "acme/app".as_ref(),
+            "--tag".as_ref(),
+            "v1.0".as_ref(),
+        ]);
+        assert_eq!(code, 0, "{name}: {r:#}");
+        assert!(
+            r["bundle"]
+                .as_str()
+                .unwrap()
+                .ends_with(".publish.attestation")
+        );
+    }
+    // Existing attestations are kept without --overwrite; Rekor v2 is refused.
+    attest(&[])
+        .code(2)
+        .stderr(predicates::str::contains("already exists"));
+    keyless()
+        .args(["attest", "--overwrite", "--trust-config"])
+        .arg(tb.trust_config_v2_path())
+        .arg(&dist)
+        .env("SIGSTORE_ID_TOKEN", &token)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("dsse 0.0.2"));
+}

@@ -36,6 +36,33 @@ pub fn sigstore_python() -> Option<PathBuf> {
     None
 }
 
+/// The venv's Python with pypi-attestations, or `None` (after saying so)
+/// outside CI.
+fn python_with_pypi_attestations() -> Option<PathBuf> {
+    let path = std::env::var_os("KEYLESS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/python"));
+    let ok = path.is_file()
+        && Command::new(&path)
+            .args(["-c", "import pypi_attestations"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set but pypi-attestations is missing ({}; .ci/run installs it)",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped: pypi-attestations not importable from {}",
+        path.display()
+    );
+    None
+}
+
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().expect("sigstore-python runs");
     let text = format!(
@@ -121,4 +148,82 @@ fn sigstore_python_signs_against_the_testbed_and_both_verify() {
         assert_eq!(r["identity"], SAN);
         assert_eq!(r["integrated_time"].is_null(), version == "2", "{r}");
     }
+}
+
+/// PEP 740 both ways: pypi-attestations accepts what `keyless attest` writes
+/// (its own conversion to a bundle and its own subject checks, against the
+/// testbed root), and keyless verifies what pypi-attestations signs.
+#[test]
+fn pep740_attestations_interoperate_with_pypi_attestations() {
+    let Some(python) = python_with_pypi_attestations() else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/pep740.py");
+    let dir = tempfile::tempdir().unwrap();
+    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
+    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    spec.tag = Some("v1.0".into());
+    let token = tb.mint(&spec, JwsAlg::RS256);
+    let trust = tb.trust_config_path();
+
+    let ours = dir.path().join("hello_py-1.0-py3-none-any.whl");
+    std::fs::write(&ours, b"wheel").unwrap();
+    crate::common::keyless()
+        .args(["attest", "--trust-config"])
+        .arg(&trust)
+        .arg(&ours)
+        .env("SIGSTORE_ID_TOKEN", &token)
+        .assert()
+        .success();
+    let att = dir
+        .path()
+        .join("hello_py-1.0-py3-none-any.whl.publish.attestation");
+    let (ok, out) = run(Command::new(&python)
+        .arg(&script)
+        .arg("verify")
+        .arg(&trust)
+        .arg(&ours)
+        .arg(&att)
+        .args([SAN, "https://gitlab.com"]));
+    assert!(
+        ok && out.contains("OK https://docs.pypi.org/attestations/publish/v1"),
+        "{out}"
+    );
+    // pypi-attestations refuses it for another identity (sanity of the harness).
+    let (ok, _) = run(Command::new(&python)
+        .arg(&script)
+        .arg("verify")
+        .arg(&trust)
+        .arg(&ours)
+        .arg(&att)
+        .args([
+            "https://gitlab.com/evil/x//.gitlab-ci.yml@refs/tags/v1.0",
+            "https://gitlab.com",
+        ]));
+    assert!(!ok, "pypi-attestations accepted a wrong identity");
+
+    let theirs = dir.path().join("other_pkg-2.0.tar.gz");
+    std::fs::write(&theirs, b"sdist").unwrap();
+    let (ok, out) = run(Command::new(&python)
+        .arg(&script)
+        .arg("sign")
+        .arg(&trust)
+        .arg(&theirs)
+        .arg(dir.path().join("other_pkg-2.0.tar.gz.publish.attestation"))
+        .env("SIGSTORE_ID_TOKEN", &token));
+    assert!(ok, "pypi-attestations sign failed:\n{out}");
+    crate::common::keyless()
+        .args([
+            "verify",
+            "gitlab",
+            "--project",
+            "keyless-demo/hello-py",
+            "--tag",
+            "v1.0",
+            "--trust-config",
+        ])
+        .arg(&trust)
+        .arg(&theirs)
+        .assert()
+        .success();
 }
