@@ -95,8 +95,13 @@ pub struct SigningArgs {
 
     /// For the interactive login, print a URL and read the code back instead
     /// of opening a browser with a loopback redirect.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "oauth_device")]
     pub oauth_force_oob: bool,
+
+    /// Log in with the OAuth 2.0 device flow (RFC 8628): print a URL and a
+    /// code to enter on any device, and wait. Works without a terminal.
+    #[arg(long)]
+    pub oauth_device: bool,
 
     /// Sign with Sigstore's staging instance instead of production.
     #[arg(long, group = "instance")]

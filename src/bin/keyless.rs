@@ -170,6 +170,7 @@ fn run_signing(
             no_ambient: args.oidc_disable_ambient_providers,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             oauth_out_of_band: args.oauth_force_oob,
+            oauth_device: args.oauth_device,
             oidc_url: signer.services().oidc.clone(),
         };
         let token = keyless::sign::token::resolve(&token_options, &|k| std::env::var(k).ok())?;

@@ -195,6 +195,10 @@ pub struct TokenOptions {
     pub interactive: bool,
     /// Force the out-of-band (copy a code) variant of the interactive flow.
     pub oauth_out_of_band: bool,
+    /// Use the OAuth 2.0 device authorization grant (RFC 8628) instead of a
+    /// browser: print a URL and a code, and poll until the login completes.
+    /// Works without a terminal (the code is read on another device).
+    pub oauth_device: bool,
     /// The instance's OIDC URL for the interactive flow.
     pub oidc_url: Option<String>,
 }
@@ -238,6 +242,12 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
             return Token::parse(t.expose_secret(), TokenOrigin::GitHubActions);
         }
     }
+    if options.oauth_device {
+        let url = options.oidc_url.clone().ok_or_else(|| {
+            Error::Usage("the signing config names no OIDC provider for a device login".into())
+        })?;
+        return device_flow(&url, &mut std::io::stderr());
+    }
     if options.interactive {
         let url = options.oidc_url.clone().ok_or_else(|| {
             Error::Usage("the signing config names no OIDC provider for interactive login".into())
@@ -257,6 +267,114 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
     Err(Error::Usage(format!(
         "no identity token: pass --identity-token, or in GitLab CI give the job an id_token:\n{GITLAB_ID_TOKENS_YAML}"
     )))
+}
+
+/// The device authorization grant (RFC 8628) against the OIDC provider at
+/// `issuer`: instructions go to `out`; polling is bounded by the grant's
+/// lifetime (at most 15 minutes).
+pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> {
+    let origin = TokenOrigin::Interactive;
+    let fail = |reason: String| token_error(origin, reason);
+    let client = sigstore_rekor::reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let form_post = |url: String, body: String| {
+        client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body)
+    };
+    let json_of = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or_default();
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+        let discovery = client
+            .get(&discovery_url)
+            .send()
+            .await
+            .map_err(|e| fail(format!("{discovery_url}: {e}")))?
+            .bytes()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let discovery = json_of(&discovery);
+        let (Some(device_url), Some(token_url)) = (
+            discovery["device_authorization_endpoint"].as_str(),
+            discovery["token_endpoint"].as_str(),
+        ) else {
+            return Err(fail(format!("{issuer} offers no device authorization endpoint")));
+        };
+        let grant = client_grant(
+            form_post(device_url.to_string(), "client_id=sigstore&scope=openid+email".into())
+                .send()
+                .await
+                .map_err(|e| fail(format!("{device_url}: {e}")))?
+                .bytes()
+                .await
+                .map_err(|e| fail(e.to_string()))?,
+        )
+        .map_err(fail)?;
+        let _ = writeln!(
+            out,
+            "To sign, open {} and enter the code {}",
+            grant.verification_uri, grant.user_code
+        );
+        let deadline = std::time::Instant::now()
+            + std::time::Duration::from_secs(grant.expires_in.min(900));
+        let mut interval = grant.interval.max(1);
+        let body = format!(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=sigstore&device_code={}",
+            grant.device_code
+        );
+        while std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
+            let answer = form_post(token_url.to_string(), body.clone())
+                .send()
+                .await
+                .map_err(|e| fail(format!("{token_url}: {e}")))?
+                .bytes()
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let answer = json_of(&answer);
+            match (answer["id_token"].as_str(), answer["error"].as_str()) {
+                (Some(jwt), _) => return Token::parse(jwt, origin),
+                (None, Some("authorization_pending")) => {}
+                (None, Some("slow_down")) => interval += 5,
+                (None, Some(e)) => return Err(fail(format!("the login failed: {e}"))),
+                (None, None) => return Err(fail("the token endpoint answered neither a token nor an error".into())),
+            }
+        }
+        Err(fail("the device login was not completed in time".into()))
+    })
+}
+
+struct DeviceGrant {
+    device_code: String,
+    user_code: String,
+    verification_uri: String,
+    expires_in: u64,
+    interval: u64,
+}
+
+fn client_grant(bytes: impl AsRef<[u8]>) -> std::result::Result<DeviceGrant, String> {
+    let v: Value =
+        serde_json::from_slice(bytes.as_ref()).map_err(|e| format!("device grant: {e}"))?;
+    let text = |k: &str| {
+        v[k].as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("device grant has no {k}"))
+    };
+    Ok(DeviceGrant {
+        device_code: text("device_code")?,
+        user_code: text("user_code")?,
+        verification_uri: v["verification_uri_complete"]
+            .as_str()
+            .map(str::to_string)
+            .map_or_else(|| text("verification_uri"), Ok)?,
+        expires_in: v["expires_in"].as_u64().unwrap_or(300),
+        interval: v["interval"].as_u64().unwrap_or(5),
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

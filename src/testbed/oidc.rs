@@ -86,8 +86,11 @@ impl OidcIssuer {
         json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/oauth/discovery/keys"),
-            "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+            // Only the device authorization grant (RFC 8628) is served: a
+            // headless test can complete it without a browser.
+            "device_authorization_endpoint": format!("{issuer}/oauth/device/code"),
             "token_endpoint": format!("{issuer}/oauth/token"),
+            "grant_types_supported": ["urn:ietf:params:oauth:grant-type:device_code"],
             "response_types_supported": ["id_token"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["ES256", "RS256"],

@@ -102,6 +102,8 @@ struct Keys {
 }
 
 struct State {
+    /// Device authorization grants in progress: device code -> polls so far.
+    devices: std::collections::HashMap<String, u32>,
     url: String,
     dir: PathBuf,
     keys: Keys,
@@ -369,6 +371,96 @@ async fn oidc_discovery(AxState(st): AxState<Shared>) -> Answer {
 async fn oidc_jwks(AxState(st): AxState<Shared>) -> Answer {
     serve(&st, Endpoint::Oidc, |s, _| {
         Answer::json(StatusCode::OK, &s.keys.oidc.jwks())
+    })
+    .await
+}
+
+/// The form fields of an `application/x-www-form-urlencoded` body.
+fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
+    fn decode(s: &str) -> String {
+        let bytes = s.replace('+', " ").into_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%'
+                && i + 2 < bytes.len()
+                && let Ok(b) =
+                    u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+/// The email a device login on the testbed signs in as.
+pub const DEVICE_LOGIN_EMAIL: &str = "device-user@keyless-testbed.example";
+
+async fn oidc_device_code(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
+    serve(&st, Endpoint::Oidc, |s, _| {
+        let f = form(&body);
+        if f.get("client_id").is_none_or(|c| c.is_empty()) {
+            return Answer::json(StatusCode::BAD_REQUEST, &json!({"error": "invalid_client"}));
+        }
+        if s.devices.len() >= 1000 {
+            return Answer::json(StatusCode::TOO_MANY_REQUESTS, &json!({"error": "slow_down"}));
+        }
+        let mut code = [0u8; 16];
+        let _ = aws_lc_rs::rand::fill(&mut code);
+        let device_code = super::rekor::hex_encode(&code);
+        let user_code = format!("{}-{}", &device_code[..4], &device_code[4..8]).to_uppercase();
+        s.devices.insert(device_code.clone(), 0);
+        Answer::json(
+            StatusCode::OK,
+            &json!({
+                "device_code": device_code,
+                "user_code": user_code,
+                "verification_uri": format!("{}/oauth/device", s.url),
+                "verification_uri_complete": format!("{}/oauth/device?user_code={user_code}", s.url),
+                "expires_in": 300,
+                "interval": 1,
+            }),
+        )
+    })
+    .await
+}
+
+/// The token endpoint, for the device grant: the first poll is still
+/// pending, the second is "approved" by the testbed's simulated user.
+async fn oidc_token(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
+    serve(&st, Endpoint::Oidc, |s, _| {
+        let f = form(&body);
+        if f.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:device_code") {
+            return Answer::json(StatusCode::BAD_REQUEST, &json!({"error": "unsupported_grant_type"}));
+        }
+        let Some(polls) = f.get("device_code").and_then(|c| s.devices.get_mut(c)) else {
+            return Answer::json(StatusCode::BAD_REQUEST, &json!({"error": "invalid_grant"}));
+        };
+        *polls += 1;
+        if *polls < 2 {
+            return Answer::json(StatusCode::BAD_REQUEST, &json!({"error": "authorization_pending"}));
+        }
+        if let Some(c) = f.get("device_code") {
+            s.devices.remove(c);
+        }
+        let mut spec = TokenSpec::gitlab(&s.url);
+        spec.kind = super::oidc::TokenKind::Email;
+        spec.email = DEVICE_LOGIN_EMAIL.into();
+        let id_token = s.keys.oidc.mint(&spec.claims(s.now()), JwsAlg::ES256);
+        Answer::json(
+            StatusCode::OK,
+            &json!({"access_token": "testbed-access-token", "token_type": "Bearer", "expires_in": 300, "id_token": id_token}),
+        )
     })
     .await
 }
@@ -1056,6 +1148,8 @@ fn router(state: Shared) -> axum::Router {
     axum::Router::new()
         .route("/.well-known/openid-configuration", get(oidc_discovery))
         .route("/oauth/discovery/keys", get(oidc_jwks))
+        .route("/oauth/device/code", post(oidc_device_code))
+        .route("/oauth/token", post(oidc_token))
         .route("/api/v2/signingCert", post(fulcio_signing_cert))
         .route("/api/v2/trustBundle", get(fulcio_trust_bundle))
         .route("/api/v2/configuration", get(fulcio_configuration))
@@ -1138,6 +1232,7 @@ impl Testbed {
             faults.add(*f);
         }
         let state = State {
+            devices: std::collections::HashMap::new(),
             url: url.clone(),
             dir: options.state_dir.clone(),
             keys,

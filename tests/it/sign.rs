@@ -407,3 +407,38 @@ fn existing_outputs_need_overwrite_and_unwritable_outputs_fail_cleanly() {
     assert!(stdout.contains("cannot write"), "{stdout}");
     assert!(!s.dir.path().join("no-such-dir").exists());
 }
+
+/// No token in the environment: the device authorization grant logs in
+/// against the instance's OIDC provider (the testbed approves on its own).
+#[test]
+fn oauth_device_flow_logs_in_and_signs() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let out = keyless()
+        .args(["sign", "--oauth-device", "--trust-config"])
+        .arg(s.tb.trust_config_path())
+        .arg(&f)
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("/oauth/device?user_code=") && stderr.contains("enter the code"),
+        "{stderr}"
+    );
+    let trust = s.tb.trust_config_path();
+    let args: [&OsStr; 7] = [
+        f.as_os_str(),
+        "--trust-config".as_ref(),
+        trust.as_os_str(),
+        "--certificate-identity".as_ref(),
+        keyless::testbed::server::DEVICE_LOGIN_EMAIL.as_ref(),
+        "--certificate-oidc-issuer".as_ref(),
+        s.tb.url().as_ref(),
+    ];
+    let (code, report) = verify_json(&args);
+    assert_eq!(code, 0, "{report:#}");
+}
