@@ -23,6 +23,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A file could not be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A path that must name a regular file names a directory or something else.
     #[error("{}: is a directory, not a file", path.display())]
     IsADirectory {
@@ -101,6 +111,7 @@ impl Error {
                 }
             }
             Error::Read { .. } => None,
+            Error::Write { .. } => Some("check that the directory exists and is writable"),
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")
             }
@@ -117,7 +128,7 @@ impl Error {
                 "pass a trusted_root.json with --trusted-root or a ClientTrustConfig with --trust-config",
             ),
             Error::Network { .. } => Some(
-                "check the instance URLs in the signing config and the network; transient failures were retried within --timeout",
+                "check the service URL (--rekor-url, or the instance URLs in the signing config) and the network; transient failures were retried within --timeout",
             ),
             Error::Usage(_) => None,
         }

@@ -6,6 +6,7 @@ mod common;
 mod identity;
 mod interop;
 mod man;
+mod rekor;
 mod sign;
 mod tamper;
 mod testbed;
