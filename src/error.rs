@@ -115,9 +115,30 @@ impl Error {
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")
             }
+            Error::TooLarge { what, .. } if *what != "Sigstore bundle" => {
+                Some("make sure this is the right file")
+            }
             Error::TooLarge { .. } => Some(
                 "a Sigstore bundle is normally a few kilobytes; make sure this is the right file",
             ),
+            Error::Malformed {
+                what: "transparency log entry",
+                ..
+            } => Some(
+                "pass Rekor's answer for one entry ({\"<uuid>\": {...}}, e.g. from GET /api/v1/log/entries?logIndex=N) or one element of a bundle's verificationMaterial.tlogEntries",
+            ),
+            Error::Malformed {
+                what: "monitor state file",
+                ..
+            } => Some(
+                "the file is written by `keyless rekor monitor`; pass another --state path to start monitoring afresh",
+            ),
+            Error::Malformed {
+                what: "PEM public key or certificate",
+                ..
+            } => {
+                Some("pass a PEM file (-----BEGIN PUBLIC KEY----- or -----BEGIN CERTIFICATE-----)")
+            }
             Error::Malformed { .. } => Some(
                 "a Sigstore bundle is a JSON document with a mediaType such as application/vnd.dev.sigstore.bundle.v0.3+json",
             ),

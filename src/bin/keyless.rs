@@ -189,7 +189,14 @@ fn trust_update(args: &TrustUpdateArgs) -> u8 {
 /// and with `--json` also as a JSON object on stdout.
 fn rekor_fail(command: &str, json: bool, err: &keyless::Error) -> u8 {
     if json {
-        let doc = serde_json::json!({"ok": false, "error": err.to_string(), "hint": err.hint()});
+        let hint = match (err.hint(), err) {
+            (Some(h), _) => Some(h.to_string()),
+            (None, keyless::Error::Usage(_)) => {
+                Some(format!("see 'keyless rekor {command} --help'"))
+            }
+            (None, _) => None,
+        };
+        let doc = serde_json::json!({"ok": false, "error": err.to_string(), "hint": hint});
         let _ = writeln!(std::io::stdout().lock(), "{doc}");
     }
     fail(&format!("rekor {command}"), err)
