@@ -23,6 +23,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A file could not be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A path that must name a regular file names a directory or something else.
     #[error("{}: is a directory, not a file", path.display())]
     IsADirectory {
@@ -101,12 +111,34 @@ impl Error {
                 }
             }
             Error::Read { .. } => None,
+            Error::Write { .. } => Some("check that the directory exists and is writable"),
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")
+            }
+            Error::TooLarge { what, .. } if *what != "Sigstore bundle" => {
+                Some("make sure this is the right file")
             }
             Error::TooLarge { .. } => Some(
                 "a Sigstore bundle is normally a few kilobytes; make sure this is the right file",
             ),
+            Error::Malformed {
+                what: "transparency log entry",
+                ..
+            } => Some(
+                "pass Rekor's answer for one entry ({\"<uuid>\": {...}}, e.g. from GET /api/v1/log/entries?logIndex=N) or one element of a bundle's verificationMaterial.tlogEntries",
+            ),
+            Error::Malformed {
+                what: "monitor state file",
+                ..
+            } => Some(
+                "the file is written by `keyless rekor monitor`; pass another --state path to start monitoring afresh",
+            ),
+            Error::Malformed {
+                what: "PEM public key or certificate",
+                ..
+            } => {
+                Some("pass a PEM file (-----BEGIN PUBLIC KEY----- or -----BEGIN CERTIFICATE-----)")
+            }
             Error::Malformed { .. } => Some(
                 "a Sigstore bundle is a JSON document with a mediaType such as application/vnd.dev.sigstore.bundle.v0.3+json",
             ),
@@ -117,7 +149,7 @@ impl Error {
                 "pass a trusted_root.json with --trusted-root or a ClientTrustConfig with --trust-config",
             ),
             Error::Network { .. } => Some(
-                "check the instance URLs in the signing config and the network; transient failures were retried within --timeout",
+                "check the service URL (--rekor-url, or the instance URLs in the signing config) and the network; transient failures were retried within --timeout",
             ),
             Error::Usage(_) => None,
         }

@@ -14,6 +14,10 @@
 //!   [`verify::policy::IdentityPolicy`] (SAN and issuer, exact or anchored
 //!   regexp) or a managed public key.
 //! - Read bundles from disk safely: [`bundle::read_bundle`].
+//! - Audit a Rekor transparency log (fetch and prove entries, search,
+//!   verify checkpoints, monitor consistency and watch identities):
+//!   [`rekor::Auditor`] with a [`rekor::Rekor`] client, and
+//!   [`rekor::monitor::run`].
 //! - Pin "now" in tests: [`clock::FixedClock`].
 //!
 //! ```
@@ -46,6 +50,7 @@ pub mod clock;
 pub mod error;
 mod files;
 pub mod inspect;
+pub mod rekor;
 pub mod sign;
 #[cfg(feature = "testbed")]
 pub mod testbed;

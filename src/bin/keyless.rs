@@ -2,8 +2,9 @@
 
 use clap::Parser;
 use keyless::cli::{
-    AttestArgs, Cli, Command, CompletionsArgs, EvidenceArgs, InspectArgs, SignArgs, SigningArgs,
-    TrustArgs, TrustCommand, TrustUpdateArgs, VerifyCommand, VerifyPreset,
+    AttestArgs, Cli, Command, CompletionsArgs, EvidenceArgs, InspectArgs, RekorCommand,
+    RekorLogArgs, SignArgs, SigningArgs, TrustArgs, TrustCommand, TrustUpdateArgs, VerifyCommand,
+    VerifyPreset,
 };
 use keyless::clock::{Clock, SystemClock};
 use keyless::trust::TrustMaterial;
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         Command::Attest(args) => attest(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Trust(TrustCommand::Update(args)) => trust_update(&args),
+        Command::Rekor(cmd) => rekor(&cmd),
         Command::Completions(args) => completions(&args),
     };
     ExitCode::from(code)
@@ -268,6 +270,178 @@ fn trust_update(args: &TrustUpdateArgs) -> u8 {
             0
         }
         Err(e) => fail("trust update", &e),
+    }
+}
+
+/// Print an error of `keyless rekor <command>`: on stderr with its hint,
+/// and with `--json` also as a JSON object on stdout.
+fn rekor_fail(command: &str, json: bool, err: &keyless::Error) -> u8 {
+    if json {
+        let hint = match (err.hint(), err) {
+            (Some(h), _) => Some(h.to_string()),
+            (None, keyless::Error::Usage(_)) => {
+                Some(format!("see 'keyless rekor {command} --help'"))
+            }
+            (None, _) => None,
+        };
+        let doc = serde_json::json!({"ok": false, "error": err.to_string(), "hint": hint});
+        let _ = writeln!(std::io::stdout().lock(), "{doc}");
+    }
+    fail(&format!("rekor {command}"), err)
+}
+
+/// Print a report (text or JSON); 2 when stdout is gone.
+fn print(
+    json: bool,
+    text: impl FnOnce() -> String,
+    doc: impl FnOnce() -> serde_json::Value,
+) -> bool {
+    let out = if json { doc().to_string() } else { text() };
+    writeln!(std::io::stdout().lock(), "{out}").is_ok()
+}
+
+fn rekor(cmd: &RekorCommand) -> u8 {
+    use keyless::rekor::report;
+    let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+    let auditor = |trust: &TrustArgs| {
+        TrustMaterial::load(&trust.source())
+            .and_then(|t| keyless::rekor::Auditor::new(t, clock.clone()))
+    };
+    let online = |log: &RekorLogArgs| {
+        let a = auditor(&log.trust)?;
+        let url = log
+            .rekor_url
+            .clone()
+            .or_else(|| a.default_rekor_url())
+            .ok_or_else(|| {
+                keyless::Error::Usage(
+                    "the trust root names no transparency log; pass --rekor-url".into(),
+                )
+            })?;
+        let rekor = keyless::rekor::Rekor::new(&url, std::time::Duration::from_secs(log.timeout))?;
+        Ok::<_, keyless::Error>((a, rekor))
+    };
+    match cmd {
+        RekorCommand::Get(args) => {
+            let json = args.log.json;
+            let got = online(&args.log).and_then(|(a, r)| {
+                let (report, raw) = a.get(&r, &args.entry())?;
+                Ok((a, report, raw))
+            });
+            let (a, entry, raw) = match got {
+                Ok(g) => g,
+                Err(e) => return rekor_fail("get", json, &e),
+            };
+            let mut code = report::entry_exit_code(&entry);
+            let mut bundle = None;
+            // Evidence is only exported for an entry that was proven.
+            if let (Some(path), 0) = (&args.bundle_out, code) {
+                match a.export_bundle(&raw, path, args.overwrite) {
+                    Ok(Ok(p)) => bundle = Some(Ok(p)),
+                    Ok(Err(f)) => {
+                        bundle = Some(Err(f));
+                        code = 1;
+                    }
+                    Err(e) => return rekor_fail("get", json, &e),
+                }
+            }
+            let text = || {
+                let mut t = report::entry_text(&entry);
+                match &bundle {
+                    Some(Ok(p)) => t += &format!("\n     bundle written   {}", p.display()),
+                    Some(Err(f)) => {
+                        t += &format!(
+                            "\nFAIL the bundle for this entry does not verify, not written: {f}"
+                        )
+                    }
+                    None => {}
+                }
+                t
+            };
+            let doc = || {
+                let mut d = report::entry_json(&entry);
+                d["bundle"] = match &bundle {
+                    Some(Ok(p)) => serde_json::json!(p),
+                    _ => serde_json::Value::Null,
+                };
+                if let Some(Err(f)) = &bundle {
+                    d["ok"] = false.into();
+                    d["bundle_error"] = f.to_string().into();
+                }
+                d
+            };
+            if !print(json, text, doc) {
+                return 2;
+            }
+            code
+        }
+        RekorCommand::Search(args) => {
+            let json = args.log.json;
+            let result = args.query().and_then(|q| {
+                let (a, r) = online(&args.log)?;
+                a.search(&r, &q, usize::from(args.limit))
+            });
+            match result {
+                Ok(s) => {
+                    if !print(json, || report::search_text(&s), || report::search_json(&s)) {
+                        return 2;
+                    }
+                    report::search_exit_code(&s)
+                }
+                Err(e) => rekor_fail("search", json, &e),
+            }
+        }
+        RekorCommand::LogInfo(args) => {
+            let json = args.log.json;
+            match online(&args.log).and_then(|(a, r)| a.log_info(&r)) {
+                Ok(info) => {
+                    if !print(
+                        json,
+                        || report::log_info_text(&info),
+                        || report::log_info_json(&info),
+                    ) {
+                        return 2;
+                    }
+                    report::log_info_exit_code(&info)
+                }
+                Err(e) => rekor_fail("log-info", json, &e),
+            }
+        }
+        RekorCommand::Monitor(args) => {
+            let json = args.log.json;
+            let result = args.options().and_then(|o| {
+                let (a, r) = online(&args.log)?;
+                keyless::rekor::monitor::run(&a, &r, &o)
+            });
+            match result {
+                Ok(m) => {
+                    if !print(
+                        json,
+                        || report::monitor_text(&m),
+                        || report::monitor_json(&m),
+                    ) {
+                        return 2;
+                    }
+                    report::monitor_exit_code(&m)
+                }
+                Err(e) => rekor_fail("monitor", json, &e),
+            }
+        }
+        RekorCommand::VerifyEntry(args) => {
+            match auditor(&args.trust).and_then(|a| a.verify_entry_file(&args.file)) {
+                Ok(r) => {
+                    if !print(
+                        args.json,
+                        || report::entry_text(&r),
+                        || report::entry_json(&r),
+                    ) {
+                        return 2;
+                    }
+                    report::entry_exit_code(&r)
+                }
+                Err(e) => rekor_fail("verify-entry", args.json, &e),
+            }
+        }
     }
 }
 

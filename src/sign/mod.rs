@@ -187,12 +187,15 @@ impl std::fmt::Debug for Signer {
 }
 
 /// A failure that may go away if tried again (connection, timeout, 5xx, 429).
-fn transient(status: Option<u16>, http: bool) -> bool {
+pub(crate) fn transient(status: Option<u16>, http: bool) -> bool {
     http || status.is_some_and(|s| s >= 500 || s == 429)
 }
 
-trait Classify {
+/// How a service error is retried: whether it is transient, and its HTTP status.
+pub(crate) trait Classify {
+    /// Whether trying again may succeed.
     fn is_transient(&self) -> bool;
+    /// The HTTP status, when the service answered with one.
     fn status(&self) -> Option<u16>;
 }
 
@@ -243,7 +246,7 @@ impl Classify for sigstore_tsa::Error {
 
 /// Run `op` until it succeeds, fails permanently, or `timeout` passes,
 /// sleeping with jittered exponential backoff between tries.
-async fn retry<T, E: Classify + std::fmt::Display, F, Fut>(
+pub(crate) async fn retry<T, E: Classify + std::fmt::Display, F, Fut>(
     what: &str,
     timeout: Duration,
     mut op: F,

@@ -8,6 +8,7 @@ mod identity;
 mod inspect;
 mod interop;
 mod man;
+mod rekor;
 mod sign;
 mod tamper;
 mod testbed;

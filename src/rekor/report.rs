@@ -1,0 +1,418 @@
+//! Text and JSON renderings of the auditor reports, and their exit codes
+//! (0 ok, 1 a verification failure or monitor alarm).
+
+use super::checkpoint::{ConsistencyProof, VerifiedCheckpoint};
+use super::entry::{CertificateSummary, EntryReport};
+use super::monitor::{MonitorReport, Outcome, Scan};
+use super::{LogInfoReport, SearchReport};
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+fn indent(text: &str, by: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("{by}{l}\n")
+            }
+        })
+        .collect()
+}
+
+fn certificate_json(c: &CertificateSummary) -> Value {
+    serde_json::to_value(c).unwrap_or_default()
+}
+
+fn certificate_text(out: &mut String, c: &CertificateSummary) {
+    let _ = writeln!(
+        out,
+        "     identity         {}",
+        c.identity.as_deref().unwrap_or("(none)")
+    );
+    let _ = writeln!(
+        out,
+        "     issuer           {}",
+        c.issuer.as_deref().unwrap_or("(none)")
+    );
+    let _ = writeln!(
+        out,
+        "     valid            {} to {}",
+        c.not_before, c.not_after
+    );
+    for e in &c.extensions {
+        let _ = writeln!(out, "     {:<24} {:<40} {}", e.oid, e.name, e.value);
+    }
+}
+
+/// One entry, as text: a verdict line and its details.
+pub fn entry_text(r: &EntryReport) -> String {
+    let mut out = String::new();
+    match &r.verdict {
+        Ok(_) => {
+            let _ = writeln!(out, "OK   Rekor entry #{}  {}", r.log_index, r.uuid);
+        }
+        Err(f) => {
+            let _ = writeln!(out, "FAIL Rekor entry #{}  {}", r.log_index, r.uuid);
+            let _ = writeln!(out, "     {f}");
+        }
+    }
+    let d = &r.description;
+    let _ = writeln!(out, "     kind             {} {}", d.kind, d.version);
+    if let Some(g) = &d.digest {
+        let _ = writeln!(out, "     {:<16} {}:{}", g.what, g.algorithm, g.hex);
+    }
+    match (&r.verdict, r.integrated_time) {
+        (Ok(v), Some(t)) if v.set_verified => {
+            let _ = writeln!(out, "     integrated time  {t} (signed by the SET)");
+        }
+        (_, Some(t)) => {
+            let _ = writeln!(out, "     integrated time  {t} (not authenticated)");
+        }
+        _ => {}
+    }
+    let _ = writeln!(out, "     log ID           {}", r.log_id);
+    if let Ok(v) = &r.verdict {
+        let _ = writeln!(
+            out,
+            "     proven           inclusion in tree size {} of {:?}, checkpoint signed by the log{}",
+            v.tree_size,
+            v.origin,
+            if v.set_verified { ", SET" } else { "" }
+        );
+    }
+    if let Some(c) = &r.certificate {
+        certificate_text(&mut out, c);
+    } else if !d.public_keys.is_empty() {
+        let _ = writeln!(out, "     signed with      a public key (no certificate)");
+    }
+    out.pop();
+    out
+}
+
+/// One entry, as JSON.
+pub fn entry_json(r: &EntryReport) -> Value {
+    let d = &r.description;
+    let verified = r.verdict.as_ref().ok();
+    json!({
+        "ok": r.verdict.is_ok(),
+        "uuid": r.uuid,
+        "log_index": r.log_index,
+        "log_id": r.log_id,
+        "kind": d.kind,
+        "version": d.version,
+        "digest": d.digest,
+        "integrated_time": r.integrated_time.map(|t| t.to_string()),
+        "integrated_time_verified": verified.is_some_and(|v| v.set_verified),
+        "tree_size": verified.map(|v| v.tree_size),
+        "checkpoint_origin": verified.map(|v| v.origin.clone()),
+        "certificate": r.certificate.as_ref().map(certificate_json),
+        "failed_check": r.verdict.as_ref().err().map(|f| f.check),
+        "reason": r.verdict.as_ref().err().map(|f| f.reason.clone()),
+    })
+}
+
+/// The exit code for an entry report.
+pub fn entry_exit_code(r: &EntryReport) -> u8 {
+    if r.verdict.is_ok() { 0 } else { 1 }
+}
+
+/// A search, as text: one line per entry.
+pub fn search_text(s: &SearchReport) -> String {
+    let mut out = format!(
+        "{} entr{} for {}",
+        s.total,
+        if s.total == 1 { "y" } else { "ies" },
+        s.query
+    );
+    for r in &s.entries {
+        out.push('\n');
+        match &r.verdict {
+            Ok(_) => {
+                let who = r
+                    .certificate
+                    .as_ref()
+                    .and_then(|c| c.identity.clone())
+                    .unwrap_or_else(|| "(public key)".into());
+                let time = r.integrated_time.map(|t| t.to_string()).unwrap_or_default();
+                let _ = write!(
+                    out,
+                    "OK   #{}  {}  {} {}  {}  {}",
+                    r.log_index, r.uuid, r.description.kind, r.description.version, who, time
+                );
+            }
+            Err(f) => {
+                let _ = write!(out, "FAIL #{}  {}  {f}", r.log_index, r.uuid);
+            }
+        }
+    }
+    if s.total > s.entries.len() {
+        let _ = write!(
+            out,
+            "\n({} more not fetched; raise --limit to see them)",
+            s.total - s.entries.len()
+        );
+    }
+    out
+}
+
+/// A search, as JSON.
+pub fn search_json(s: &SearchReport) -> Value {
+    json!({
+        "query": s.query,
+        "total": s.total,
+        "ok": s.all_ok(),
+        "entries": s.entries.iter().map(entry_json).collect::<Vec<_>>(),
+        "not_fetched": s.total - s.entries.len(),
+    })
+}
+
+/// The exit code for a search.
+pub fn search_exit_code(s: &SearchReport) -> u8 {
+    if s.all_ok() { 0 } else { 1 }
+}
+
+fn checkpoint_json(c: &VerifiedCheckpoint) -> Value {
+    json!({
+        "origin": c.origin,
+        "tree_size": c.tree_size,
+        "root_hash": c.root_hash.to_hex(),
+        "log_id": c.log_id_hex(),
+        "checkpoint": c.text,
+    })
+}
+
+/// Log info, as text.
+pub fn log_info_text(r: &LogInfoReport) -> String {
+    let mut out = String::new();
+    match &r.verdict {
+        Ok(c) => {
+            let _ = writeln!(
+                out,
+                "OK   {}  tree size {}, root {}",
+                r.url,
+                c.tree_size,
+                c.root_hash.to_hex()
+            );
+            let _ = writeln!(out, "     origin     {}", c.origin);
+            let _ = writeln!(out, "     signed by  log {}", c.log_id_hex());
+        }
+        Err(f) => {
+            let _ = writeln!(
+                out,
+                "FAIL {}  tree size {}, root {}",
+                r.url,
+                r.info.tree_size,
+                r.info.root_hash.to_hex()
+            );
+            let _ = writeln!(out, "     {f}");
+        }
+    }
+    if !r.info.tree_id.is_empty() {
+        let _ = writeln!(out, "     tree ID    {}", r.info.tree_id);
+    }
+    if r.info.index_offset > 0 {
+        let _ = writeln!(
+            out,
+            "     first index of this shard  {}",
+            r.info.index_offset
+        );
+    }
+    let _ = writeln!(out, "     checkpoint:");
+    out.push_str(&indent(&r.info.signed_tree_head, "       "));
+    out.pop();
+    out
+}
+
+/// Log info, as JSON.
+pub fn log_info_json(r: &LogInfoReport) -> Value {
+    json!({
+        "ok": r.verdict.is_ok(),
+        "url": r.url,
+        "tree_size": r.info.tree_size,
+        "root_hash": r.info.root_hash.to_hex(),
+        "tree_id": r.info.tree_id,
+        "index_offset": r.info.index_offset,
+        "origin": r.verdict.as_ref().ok().map(|c| c.origin.clone()),
+        "log_id": r.verdict.as_ref().ok().map(|c| c.log_id_hex()),
+        "checkpoint": r.info.signed_tree_head,
+        "failed_check": r.verdict.as_ref().err().map(|f| f.check),
+        "reason": r.verdict.as_ref().err().map(|f| f.reason.clone()),
+    })
+}
+
+/// The exit code for log info.
+pub fn log_info_exit_code(r: &LogInfoReport) -> u8 {
+    if r.verdict.is_ok() { 0 } else { 1 }
+}
+
+fn proof_json(p: &ConsistencyProof) -> Value {
+    json!({
+        "first_size": p.first_size,
+        "last_size": p.last_size,
+        "root_hash": p.root_hash.to_hex(),
+        "hashes": p.hashes.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
+    })
+}
+
+fn scan_json(s: &Scan) -> Value {
+    json!({
+        "from": s.from,
+        "to": s.to,
+        "end": s.end,
+        "remaining": s.end - s.to,
+        "matches": s.matches.iter().map(|m| json!({
+            "log_index": m.log_index,
+            "uuid": m.uuid,
+            "kind": m.kind,
+            "integrated_time": m.integrated_time.map(|t| t.to_string()),
+            "digest": m.digest,
+            "certificate": certificate_json(&m.certificate),
+            "reasons": m.reasons,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A monitor run, as text.
+pub fn monitor_text(r: &MonitorReport) -> String {
+    let mut out = String::new();
+    let state = r.state_path.display();
+    match (&r.outcome, &r.current) {
+        (Outcome::Initialized, Some(c)) => {
+            let _ = writeln!(
+                out,
+                "OK   initialized: {} at tree size {}, root {}, signed by log {}; stored in {state}",
+                r.rekor_url,
+                c.tree_size,
+                c.root_hash.to_hex(),
+                c.log_id_hex()
+            );
+        }
+        (Outcome::Unchanged, Some(c)) => {
+            let _ = writeln!(
+                out,
+                "OK   unchanged: {} still at tree size {}, root {}",
+                r.rekor_url,
+                c.tree_size,
+                c.root_hash.to_hex()
+            );
+        }
+        (Outcome::Grew, Some(c)) => {
+            let from = r.stored.as_ref().map_or(0, |s| s.tree_size);
+            let proof = r
+                .proof
+                .as_ref()
+                .map(|p| format!("consistency proof of {} hashes verified", p.hashes.len()))
+                .unwrap_or_else(|| "from the empty tree".into());
+            let _ = writeln!(
+                out,
+                "OK   consistent: {} grew from tree size {from} to {}, root {} ({proof}); state updated",
+                r.rekor_url,
+                c.tree_size,
+                c.root_hash.to_hex()
+            );
+        }
+        (Outcome::Alarm(f), _) => {
+            let _ = writeln!(out, "ALARM {f}");
+            let _ = writeln!(out, "  log: {}", r.rekor_url);
+            if let Some(s) = &r.stored {
+                let _ = writeln!(out, "  stored checkpoint (tree size {}):", s.tree_size);
+                out.push_str(&indent(&s.text, "    "));
+            }
+            let _ = writeln!(out, "  current checkpoint, as the log sent it:");
+            out.push_str(&indent(&r.current_text, "    "));
+            if let Some(p) = &r.proof {
+                let _ = writeln!(
+                    out,
+                    "  consistency proof from tree size {} to {} (root {}):",
+                    p.first_size,
+                    p.last_size,
+                    p.root_hash.to_hex()
+                );
+                for h in &p.hashes {
+                    let _ = writeln!(out, "    {}", h.to_hex());
+                }
+            }
+            let _ = writeln!(out, "  the state file {state} was left unchanged");
+        }
+        (_, None) => {}
+    }
+    if let Some(s) = &r.scan {
+        if s.from == s.to && r.outcome == Outcome::Initialized {
+            let _ = writeln!(
+                out,
+                "     watching {} from log index {}",
+                r.watching.join(", "),
+                s.end
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "     scanned log indexes {}..{} for {}: {} match{}",
+                s.from,
+                s.to,
+                r.watching.join(", "),
+                s.matches.len(),
+                if s.matches.len() == 1 { "" } else { "es" }
+            );
+        }
+        for m in &s.matches {
+            let _ = writeln!(
+                out,
+                "MATCH #{}  {}  {}  {}",
+                m.log_index,
+                m.uuid,
+                m.kind,
+                m.integrated_time.map(|t| t.to_string()).unwrap_or_default()
+            );
+            if let Some(g) = &m.digest {
+                let _ = writeln!(out, "     {:<16} {}:{}", g.what, g.algorithm, g.hex);
+            }
+            certificate_text(&mut out, &m.certificate);
+            for why in &m.reasons {
+                let _ = writeln!(out, "     matched          {why}");
+            }
+        }
+        if s.end > s.to {
+            let _ = writeln!(
+                out,
+                "     {} entries remain to scan; run again to continue",
+                s.end - s.to
+            );
+        }
+    }
+    out.pop();
+    out
+}
+
+/// A monitor run, as JSON.
+pub fn monitor_json(r: &MonitorReport) -> Value {
+    let status = match r.outcome {
+        Outcome::Initialized => "initialized",
+        Outcome::Unchanged => "unchanged",
+        Outcome::Grew => "grew",
+        Outcome::Alarm(_) => "alarm",
+    };
+    let alarm = match &r.outcome {
+        Outcome::Alarm(f) => json!({"check": f.check, "reason": f.reason}),
+        _ => Value::Null,
+    };
+    json!({
+        "status": status,
+        "ok": !r.is_alarm(),
+        "rekor_url": r.rekor_url,
+        "state": r.state_path,
+        "stored": r.stored.as_ref().map(checkpoint_json),
+        "current": r.current.as_ref().map(checkpoint_json),
+        "current_checkpoint": r.current_text,
+        "proof": r.proof.as_ref().map(proof_json),
+        "alarm": alarm,
+        "watching": r.watching,
+        "scan": r.scan.as_ref().map(scan_json),
+    })
+}
+
+/// The exit code for a monitor run: 1 for an alarm.
+pub fn monitor_exit_code(r: &MonitorReport) -> u8 {
+    if r.is_alarm() { 1 } else { 0 }
+}
