@@ -52,8 +52,8 @@ with Fulcio for a short-lived certificate bound to an ephemeral key, signs every
 signature in Rekor, verifies each bundle with keyless's own verifier, and only then writes \
 <file>.sigstore.json next to each file.",
         after_help = "GitLab CI:\n  sign:\n    id_tokens:\n      SIGSTORE_ID_TOKEN:\n        aud: sigstore\n    script:\n      - keyless sign dist/\n\n\
-Exit status: 0 all files signed, 1 some file failed (the others keep their outputs), 2 nothing signed \
-(usage, token, I/O or Fulcio error)."
+Exit status: 0 all files signed, 1 some file failed after signing began (the others keep their \
+outputs), 2 an error before any signing (usage, token, I/O, Fulcio or the certificate check)."
     )]
     Sign(SignArgs),
     /// Write PEP 740 publish attestations for Python distributions, signed
@@ -86,6 +86,23 @@ unless --rekor-url names another.",
     Completions(CompletionsArgs),
 }
 
+/// A command-line value that must not appear in debug output (a token).
+#[derive(Clone)]
+pub struct SecretArg(pub String);
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
+}
+
 /// Options shared by `keyless sign` and `keyless attest`.
 #[derive(Debug, Args)]
 pub struct SigningArgs {
@@ -94,11 +111,12 @@ pub struct SigningArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// The identity token: the JWT itself, @FILE to read it from a file, or -
-    /// for standard input. Default: $SIGSTORE_ID_TOKEN, then GitHub Actions'
-    /// ambient token, then (on a terminal) an interactive login.
+    /// The identity token: @FILE to read it from a file, - for standard
+    /// input, or the JWT itself (visible to other local users in the process
+    /// list: prefer the others). Default: $SIGSTORE_ID_TOKEN, then GitHub
+    /// Actions' ambient token, then (on a terminal) an interactive login.
     #[arg(long, value_name = "TOKEN")]
-    pub identity_token: Option<String>,
+    pub identity_token: Option<SecretArg>,
 
     /// Do not use GitHub Actions' ambient OIDC token.
     #[arg(long)]

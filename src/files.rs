@@ -50,9 +50,9 @@ pub(crate) fn read_text_limited(path: &Path, limit: u64, what: &'static str) -> 
     })
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same
-/// directory, then a rename, so readers never see half a file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// A temporary file next to `path`, created exclusively under a random
+/// name (never following a planted symlink), holding `bytes`, synced.
+fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -62,15 +62,82 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut last_err = None;
+    for _ in 0..8 {
+        let mut nonce = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| std::io::Error::other("no randomness"))?;
+        let suffix: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let tmp = dir.join(format!(".{name}.{suffix}.tmp"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(mut f) => {
+                let written = f.write_all(bytes).and_then(|()| f.sync_all());
+                if let Err(e) = written {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e);
+                }
+                return Ok(tmp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
     }
-    result
+    Err(last_err.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same
+/// directory, then a rename, so readers never see half a file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_all_atomic(&[(path, bytes)])
+}
+
+/// Write several files as one unit: every temporary file is written first,
+/// then all are renamed into place. If any step fails, temporary files are
+/// removed and outputs already renamed by this call are deleted, so a
+/// failure never leaves a mix of new and old outputs behind.
+pub(crate) fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
+    let mut temps = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        match write_temp(path, bytes) {
+            Ok(t) => temps.push(t),
+            Err(e) => {
+                for t in &temps {
+                    let _ = std::fs::remove_file(t);
+                }
+                return Err(e);
+            }
+        }
+    }
+    for (i, ((path, _), tmp)) in files.iter().zip(&temps).enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            for t in &temps[i..] {
+                let _ = std::fs::remove_file(t);
+            }
+            for (done, _) in &files[..i] {
+                let _ = std::fs::remove_file(done);
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_multi_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("a.sigstore.json");
+        let bad = dir.path().join("missing-dir/a.sig");
+        assert!(write_all_atomic(&[(&ok, b"bundle"), (&bad, b"sig")]).is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+        write_all_atomic(&[(&ok, b"bundle")]).unwrap();
+        assert_eq!(std::fs::read(&ok).unwrap(), b"bundle");
+    }
 }

@@ -98,6 +98,12 @@ fn run_verify(
     let mut stdout = std::io::stdout().lock();
     for arg in inputs {
         let report = match Input::parse(arg) {
+            Ok(input @ Input::Digest(_)) if evidence.attestation.is_some() => {
+                eprintln!(
+                    "keyless: warning: {arg}: a digest cannot be checked against the attestation's file name"
+                );
+                verifier.verify_input(&input, source.as_ref(), &policy)
+            }
             Ok(input) => match (&evidence.signature, &evidence.certificate, &rekor_url) {
                 (Some(sig), Some(cert), Some(url)) => {
                     verifier.verify_legacy(&input, sig, cert, url, &policy)
@@ -144,15 +150,18 @@ fn sign(args: &SignArgs) -> u8 {
         &args.common,
         args.files(),
         keyless::sign::Mode::Bundle,
+        None,
     )
 }
 
 fn attest(args: &AttestArgs) -> u8 {
+    // Attestations are dsse entries: Rekor v1 unless asked otherwise.
     run_signing(
         "attest",
         &args.common,
         args.files(),
         keyless::sign::Mode::Attestation,
+        Some(1),
     )
 }
 
@@ -161,14 +170,16 @@ fn run_signing(
     args: &SigningArgs,
     files: keyless::Result<Vec<(std::path::PathBuf, keyless::sign::Outputs)>>,
     mode: keyless::sign::Mode,
+    default_rekor_version: Option<u32>,
 ) -> u8 {
     use std::io::IsTerminal;
+    let rekor_version = args.rekor_version.or(default_rekor_version);
     let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
     let prepared = files.and_then(|files| {
         let trust = args.trust()?;
-        let signer = keyless::sign::Signer::new(&trust, args.rekor_version, clock.clone())?;
+        let signer = keyless::sign::Signer::new(&trust, rekor_version, clock.clone())?;
         let token_options = keyless::sign::token::TokenOptions {
-            flag: args.identity_token.clone(),
+            flag: args.identity_token.as_ref().map(|t| t.0.clone()),
             no_ambient: args.oidc_disable_ambient_providers,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             oauth_out_of_band: args.oauth_force_oob,
@@ -200,7 +211,7 @@ fn run_signing(
         overwrite: args.overwrite,
         jobs: usize::from(args.jobs),
         timeout: std::time::Duration::from_secs(args.timeout),
-        rekor_version: args.rekor_version,
+        rekor_version,
     };
     let progress = |line: &str| eprintln!("keyless: {line}");
     let report = match signer.sign(&token, &options, &progress) {

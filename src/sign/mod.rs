@@ -54,6 +54,10 @@ pub fn select_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             out.push(path.clone());
         }
     }
+    // The same file named twice (dist/ and dist/x.whl, or ./x and x) is
+    // signed once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     if out.is_empty() {
         return Err(Error::Usage(format!(
             "nothing to sign: no *.whl or *.tar.gz files in {}",
@@ -148,6 +152,25 @@ pub struct FileReport {
     pub timestamps: Vec<jiff::Timestamp>,
     /// Why it failed.
     pub error: Option<String>,
+    /// Whether keyless's verifier rejected the new bundle (as opposed to a
+    /// service or I/O failure).
+    pub rejected_by_verifier: bool,
+}
+
+impl FileReport {
+    fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            sha256: None,
+            outputs: None,
+            log_index: None,
+            log_id: None,
+            integrated_time: None,
+            timestamps: Vec::new(),
+            error: None,
+            rejected_by_verifier: false,
+        }
+    }
 }
 
 /// The result of a signing run that got as far as signing.
@@ -235,13 +258,34 @@ impl Classify for sigstore_tsa::Error {
     fn is_transient(&self) -> bool {
         // The TSA client reports statuses as text: "TSA returned status 503 ...".
         match self {
-            Self::Http(m) => !m.contains("status 4"),
+            Self::Http(m) => match tsa_status(m) {
+                Some(status) => transient(Some(status), false),
+                None => true,
+            },
             _ => false,
         }
     }
     fn status(&self) -> Option<u16> {
         None
     }
+}
+
+/// What a Rekor v2 409 is reported as.
+const ALREADY_LOGGED_V2: &str = "Rekor v2 answered 409: this signature is already logged";
+
+/// The first Rekor entry UUID (64 or 80 hex digits) in a message.
+fn uuid_in(message: &str) -> Option<String> {
+    message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|w| w.len() == 64 || w.len() == 80)
+        .map(str::to_string)
+}
+
+/// The HTTP status in a TSA client error ("TSA returned status 503 ..."),
+/// if there is one.
+fn tsa_status(message: &str) -> Option<u16> {
+    let rest = &message[message.find("status ")? + "status ".len()..];
+    rest.get(..3)?.parse().ok()
 }
 
 /// Run `op` until it succeeds, fails permanently, or `timeout` passes,
@@ -376,6 +420,17 @@ impl Signer {
             ));
         }
         // Outputs and inputs are checked before any network call.
+        let mut outputs_seen = std::collections::HashSet::new();
+        for (_, outputs) in &options.files {
+            for p in outputs.paths() {
+                if !outputs_seen.insert(p.clone()) {
+                    return Err(Error::Usage(format!(
+                        "{} would be written for two inputs",
+                        p.display()
+                    )));
+                }
+            }
+        }
         for (file, outputs) in &options.files {
             std::fs::File::open(file).map_err(|source| Error::Read {
                 path: file.clone(),
@@ -458,11 +513,17 @@ impl Signer {
         if let Some(tsa) = &tsa {
             self.precheck_certificate(&key, &leaf, tsa, options.timeout)
                 .await
-                .map_err(|reason| Error::Network {
-                    service: "Fulcio".into(),
-                    reason: format!(
-                        "the certificate it issued does not verify against the trust root: {reason}"
-                    ),
+                .map_err(|e| match e {
+                    Precheck::Tsa(reason) => Error::Network {
+                        service: "TSA".into(),
+                        reason: format!("timestamping the certificate check: {reason}"),
+                    },
+                    Precheck::Certificate(reason) => Error::Network {
+                        service: "Fulcio".into(),
+                        reason: format!(
+                            "the certificate it issued does not verify against the trust root: {reason}"
+                        ),
+                    },
                 })?;
         }
 
@@ -472,6 +533,7 @@ impl Signer {
         ));
         let ctx = FileContext {
             signer: self,
+            not_after: info.not_after,
             key: &key,
             leaf: &leaf,
             tsa: tsa.as_ref(),
@@ -480,8 +542,30 @@ impl Signer {
             options,
             progress,
         };
+        // Without a TSA the certificate could not be checked up front: sign
+        // the first file alone, and if its bundle does not verify, log
+        // nothing else under this certificate.
+        let mut rest = options.files.as_slice();
+        let mut files = Vec::with_capacity(rest.len());
+        if tsa.is_none()
+            && let Some(((file, outputs), tail)) = rest.split_first()
+        {
+            let first = ctx.sign_one(file, outputs).await;
+            let bad_certificate = first.rejected_by_verifier;
+            files.push(first);
+            rest = tail;
+            if bad_certificate {
+                files.extend(rest.iter().map(|(file, _)| FileReport {
+                    error: Some(
+                        "not signed: the first bundle under this certificate did not verify".into(),
+                    ),
+                    ..FileReport::new(file)
+                }));
+                rest = &[];
+            }
+        }
         let semaphore = tokio::sync::Semaphore::new(options.jobs.max(1));
-        let tasks = options.files.iter().map(|(file, outputs)| {
+        let tasks = rest.iter().map(|(file, outputs)| {
             let ctx = &ctx;
             let semaphore = &semaphore;
             async move {
@@ -489,7 +573,7 @@ impl Signer {
                 ctx.sign_one(file, outputs).await
             }
         });
-        let files = futures_util::future::join_all(tasks).await;
+        files.extend(futures_util::future::join_all(tasks).await);
         Ok(SignReport {
             identity,
             issuer,
@@ -508,12 +592,14 @@ impl Signer {
         leaf: &DerCertificate,
         tsa: &sigstore_tsa::TimestampClient,
         timeout: Duration,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), Precheck> {
         let probe = sigstore_crypto::sha256(b"keyless certificate check");
-        let sig = key.sign_digest(&probe).map_err(|e| e.to_string())?;
+        let sig = key
+            .sign_digest(&probe)
+            .map_err(|e| Precheck::Certificate(e.to_string()))?;
         let ts = retry("TSA", timeout, || tsa.timestamp_signature(&sig))
             .await
-            .map_err(|e| e.0)?;
+            .map_err(|e| Precheck::Tsa(e.0))?;
         let bundle =
             sigstore_bundle::BundleV03::with_certificate_and_signature(leaf.clone(), sig, probe)
                 .with_rfc3161_timestamp(ts)
@@ -525,8 +611,16 @@ impl Signer {
                 &sigstore_verify::VerificationPolicy::any_identity().skip_tlog_unsafe(),
             )
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| Precheck::Certificate(e.to_string()))
     }
+}
+
+/// Why the certificate check before signing failed.
+enum Precheck {
+    /// The TSA could not timestamp the probe.
+    Tsa(String),
+    /// The certificate does not verify.
+    Certificate(String),
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -535,6 +629,9 @@ fn hex(bytes: &[u8]) -> String {
 
 struct FileContext<'a> {
     signer: &'a Signer,
+    /// The certificate's notAfter: files started later would be logged
+    /// under an expired certificate and then refused by the verifier.
+    not_after: jiff::Timestamp,
     key: &'a sigstore_crypto::KeyPair,
     leaf: &'a DerCertificate,
     tsa: Option<&'a sigstore_tsa::TimestampClient>,
@@ -546,16 +643,7 @@ struct FileContext<'a> {
 
 impl FileContext<'_> {
     async fn sign_one(&self, file: &Path, outputs: &Outputs) -> FileReport {
-        let mut report = FileReport {
-            path: file.to_path_buf(),
-            sha256: None,
-            outputs: None,
-            log_index: None,
-            log_id: None,
-            integrated_time: None,
-            timestamps: Vec::new(),
-            error: None,
-        };
+        let mut report = FileReport::new(file);
         match self.sign_one_inner(file, outputs, &mut report).await {
             Ok(()) => {
                 (self.progress)(&format!(
@@ -580,6 +668,12 @@ impl FileContext<'_> {
         outputs: &Outputs,
         report: &mut FileReport,
     ) -> std::result::Result<(), String> {
+        if self.signer.clock.now() + jiff::SignedDuration::from_secs(30) >= self.not_after {
+            return Err(format!(
+                "not signed: the run's certificate expires at {}; sign the remaining files again",
+                self.not_after
+            ));
+        }
         let path = file.to_path_buf();
         let digest = tokio::task::spawn_blocking(move || hash_file(&path))
             .await
@@ -587,12 +681,23 @@ impl FileContext<'_> {
         report.sha256 = Some(digest);
         let (bundle, signature) = match self.options.mode {
             Mode::Bundle => {
-                let signature = self
-                    .key
-                    .sign_digest(&digest)
-                    .map_err(|e| format!("signing: {e}"))?;
-                let timestamp = self.timestamp(&signature).await?;
-                let entry = self.log(&digest, &signature).await?;
+                // Rekor v2 has no way to fetch an entry that a lost answer
+                // already logged; a fresh (randomized) ECDSA signature makes
+                // a new entry instead, once.
+                let mut attempt = 0;
+                let (signature, timestamp, entry) = loop {
+                    attempt += 1;
+                    let signature = self
+                        .key
+                        .sign_digest(&digest)
+                        .map_err(|e| format!("signing: {e}"))?;
+                    let timestamp = self.timestamp(&signature).await?;
+                    match self.log(&digest, &signature).await {
+                        Ok(entry) => break (signature, timestamp, entry),
+                        Err(e) if e == ALREADY_LOGGED_V2 && attempt < 2 => continue,
+                        Err(e) => return Err(e),
+                    }
+                };
                 let mut bundle = sigstore_bundle::BundleV03::with_certificate_and_signature(
                     self.leaf.clone(),
                     signature.clone(),
@@ -640,7 +745,10 @@ impl FileContext<'_> {
             .signer
             .verifier
             .verify_digest(digest, &bundle, self.policy)
-            .map_err(|f| format!("the new bundle does not verify ({f}); nothing written"))?;
+            .map_err(|f| {
+                report.rejected_by_verifier = true;
+                format!("the new bundle does not verify ({f}); nothing written")
+            })?;
         report.log_index = verified.log_index;
         report.integrated_time = verified.integrated_time;
         report.timestamps = verified.verified_times.clone();
@@ -660,16 +768,27 @@ impl FileContext<'_> {
                     .map_err(|e| format!("encoding the attestation: {e}"))?
             }
         };
-        write_output(&outputs.bundle, json.as_bytes())?;
-        if let Some(sig_path) = &outputs.signature {
-            use base64::Engine;
-            let b64 = base64::engine::general_purpose::STANDARD.encode(signature.as_bytes());
-            write_output(sig_path, b64.as_bytes())?;
+        use base64::Engine;
+        let sig_b64 = base64::engine::general_purpose::STANDARD.encode(signature.as_bytes());
+        let crt_pem = self.leaf.to_pem();
+        let mut writes: Vec<(&Path, &[u8])> = vec![(&outputs.bundle, json.as_bytes())];
+        if let Some(p) = &outputs.signature {
+            writes.push((p, sig_b64.as_bytes()));
         }
-        if let Some(crt_path) = &outputs.certificate {
-            write_output(crt_path, self.leaf.to_pem().as_bytes())?;
+        if let Some(p) = &outputs.certificate {
+            writes.push((p, crt_pem.as_bytes()));
         }
-        Ok(())
+        // All of a file's outputs land together or not at all.
+        crate::files::write_all_atomic(&writes).map_err(|e| {
+            format!(
+                "cannot write {}: {e}",
+                writes
+                    .iter()
+                    .map(|(p, _)| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
     }
 
     /// An RFC 3161 timestamp over `signature`, when a TSA is configured.
@@ -700,11 +819,27 @@ impl FileContext<'_> {
             .map_err(|e| e.to_string())?;
         let request =
             sigstore_rekor::DsseEntry::new(envelope, self.leaf).map_err(|e| e.to_string())?;
-        let entry = retry("Rekor", self.options.timeout, || {
+        let entry = match retry("Rekor", self.options.timeout, || {
             client.create_dsse_entry(request.clone())
         })
         .await
-        .map_err(|e| e.0)?;
+        {
+            Ok(entry) => entry,
+            // Already logged (a retried upload whose answer was lost): Rekor
+            // names the existing entry's UUID in its 409 message.
+            Err((message, Some(409))) => {
+                let uuid = uuid_in(&message).ok_or_else(|| {
+                    format!("Rekor answered 409 without naming the entry: {message}")
+                })?;
+                let uuid = sigstore_types::EntryUuid::new(uuid);
+                retry("Rekor", self.options.timeout, || {
+                    client.get_entry_by_uuid(&uuid)
+                })
+                .await
+                .map_err(|e| e.0)?
+            }
+            Err((e, _)) => return Err(e),
+        };
         entry
             .to_bundle_entry(sigstore_types::KindVersion::DsseV001)
             .map_err(|e| format!("Rekor answered with an unusable entry: {e}"))
@@ -732,7 +867,10 @@ impl FileContext<'_> {
             );
             return retry("Rekor", timeout, || client.create_entry(request.clone()))
                 .await
-                .map_err(|e| e.0);
+                .map_err(|e| match e.1 {
+                    Some(409) => ALREADY_LOGGED_V2.to_string(),
+                    _ => e.0,
+                });
         }
         let client = sigstore_rekor::RekorClient::builder(&services.rekor)
             .with_http_client(self.http.clone())
@@ -741,7 +879,15 @@ impl FileContext<'_> {
         let request = sigstore_rekor::HashedRekord::new(digest, signature, self.leaf);
         let entry = match retry("Rekor", timeout, || client.create_entry(request.clone())).await {
             Ok(entry) => entry,
-            Err((_, Some(409))) => self.existing_entry(&client, digest, signature).await?,
+            Err((message, Some(409))) => match uuid_in(&message) {
+                Some(uuid) => {
+                    let uuid = sigstore_types::EntryUuid::new(uuid);
+                    retry("Rekor", timeout, || client.get_entry_by_uuid(&uuid))
+                        .await
+                        .map_err(|e| e.0)?
+                }
+                None => self.existing_entry(&client, digest, signature).await?,
+            },
             Err((e, _)) => return Err(e),
         };
         entry
@@ -773,9 +919,4 @@ impl FileContext<'_> {
         }
         Err("Rekor answered 409 (already logged) but the existing entry was not found".into())
     }
-}
-
-fn write_output(path: &Path, bytes: &[u8]) -> std::result::Result<(), String> {
-    crate::files::write_atomic(path, bytes)
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }

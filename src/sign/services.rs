@@ -30,8 +30,9 @@ fn valid_at(e: &ServiceEndpoint, now: jiff::Timestamp) -> bool {
     e.valid_for.start <= now && e.valid_for.end.is_none_or(|end| now < end)
 }
 
-/// Valid endpoints of a supported version, one per operator (the highest
-/// version; unnamed operators count as distinct), highest version first.
+/// Valid endpoints of a supported version, one per operator (its highest
+/// version; endpoints without an operator count as one operator), in the
+/// order the config lists the operators.
 fn eligible<'a>(
     endpoints: &'a [ServiceEndpoint],
     versions: &[u32],
@@ -42,16 +43,12 @@ fn eligible<'a>(
         .iter()
         .filter(|e| valid_at(e, now) && versions.contains(&e.major_api_version))
     {
-        match best
-            .iter_mut()
-            .find(|b| b.operator.is_some() && b.operator == e.operator)
-        {
+        match best.iter_mut().find(|b| b.operator == e.operator) {
             Some(b) if e.major_api_version > b.major_api_version => *b = e,
             Some(_) => {}
             None => best.push(e),
         }
     }
-    best.sort_by_key(|e| std::cmp::Reverse(e.major_api_version));
     best
 }
 
@@ -190,6 +187,28 @@ mod tests {
         );
         assert_eq!(select(&c, Some(1), now()).unwrap().rekor, "https://r1");
         assert!(select(&c, Some(7), now()).is_err());
+    }
+
+    #[test]
+    fn any_keeps_the_config_order_of_operators() {
+        let rekors = [
+            svc("https://first-v1", 1, "first", "2020-01-01T00:00:00Z", None),
+            svc(
+                "https://second-v2",
+                2,
+                "second",
+                "2020-01-01T00:00:00Z",
+                None,
+            ),
+        ]
+        .join(",");
+        let tsa = svc("https://tsa", 1, "t", "2020-01-01T00:00:00Z", None);
+        let c = config(&rekors, &tsa, r#"{"selector": "ANY"}"#);
+        assert_eq!(select(&c, None, now()).unwrap().rekor, "https://first-v1");
+        assert_eq!(
+            select(&c, Some(2), now()).unwrap().rekor,
+            "https://second-v2"
+        );
     }
 
     #[test]

@@ -185,7 +185,7 @@ pub fn redact(text: &str, token: &str) -> String {
 }
 
 /// How to find a token, first found wins.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct TokenOptions {
     /// `--identity-token`: a token, `@FILE`, or `-` for standard input.
     pub flag: Option<String>,
@@ -201,6 +201,20 @@ pub struct TokenOptions {
     pub oauth_device: bool,
     /// The instance's OIDC URL for the interactive flow.
     pub oidc_url: Option<String>,
+}
+
+impl std::fmt::Debug for TokenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `flag` may hold the JWT itself.
+        f.debug_struct("TokenOptions")
+            .field("flag", &self.flag.as_ref().map(|_| "<redacted>"))
+            .field("no_ambient", &self.no_ambient)
+            .field("interactive", &self.interactive)
+            .field("oauth_out_of_band", &self.oauth_out_of_band)
+            .field("oauth_device", &self.oauth_device)
+            .field("oidc_url", &self.oidc_url)
+            .finish()
+    }
 }
 
 /// Find the token: `--identity-token`, `SIGSTORE_ID_TOKEN`, GitHub Actions,

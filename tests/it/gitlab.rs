@@ -415,7 +415,13 @@ fn attest_writes_pep740_attestations_that_verify_gitlab_accepts() {
         .code(2)
         .stderr(predicates::str::contains("already exists"));
     keyless()
-        .args(["attest", "--overwrite", "--trust-config"])
+        .args([
+            "attest",
+            "--overwrite",
+            "--rekor-version",
+            "2",
+            "--trust-config",
+        ])
         .arg(tb.trust_config_v2_path())
         .arg(&dist)
         .env("SIGSTORE_ID_TOKEN", &token)

@@ -442,3 +442,118 @@ fn oauth_device_flow_logs_in_and_signs() {
     let (code, report) = verify_json(&args);
     assert_eq!(code, 0, "{report:#}");
 }
+
+#[test]
+fn a_failed_output_write_leaves_no_output_of_that_file() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let bad_sig = s.dir.path().join("missing/pkg.sig");
+    let (code, stdout, _) = s.sign(
+        "trust_config.json",
+        &[
+            f.as_os_str(),
+            "--output-signature".as_ref(),
+            bad_sig.as_os_str(),
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        s.outputs().is_empty(),
+        "the bundle must not stay behind: {:?}",
+        s.outputs()
+    );
+}
+
+/// Without a TSA the certificate cannot be checked before logging: the first
+/// file goes alone, and when its bundle does not verify nothing else is logged.
+#[test]
+fn without_a_tsa_a_bad_certificate_logs_only_one_entry() {
+    let s = setup();
+    for i in 0..4 {
+        s.add(&format!("pkg-1.{i}.tar.gz"));
+    }
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.tb.trust_config_path()).unwrap()).unwrap();
+    config["signingConfig"]["tsaUrls"] = serde_json::json!([]);
+    let no_tsa = s.tb.state_dir().join("trust_config_no_tsa.json");
+    std::fs::write(&no_tsa, config.to_string()).unwrap();
+    s.tb.add_fault("fulcio=untrusted-sct".parse::<FaultRule>().unwrap());
+    let before = s.tb.requests(Endpoint::RekorV1);
+    let dist = s.dist();
+    let (code, stdout, stderr) = s.sign("trust_config_no_tsa.json", &[dist.as_os_str()]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert_eq!(
+        s.tb.requests(Endpoint::RekorV1) - before,
+        1,
+        "only the first file was logged"
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.contains("does not verify"))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.contains("not signed: the first bundle"))
+            .count(),
+        3,
+        "{stdout}"
+    );
+    assert!(s.outputs().is_empty());
+}
+
+#[test]
+fn lost_answers_and_rate_limits_are_recovered() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    // Rekor v2 409 (already logged): signed again with a fresh signature.
+    s.tb.add_fault("rekor-v2=duplicate,times=1".parse::<FaultRule>().unwrap());
+    let (code, stdout, stderr) = s.sign(
+        "trust_config_v2.json",
+        &[f.as_os_str(), "--rekor-version".as_ref(), "2".as_ref()],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // A TSA that rate-limits once.
+    s.tb.clear_faults();
+    s.tb.add_fault("tsa=status:429,times=1".parse::<FaultRule>().unwrap());
+    let (code, stdout, stderr) = s.sign(
+        "trust_config.json",
+        &[f.as_os_str(), "--overwrite".as_ref()],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    // A DSSE upload answered 409 (attest): the existing entry is fetched.
+    s.tb.clear_faults();
+    s.tb.add_fault("rekor-v1=duplicate,times=1".parse::<FaultRule>().unwrap());
+    let out = keyless()
+        .args(["attest", "--trust-config"])
+        .arg(s.tb.trust_config_path())
+        .arg(&f)
+        .env("SIGSTORE_ID_TOKEN", &s.token)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_file_named_twice_is_signed_once() {
+    let s = setup();
+    let f = s.add("pkg-1.0-py3-none-any.whl");
+    let dist = s.dist();
+    let dotted = s.dist().join(".").join("pkg-1.0-py3-none-any.whl");
+    let (code, stdout, stderr) = s.sign(
+        "trust_config.json",
+        &[dist.as_os_str(), f.as_os_str(), dotted.as_os_str()],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert_eq!(s.tb.requests(Endpoint::RekorV1), 1);
+}
