@@ -222,37 +222,29 @@ pub(crate) trait Classify {
     fn status(&self) -> Option<u16>;
 }
 
-impl Classify for sigstore_fulcio::Error {
-    fn is_transient(&self) -> bool {
-        match self {
-            Self::Http(_) => true,
-            Self::Status { status, .. } => transient(Some(*status), false),
-            _ => false,
+/// Fulcio's and Rekor's clients report failures the same way.
+macro_rules! classify_http_status {
+    ($error:ty) => {
+        impl Classify for $error {
+            fn is_transient(&self) -> bool {
+                match self {
+                    Self::Http(_) => true,
+                    Self::Status { status, .. } => transient(Some(*status), false),
+                    _ => false,
+                }
+            }
+            fn status(&self) -> Option<u16> {
+                match self {
+                    Self::Status { status, .. } => Some(*status),
+                    _ => None,
+                }
+            }
         }
-    }
-    fn status(&self) -> Option<u16> {
-        match self {
-            Self::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
+    };
 }
 
-impl Classify for sigstore_rekor::Error {
-    fn is_transient(&self) -> bool {
-        match self {
-            Self::Http(_) => true,
-            Self::Status { status, .. } => transient(Some(*status), false),
-            _ => false,
-        }
-    }
-    fn status(&self) -> Option<u16> {
-        match self {
-            Self::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-}
+classify_http_status!(sigstore_fulcio::Error);
+classify_http_status!(sigstore_rekor::Error);
 
 impl Classify for sigstore_tsa::Error {
     fn is_transient(&self) -> bool {
