@@ -421,17 +421,22 @@ fn rekor(cmd: &RekorCommand) -> u8 {
         RekorCommand::Monitor(args) => {
             let json = args.log.json;
             let result = args.options().and_then(|o| {
+                let lock = keyless::rekor::monitor::lock_state(&o.state)?;
                 let (a, r) = online(&args.log)?;
-                keyless::rekor::monitor::run(&a, &r, &o)
+                Ok((keyless::rekor::monitor::run(&a, &r, &o)?, lock))
             });
             match result {
-                Ok(m) => {
+                Ok((m, _lock)) => {
                     if !print(
                         json,
                         || report::monitor_text(&m),
                         || report::monitor_json(&m),
                     ) {
                         return 2;
+                    }
+                    // Only a delivered report moves the state on.
+                    if let Err(e) = m.commit() {
+                        return rekor_fail("monitor", json, &e);
                     }
                     report::monitor_exit_code(&m)
                 }

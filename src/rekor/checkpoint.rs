@@ -161,6 +161,20 @@ pub fn verify_log_info(
         Ok(v) => v,
         Err(f) => return Ok(Err(f)),
     };
+    // The current tree head must come from a key valid now, not one whose
+    // validity ended (a retired or compromised key).
+    if logs
+        .find(&verified.log_id)
+        .is_some_and(|l| !l.valid_at(now))
+    {
+        return Ok(Err(Failure::new(
+            Check::Checkpoint,
+            format!(
+                "the checkpoint is signed by log {} whose key is no longer valid",
+                hex(verified.log_id.as_bytes())
+            ),
+        )));
+    }
     if verified.tree_size != info.tree_size || verified.root_hash != info.root_hash {
         return Ok(Err(Failure::new(
             Check::Checkpoint,

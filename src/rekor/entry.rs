@@ -189,7 +189,7 @@ fn uuid_names(uuid: &str, leaf: &Sha256Hash) -> bool {
     let uuid = uuid.to_ascii_lowercase();
     match uuid.len() {
         64 => uuid == leaf.to_hex(),
-        80 => uuid[16..] == leaf.to_hex(),
+        80 => uuid.get(16..) == Some(leaf.to_hex().as_str()),
         _ => false,
     }
 }

@@ -210,6 +210,19 @@ impl TrustedLogs {
 
     /// The logs whose ID starts with `hint` and whose key had started being
     /// valid by `now` (four-byte hints may collide: all are returned).
+    /// The log with this ID.
+    pub(crate) fn find(&self, id: &Sha256Hash) -> Option<&TrustedLog> {
+        self.logs.iter().find(|l| l.log_id == *id)
+    }
+
+    /// The logs the trust root places at `url`.
+    pub(crate) fn at_url<'a>(&'a self, url: &'a str) -> impl Iterator<Item = &'a TrustedLog> {
+        let url = url.trim_end_matches('/');
+        self.logs
+            .iter()
+            .filter(move |l| l.base_url.trim_end_matches('/') == url)
+    }
+
     fn by_hint(&self, hint: &[u8; 4], now: jiff::Timestamp) -> impl Iterator<Item = &TrustedLog> {
         self.logs
             .iter()

@@ -131,6 +131,35 @@ pub struct State {
 const STATE_VERSION: u32 = 1;
 const MAX_STATE_BYTES: u64 = 1024 * 1024;
 
+/// An exclusive lock on a state file (`<state>.lock`), held for a run so
+/// two overlapping monitors cannot race and move the state backwards.
+#[derive(Debug)]
+pub struct StateLock(#[allow(dead_code)] std::fs::File);
+
+/// Take the lock for `state`, or fail at once if another run holds it.
+pub fn lock_state(state: &Path) -> Result<StateLock> {
+    let mut name = state.as_os_str().to_os_string();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| crate::error::Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+    file.try_lock().map_err(|_| {
+        crate::error::Error::Usage(format!(
+            "another keyless rekor monitor is using {} (lock {})",
+            state.display(),
+            path.display()
+        ))
+    })?;
+    Ok(StateLock(file))
+}
+
 impl State {
     /// Read a state file; `None` when it does not exist.
     pub fn load(path: &Path) -> Result<Option<Self>> {
@@ -275,9 +304,21 @@ pub struct MonitorReport {
     pub scan: Option<Scan>,
     /// The watched identities, as shown.
     pub watching: Vec<String>,
+    /// The state to store once the report has been delivered; `None` after
+    /// an alarm (the state is left as it was).
+    pending: Option<State>,
 }
 
 impl MonitorReport {
+    /// Store the new state (atomically), after the report was delivered: a
+    /// report that could not be printed must not have moved the state on.
+    pub fn commit(&self) -> Result<()> {
+        match &self.pending {
+            Some(state) => state.save(&self.state_path),
+            None => Ok(()),
+        }
+    }
+
     /// Whether the run raised an alarm.
     pub fn is_alarm(&self) -> bool {
         matches!(self.outcome, Outcome::Alarm(_))
@@ -321,6 +362,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         outcome: Outcome::Unchanged,
         scan: None,
         watching: options.watch.iter().map(Watch::describe).collect(),
+        pending: None,
     };
     let alarm = |mut report: MonitorReport, f: Failure| {
         report.outcome = Outcome::Alarm(f);
@@ -338,6 +380,27 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         Err(f) => return alarm(report, f),
     };
     report.current = Some(current.clone());
+    // First run: when the trust root places logs at this URL, the checkpoint
+    // must come from one of them, not from any trusted log.
+    if pinned.is_none() {
+        let here: Vec<_> = auditor
+            .logs()
+            .at_url(rekor.url())
+            .map(|l| l.log_id)
+            .collect();
+        if !here.is_empty() && !here.contains(&current.log_id) {
+            return alarm(
+                report,
+                Failure::new(
+                    Check::LogIdentity,
+                    format!(
+                        "the checkpoint from {} is signed by a log the trust root places elsewhere",
+                        rekor.url()
+                    ),
+                ),
+            );
+        }
+    }
     let end = info
         .index_offset
         .checked_add(current.tree_size)
@@ -355,7 +418,13 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
                 matches: Vec::new(),
             });
         }
-        State::new(rekor.url(), &current, info.index_offset, end, now).save(&options.state)?;
+        report.pending = Some(State::new(
+            rekor.url(),
+            &current,
+            info.index_offset,
+            end,
+            now,
+        ));
         return Ok(report);
     };
 
@@ -402,10 +471,19 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             matches: Vec::new(),
         };
         let entries = rekor.entries_by_index(from..to)?;
+        // Trees (size, root) already shown consistent with `current`.
+        let mut bound = std::collections::HashSet::new();
         for (index, raw) in (from..to).zip(&entries) {
             let evidence =
                 entry::Evidence::from_log_entry(raw).map_err(|reason| rekor.network(reason))?;
-            let r = EntryReport::new(&evidence, auditor.logs(), now, true);
+            // A minute of tolerance: the newest entries' integrated times
+            // must not raise an alarm on a runner whose clock is a little slow.
+            let r = EntryReport::new(
+                &evidence,
+                auditor.logs(),
+                now + jiff::SignedDuration::from_secs(60),
+                true,
+            );
             // Every entry is proven: a log that serves an entry it cannot
             // prove, or another entry than the one asked for, could hide
             // one in this range.
@@ -422,6 +500,21 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
                 );
             }
             if let Err(f) = &r.verdict {
+                return alarm(
+                    report,
+                    Failure::new(f.check, format!("entry #{index}: {}", f.reason)),
+                );
+            }
+            // The entry must be in the tree this run verified, not merely in
+            // some tree the log key signed: at the right leaf, under the same
+            // origin, with its proof's root consistent with `current`.
+            if let Err(f) = bind_to_current(
+                rekor,
+                &current,
+                &evidence,
+                index - info.index_offset,
+                &mut bound,
+            )? {
                 return alarm(
                     report,
                     Failure::new(f.check, format!("entry #{index}: {}", f.reason)),
@@ -454,8 +547,101 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
     }
 
     // (4) Only a run that reached a clean verdict moves the state forward.
-    State::new(rekor.url(), &current, info.index_offset, next_index, now).save(&options.state)?;
+    report.pending = Some(State::new(
+        rekor.url(),
+        &current,
+        info.index_offset,
+        next_index,
+        now,
+    ));
     Ok(report)
+}
+
+/// Tie an entry's inclusion proof to the verified current checkpoint. `Err`
+/// is a network error; `Ok(Err(_))` an alarm.
+fn bind_to_current(
+    rekor: &super::Rekor,
+    current: &checkpoint::VerifiedCheckpoint,
+    evidence: &entry::Evidence,
+    leaf: u64,
+    bound: &mut std::collections::HashSet<(u64, [u8; 32])>,
+) -> crate::error::Result<std::result::Result<(), Failure>> {
+    let Some(proof) = &evidence.proof else {
+        return Ok(Err(Failure::new(
+            Check::InclusionProof,
+            "the log served it without an inclusion proof",
+        )));
+    };
+    if proof.log_index != leaf {
+        return Ok(Err(Failure::new(
+            Check::InclusionProof,
+            format!(
+                "its proof is for leaf {} of the tree, not {leaf}",
+                proof.log_index
+            ),
+        )));
+    }
+    let origin = sigstore_types::Checkpoint::from_text(&proof.checkpoint)
+        .map(|c| c.origin().to_string())
+        .unwrap_or_default();
+    if origin != current.origin {
+        return Ok(Err(Failure::new(
+            Check::LogIdentity,
+            format!("its checkpoint names {origin:?}, not {:?}", current.origin),
+        )));
+    }
+    let mut root = [0u8; 32];
+    root.copy_from_slice(proof.root_hash.as_bytes());
+    if proof.tree_size == current.tree_size {
+        if proof.root_hash != current.root_hash {
+            return Ok(Err(Failure::new(
+                Check::Fork,
+                format!(
+                    "its tree of size {} has another root than the checkpoint",
+                    proof.tree_size
+                ),
+            )));
+        }
+        return Ok(Ok(()));
+    }
+    if !bound.insert((proof.tree_size, root)) {
+        return Ok(Ok(()));
+    }
+    let (small, small_root, large, large_root) = if proof.tree_size < current.tree_size {
+        (
+            proof.tree_size,
+            proof.root_hash,
+            current.tree_size,
+            current.root_hash,
+        )
+    } else {
+        (
+            current.tree_size,
+            current.root_hash,
+            proof.tree_size,
+            proof.root_hash,
+        )
+    };
+    let consistency = rekor.consistency_proof(small, large)?;
+    if sigstore_merkle::verify_consistency_proof(
+        small,
+        large,
+        &consistency.hashes,
+        &small_root,
+        &large_root,
+    )
+    .is_err()
+    {
+        bound.remove(&(proof.tree_size, root));
+        return Ok(Err(Failure::new(
+            Check::ConsistencyProof,
+            format!(
+                "its tree (size {}) is not consistent with the checkpoint (size {})",
+                proof.tree_size, current.tree_size
+            ),
+        )));
+    }
+    Ok(Ok(()))
 }
 
 #[cfg(test)]

@@ -49,8 +49,15 @@ fn certificate_text(out: &mut String, c: &CertificateSummary) {
 pub fn entry_text(r: &EntryReport) -> String {
     let mut out = String::new();
     match &r.verdict {
-        Ok(_) => {
-            let _ = writeln!(out, "OK   Rekor entry #{}  {}", r.log_index, r.uuid);
+        Ok(v) => {
+            // Only a SET signs the global log index of a v1 entry; the
+            // inclusion proof covers the leaf within its tree.
+            let note = if v.set_verified {
+                ""
+            } else {
+                "  (log index not signed: no SET)"
+            };
+            let _ = writeln!(out, "OK   Rekor entry #{}  {}{note}", r.log_index, r.uuid);
         }
         Err(f) => {
             let _ = writeln!(out, "FAIL Rekor entry #{}  {}", r.log_index, r.uuid);
@@ -104,6 +111,7 @@ pub fn entry_json(r: &EntryReport) -> Value {
         "digest": d.digest,
         "integrated_time": r.integrated_time.map(|t| t.to_string()),
         "integrated_time_verified": verified.is_some_and(|v| v.set_verified),
+        "log_index_verified": verified.is_some_and(|v| v.set_verified),
         "tree_size": verified.map(|v| v.tree_size),
         "checkpoint_origin": verified.map(|v| v.origin.clone()),
         "certificate": r.certificate.as_ref().map(certificate_json),

@@ -788,3 +788,44 @@ fn an_answer_with_two_entries_never_passes_for_the_one_asked_for() {
     );
     assert!(refused > 0, "entry #1 was never passed off as #0");
 }
+
+/// A second monitor on the same state exits 2 at once; the first is not
+/// disturbed.
+#[test]
+fn a_locked_state_refuses_a_second_monitor() {
+    let log = start();
+    let state = log.path("state.json");
+    assert_eq!(log.monitor(&state, &[]).code, 0);
+    let _held = keyless::rekor::monitor::lock_state(&state).unwrap();
+    let before = std::fs::read(&state).unwrap();
+    let run = log.monitor(&state, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("another keyless rekor monitor"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&state).unwrap(), before);
+}
+
+/// An 80-byte UUID with a multi-byte character where the tree ID ends is
+/// refused, never a panic.
+#[test]
+fn a_hostile_uuid_is_refused_without_panic() {
+    let log = start();
+    log.sign(&["pkg-1.0.tar.gz"]);
+    let raw: Value = serde_json::from_str(&raw_entry(&log.tb, 0)).unwrap();
+    let entry = raw.as_object().unwrap().values().next().unwrap().clone();
+    let key = format!("{}é{}", "a".repeat(15), "a".repeat(63));
+    assert_eq!(key.len(), 80);
+    let file = log.path("hostile.json");
+    std::fs::write(&file, serde_json::json!({ key: entry }).to_string()).unwrap();
+    let run = log.rekor(&strs(&["verify-entry", file.to_str().unwrap()]), true);
+    assert!(
+        run.code == 1 || run.code == 2,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
