@@ -3,6 +3,9 @@
 //!
 //! Only argument definitions and their translation into library types live
 //! here; the binary parses, calls the library, prints and picks exit codes.
+// Doc comments here are the CLI's help text (rendered by clap, read in a
+// terminal), so `<file>` and bare URLs are meant literally.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
 use crate::error::{Error, Result};
 use crate::trust::TrustSource;

@@ -13,7 +13,16 @@
 //! - Say who must have signed: [`verify::policy::Policy`], built from an
 //!   [`verify::policy::IdentityPolicy`] (SAN and issuer, exact or anchored
 //!   regexp) or a managed public key.
-//! - Read bundles from disk safely: [`bundle::read_bundle`].
+//! - Read bundles from disk safely: [`bundle::read_bundle`]; PEP 740
+//!   attestations: [`attestation::Attestation`].
+//! - Pin a GitLab CI signer: [`verify::gitlab::GitLabSigner`].
+//! - Sign files keylessly (one certificate per run): [`sign::Signer`], with
+//!   a token from [`sign::token::resolve`].
+//! - Describe a bundle, certificate or attestation without verifying it:
+//!   [`inspect::inspect`].
+//! - Refresh trust material through TUF: [`trust::update_from_tuf`].
+//! - Run a local Sigstore for tests and demos (feature `testbed`):
+//!   `testbed::Testbed`.
 //! - Audit a Rekor transparency log (fetch and prove entries, search,
 //!   verify checkpoints, monitor consistency and watch identities):
 //!   [`rekor::Auditor`] with a [`rekor::Rekor`] client, and

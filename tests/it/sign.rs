@@ -301,7 +301,9 @@ fn fulcio_down_is_retried_then_exit_2() {
     );
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("Fulcio") && stderr.contains("attempts"),
+        // Retried until the budget ran out, however many attempts fit.
+        stderr.contains("Fulcio")
+            && (stderr.contains("attempts") || stderr.contains("no answer within")),
         "{stderr}"
     );
     assert!(s.tb.requests(Endpoint::Fulcio) >= 2, "503 is retried");
