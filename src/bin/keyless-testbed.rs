@@ -1,6 +1,8 @@
 //! `keyless-testbed`: run a local Sigstore (OIDC issuer, Fulcio, CT log,
 //! Rekor v1 and v2, TSA, TUF) on 127.0.0.1, and mint identity tokens for it.
 
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)] // doc comments are the CLI help text
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use keyless::testbed::faults::FaultRule;
 use keyless::testbed::{JwsAlg, Testbed, TestbedOptions, TokenKind, TokenSpec};

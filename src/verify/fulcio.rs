@@ -6,7 +6,7 @@ use sigstore_crypto::CertificateInfo;
 /// One Fulcio extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FulcioExtension {
-    /// The last OID arc: 1.3.6.1.4.1.57264.1.<arc>.
+    /// The last OID arc: `1.3.6.1.4.1.57264.1.<arc>`.
     pub arc: u32,
     /// The command-line name (`source-repository-ref`).
     pub name: &'static str,
