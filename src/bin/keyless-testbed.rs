@@ -288,6 +288,24 @@ fn demo(a: DemoArgs) -> Result<(), String> {
     if verify != 0 {
         return Err(format!("keyless verify exited {verify}"));
     }
+    println!("\n# The GitLab-first form: project, tag and runner pinned in one policy:");
+    let gitlab = run(&[
+        &os("verify"),
+        &os("gitlab"),
+        &os("dist/hello_py-1.0-py3-none-any.whl"),
+        &os("dist/hello_py-1.0.tar.gz"),
+        &os("--project"),
+        &os("keyless-demo/hello-py"),
+        &os("--tag"),
+        &os("v1.0"),
+        &os("--runner-environment"),
+        &os("gitlab-hosted"),
+        &os("--trust-config"),
+        &trust_arg,
+    ])?;
+    if gitlab != 0 {
+        return Err(format!("keyless verify gitlab exited {gitlab}"));
+    }
     println!("\n# The same files claimed for another project are refused (exit 1):");
     let wrong = run(&[
         &os("verify"),

@@ -665,7 +665,7 @@ fn the_demo_runs_the_release_flow_end_to_end() {
     );
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("OK   ")).count(),
-        4,
+        6,
         "{stdout}"
     );
     assert_eq!(
