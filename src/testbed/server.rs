@@ -779,31 +779,43 @@ fn add_entry(s: &mut State, faults: &[Fault], version: LogVersion, c: Canonical)
     }
 }
 
-async fn rekor_v1_create(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
-    serve(&st, Endpoint::RekorV1, |s, f| {
-        let proposed = match parse_json(&body) {
-            Ok(v) => v,
-            Err(a) => return a,
-        };
-        match canonicalize_v1(&proposed) {
-            Ok(c) => add_entry(s, f, LogVersion::V1, c),
+/// Validate, canonicalize and log a proposed entry on one of the logs.
+async fn create_entry(
+    st: &Shared,
+    endpoint: Endpoint,
+    version: LogVersion,
+    canonicalize: fn(&Value) -> Result<Canonical, Rejection>,
+    body: &[u8],
+) -> Answer {
+    serve(st, endpoint, |s, f| match parse_json(body) {
+        Ok(request) => match canonicalize(&request) {
+            Ok(c) => add_entry(s, f, version, c),
             Err(r) => r.into(),
-        }
+        },
+        Err(a) => a,
     })
     .await
 }
 
+async fn rekor_v1_create(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
+    create_entry(
+        &st,
+        Endpoint::RekorV1,
+        LogVersion::V1,
+        canonicalize_v1,
+        &body,
+    )
+    .await
+}
+
 async fn rekor_v2_create(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
-    serve(&st, Endpoint::RekorV2, |s, f| {
-        let req = match parse_json(&body) {
-            Ok(v) => v,
-            Err(a) => return a,
-        };
-        match canonicalize_v2(&req) {
-            Ok(c) => add_entry(s, f, LogVersion::V2, c),
-            Err(r) => r.into(),
-        }
-    })
+    create_entry(
+        &st,
+        Endpoint::RekorV2,
+        LogVersion::V2,
+        canonicalize_v2,
+        &body,
+    )
     .await
 }
 
