@@ -445,16 +445,7 @@ impl Verifier {
         report.outcome = (|| {
             let digest = match input {
                 Input::Digest(d) => *d,
-                Input::File(path) => {
-                    let file = open_artifact(path)?;
-                    let mut r = HashingReader::new(file);
-                    std::io::copy(&mut r, &mut std::io::sink()).map_err(|source| Error::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
-                    r.finish()
-                        .ok_or_else(|| Error::Usage("artifact was not read to the end".into()))?
-                }
+                Input::File(path) => hash_artifact(path)?,
             };
             report.sha256 = Some(digest);
             let sig = legacy::read_signature(signature)?;
@@ -543,6 +534,16 @@ impl Verifier {
                 }
                 self.verify_digest(*digest, &bundle, policy)
             }
+            // A SHA-256 message signature needs only the file's SHA-256:
+            // hash it once here instead of twice (ours for the report, the
+            // verifier's for the signature).
+            Input::File(path) if sha256_suffices(&bundle, policy) => match hash_artifact(path) {
+                Ok(digest) => {
+                    report.sha256 = Some(digest);
+                    self.verify_digest(digest, &bundle, policy)
+                }
+                Err(e) => return Outcome::Error(e),
+            },
             Input::File(path) => {
                 let file = match open_artifact(path) {
                     Ok(f) => f,
@@ -646,6 +647,52 @@ fn signature_bytes(bundle: &Bundle) -> std::result::Result<sigstore_types::Signa
         sigstore_types::SignatureContent::DsseEnvelope(e) => Ok(e.signature.sig.clone()),
         _ => Err(()),
     }
+}
+
+/// Whether a SHA-256 digest of the artifact is all verification needs: a
+/// message signature over a SHA-256 digest by a key whose signing scheme
+/// hashes with SHA-256 (so the signature verifies prehashed). DSSE bundles
+/// (whose statement may name other digests) and other keys read the file.
+fn sha256_suffices(bundle: &Bundle, policy: &Policy) -> bool {
+    use sigstore_types::{HashAlgorithm, SignatureContent};
+    let SignatureContent::MessageSignature(m) = &bundle.content else {
+        return false;
+    };
+    if m.message_digest.as_ref().map(|d| d.algorithm) != Some(HashAlgorithm::Sha2256) {
+        return false;
+    }
+    let key_algorithm = match policy {
+        Policy::PublicKey(key) => sigstore_crypto::KeyAlgorithm::from_spki(key).ok(),
+        Policy::Identity(_) => bundle
+            .signing_certificate()
+            .and_then(|c| sigstore_crypto::parse_certificate_info(c).ok())
+            .map(|i| i.key_algorithm),
+    };
+    key_algorithm
+        .and_then(|a| a.resolve_signing_scheme(HashAlgorithm::Sha2256).ok())
+        .and_then(|scheme| scheme.hash_algorithm())
+        == Some(HashAlgorithm::Sha2256)
+}
+
+/// The SHA-256 of a file, streamed in 1 MiB reads (constant memory).
+fn hash_artifact(path: &Path) -> Result<Sha256Hash> {
+    let mut r = HashingReader::new(open_artifact(path)?);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
+    r.finish()
+        .ok_or_else(|| Error::Usage(format!("{}: not read to the end", path.display())))
 }
 
 fn open_artifact(path: &Path) -> Result<std::fs::File> {
