@@ -240,13 +240,11 @@ fn refusals_before_signing_exit_2_and_write_nothing() {
     let s = setup();
     let f = s.add("pkg-1.0.tar.gz");
     let dist = s.dist();
-    let now = || jiff::Timestamp::now().as_second();
     let mut expired = TokenSpec::gitlab("https://gitlab.com");
     expired.expires_in = -30;
     let mut wrong_aud = TokenSpec::gitlab("https://gitlab.com");
     wrong_aud.audience = "gitlab".into();
     let untrusted = TokenSpec::gitlab("https://gitlab.evil.example");
-    let _ = now;
     for (spec, message) in [
         (expired, "expired"),
         (wrong_aud, "aud: sigstore"),
