@@ -211,7 +211,6 @@ fn run_signing(
         overwrite: args.overwrite,
         jobs: usize::from(args.jobs),
         timeout: std::time::Duration::from_secs(args.timeout),
-        rekor_version,
     };
     let progress = |line: &str| eprintln!("keyless: {line}");
     let report = match signer.sign(&token, &options, &progress) {

@@ -114,8 +114,6 @@ pub struct SignOptions {
     pub jobs: usize,
     /// Budget for each service interaction, retries included.
     pub timeout: Duration,
-    /// Force the Rekor major version.
-    pub rekor_version: Option<u32>,
 }
 
 /// Default outputs for `file`: `<file>.sigstore.json`, plus `<file>.sig` and
