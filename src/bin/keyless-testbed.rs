@@ -170,16 +170,18 @@ fn token(a: TokenArgs) -> Result<(), String> {
     } else {
         (TokenKind::GitLab, "https://gitlab.com".to_string())
     };
-    let mut spec = TokenSpec::gitlab(&a.issuer.unwrap_or(default_issuer));
+    let issuer = a.issuer.unwrap_or(default_issuer);
+    let mut spec = match kind {
+        TokenKind::GitHub => TokenSpec::github(&issuer),
+        _ => TokenSpec::gitlab(&issuer),
+    };
     spec.kind = kind;
     spec.audience = a.aud;
     spec.project = a.project;
     spec.git_ref = a.git_ref;
     spec.tag = a.tag;
     spec.pipeline_source = a.pipeline_source;
-    if kind == TokenKind::GitHub && a.runner_environment == "gitlab-hosted" {
-        spec.runner_environment = "github-hosted".into();
-    } else {
+    if !(kind == TokenKind::GitHub && a.runner_environment == "gitlab-hosted") {
         spec.runner_environment = a.runner_environment;
     }
     spec.environment = a.environment;

@@ -245,6 +245,17 @@ impl TokenSpec {
         }
     }
 
+    /// A GitHub Actions token for `issuer` (normally
+    /// `https://token.actions.githubusercontent.com`).
+    pub fn github(issuer: &str) -> Self {
+        Self {
+            kind: TokenKind::GitHub,
+            config_path: ".github/workflows/release.yml".into(),
+            runner_environment: "github-hosted".into(),
+            ..Self::gitlab(issuer)
+        }
+    }
+
     /// The claim set, at `now` (Unix seconds).
     pub fn claims(&self, now: i64) -> Value {
         let mut c = Map::new();

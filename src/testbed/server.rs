@@ -403,6 +403,32 @@ fn form(body: &[u8]) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
+/// GitHub Actions' OIDC token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`):
+/// any bearer token is accepted (the runner's request token), and the
+/// answer is a GitHub-shaped token for the requested audience.
+async fn github_actions_token(
+    AxState(st): AxState<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Answer {
+    serve(&st, Endpoint::Oidc, |s, _| {
+        if bearer(&headers).is_none_or(|b| b.is_empty()) {
+            return Answer::error(
+                401,
+                "missing the runner's request token (Authorization: Bearer)",
+            );
+        }
+        let mut spec = TokenSpec::github("https://token.actions.githubusercontent.com");
+        spec.audience = q
+            .get("audience")
+            .cloned()
+            .unwrap_or_else(|| "sigstore".into());
+        let token = s.keys.oidc.mint(&spec.claims(s.now()), JwsAlg::RS256);
+        Answer::json(StatusCode::OK, &json!({"count": 1, "value": token}))
+    })
+    .await
+}
+
 /// The email a device login on the testbed signs in as.
 pub const DEVICE_LOGIN_EMAIL: &str = "device-user@keyless-testbed.example";
 
@@ -1162,6 +1188,7 @@ fn router(state: Shared) -> axum::Router {
         .route("/oauth/discovery/keys", get(oidc_jwks))
         .route("/oauth/device/code", post(oidc_device_code))
         .route("/oauth/token", post(oidc_token))
+        .route("/github/actions-token", get(github_actions_token))
         .route("/api/v2/signingCert", post(fulcio_signing_cert))
         .route("/api/v2/trustBundle", get(fulcio_trust_bundle))
         .route("/api/v2/configuration", get(fulcio_configuration))

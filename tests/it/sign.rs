@@ -557,3 +557,60 @@ fn a_file_named_twice_is_signed_once() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert_eq!(s.tb.requests(Endpoint::RekorV1), 1);
 }
+
+/// In GitHub Actions the ambient OIDC provider is asked for a token with
+/// audience `sigstore` (here the testbed plays GitHub's token endpoint).
+#[test]
+fn github_actions_ambient_token() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let out = keyless()
+        .args(["sign", "--trust-config"])
+        .arg(s.tb.trust_config_path())
+        .arg(&f)
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env("GITHUB_ACTIONS", "true")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            format!("{}/github/actions-token?api-version=2.0", s.tb.url()),
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-request-token")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("token from GitHub Actions"), "{stderr}");
+    let trust = s.tb.trust_config_path();
+    let args: [&OsStr; 7] = [
+        f.as_os_str(),
+        "--trust-config".as_ref(),
+        trust.as_os_str(),
+        "--certificate-identity".as_ref(),
+        "https://github.com/keyless-demo/hello-py/.github/workflows/release.yml@refs/heads/main"
+            .as_ref(),
+        "--certificate-oidc-issuer".as_ref(),
+        "https://token.actions.githubusercontent.com".as_ref(),
+    ];
+    let (code, report) = verify_json(&args);
+    assert_eq!(code, 0, "{report:#}");
+    // --oidc-disable-ambient-providers turns it off: no token at all.
+    keyless()
+        .args([
+            "sign",
+            "--overwrite",
+            "--oidc-disable-ambient-providers",
+            "--trust-config",
+        ])
+        .arg(s.tb.trust_config_path())
+        .arg(&f)
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env("GITHUB_ACTIONS", "true")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            format!("{}/github/actions-token", s.tb.url()),
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-request-token")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no identity token"));
+}
