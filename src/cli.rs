@@ -538,7 +538,7 @@ pub struct VerifyGitLabArgs {
     pub tag: Option<String>,
 
     /// The full ref the pipeline ran for (refs/...). Without --branch, --tag
-    /// or --ref, any ref of the project is accepted.
+    /// or --ref, any branch or tag of the project is accepted.
     #[arg(long = "ref", value_name = "REF")]
     pub git_ref: Option<String>,
 
