@@ -1,0 +1,123 @@
+//! `keyless inspect`: claims of bundles, attestations and certificates,
+//! never a verdict.
+
+use crate::common::{keyless, vectors};
+use predicates::prelude::*;
+
+#[test]
+fn the_real_gitlab_certificate_lists_all_fifteen_fulcio_extensions_by_name() {
+    let dir = vectors("pypi-attestations");
+    let att = dir.join("gitlab_oidc_project-0.0.3.tar.gz.publish.attestation");
+    let out = keyless()
+        .args(["inspect", "--json"])
+        .arg(&att)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(i["verified"], false);
+    assert_eq!(i["kind"], "attestation");
+    let names: Vec<&str> = i["certificate"]["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 15, "{names:?}");
+    for name in [
+        "Issuer",
+        "Build Signer URI",
+        "Build Signer Digest",
+        "Runner Environment",
+        "Source Repository URI",
+        "Source Repository Digest",
+        "Source Repository Ref",
+        "Source Repository Identifier",
+        "Source Repository Owner URI",
+        "Source Repository Owner Identifier",
+        "Build Config URI",
+        "Build Config Digest",
+        "Build Trigger",
+        "Run Invocation URI",
+        "Source Repository Visibility At Signing",
+    ] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    assert_eq!(i["log_entries"][0]["log"], "https://rekor.sigstore.dev");
+    assert_eq!(
+        i["dsse_subjects"][0]["name"],
+        "gitlab_oidc_project-0.0.3.tar.gz"
+    );
+    assert_eq!(
+        i["predicate_type"],
+        "https://docs.pypi.org/attestations/publish/v1"
+    );
+    keyless()
+        .arg("inspect")
+        .arg(&att)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("NOT VERIFIED"))
+        .stdout(predicate::str::contains(
+            "Source Repository Ref                    refs/heads/main",
+        ));
+}
+
+#[test]
+fn bundles_and_certificates_in_pem_and_der() {
+    let dir = vectors("sigstore-python");
+    let out = keyless()
+        .args(["inspect", "--json"])
+        .arg(dir.join("staging-rekor-v2.txt.sigstore.json"))
+        .output()
+        .unwrap();
+    let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        i["media_type"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert_eq!(i["certificate"]["identity"], "jku@goto.fi");
+    assert_eq!(i["log_entries"][0]["kind"], "hashedrekord 0.0.2");
+    assert_eq!(
+        i["log_entries"][0]["log"],
+        "https://log2025-alpha1.rekor.sigstage.dev"
+    );
+    assert_eq!(i["rfc3161_timestamps"], 1);
+
+    // The same certificate alone, as PEM and as DER.
+    let bundle: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("staging-rekor-v2.txt.sigstore.json")).unwrap(),
+    )
+    .unwrap();
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(
+            bundle["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let pem = sigstore_types::DerCertificate::new(der.clone()).to_pem();
+    std::fs::write(tmp.path().join("c.pem"), pem).unwrap();
+    std::fs::write(tmp.path().join("c.der"), &der).unwrap();
+    for f in ["c.pem", "c.der"] {
+        let out = keyless()
+            .args(["inspect", "--json"])
+            .arg(tmp.path().join(f))
+            .output()
+            .unwrap();
+        let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(i["kind"], "certificate", "{f}");
+        assert_eq!(i["certificate"]["identity"], "jku@goto.fi", "{f}");
+    }
+    std::fs::write(tmp.path().join("junk"), b"\x00\x01 junk").unwrap();
+    keyless()
+        .arg("inspect")
+        .arg(tmp.path().join("junk"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "junk: not a valid bundle, PEP 740 attestation or certificate",
+        ));
+}

@@ -1,0 +1,251 @@
+//! Tampering with a valid production bundle: each mutation must fail, at the
+//! step that owns the mutated evidence.
+
+use crate::common::{WHEEL_IDENTITY, WHEEL_ISSUER, verify_json, wheel};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::path::Path;
+
+fn flip_b64(v: &mut Value, byte: isize) {
+    let mut raw = B64.decode(v.as_str().unwrap()).unwrap();
+    let i = if byte < 0 {
+        raw.len() - (-byte) as usize
+    } else {
+        byte as usize
+    };
+    raw[i] ^= 0x01;
+    *v = Value::String(B64.encode(raw));
+}
+
+fn entry(doc: &mut Value) -> &mut Value {
+    &mut doc["verificationMaterial"]["tlogEntries"][0]
+}
+
+fn run(artifact: &Path, bundle: &Path) -> (i32, Value) {
+    let args: [&OsStr; 7] = [
+        artifact.as_os_str(),
+        "--bundle".as_ref(),
+        bundle.as_os_str(),
+        "--certificate-identity".as_ref(),
+        WHEEL_IDENTITY.as_ref(),
+        "--certificate-oidc-issuer".as_ref(),
+        WHEEL_ISSUER.as_ref(),
+    ];
+    let (code, report) = verify_json(&args);
+    (code, report["results"][0].clone())
+}
+
+type Mutation = fn(&mut Value);
+
+#[test]
+fn every_mutation_fails_at_its_step() {
+    let w = wheel();
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+
+    // The unmodified bundle verifies: otherwise every failure below is moot.
+    let (code, result) = run(&w.artifact, &w.bundle);
+    assert_eq!(code, 0, "{result:#}");
+
+    let cases: &[(&str, Mutation, &str)] = &[
+        (
+            "signature",
+            |d| flip_b64(&mut d["messageSignature"]["signature"], -8),
+            "signature",
+        ),
+        (
+            "certificate",
+            |d| {
+                flip_b64(
+                    &mut d["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"],
+                    -8,
+                )
+            },
+            "certificate",
+        ),
+        (
+            "log index",
+            |d| {
+                let i: u64 = entry(d)["logIndex"].as_str().unwrap().parse().unwrap();
+                entry(d)["logIndex"] = Value::String((i + 1).to_string());
+            },
+            "SET",
+        ),
+        (
+            "integrated time",
+            |d| {
+                let t: i64 = entry(d)["integratedTime"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                entry(d)["integratedTime"] = Value::String((t - 60).to_string());
+            },
+            "SET",
+        ),
+        (
+            "root hash",
+            |d| flip_b64(&mut entry(d)["inclusionProof"]["rootHash"], 0),
+            "checkpoint",
+        ),
+        (
+            "proof hash",
+            |d| flip_b64(&mut entry(d)["inclusionProof"]["hashes"][3], 0),
+            "inclusion proof",
+        ),
+        (
+            "proof tree size",
+            |d| {
+                let n: u64 = entry(d)["inclusionProof"]["treeSize"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                entry(d)["inclusionProof"]["treeSize"] = Value::String((n + 1).to_string());
+            },
+            "checkpoint",
+        ),
+        (
+            "checkpoint origin",
+            |d| {
+                let env = entry(d)["inclusionProof"]["checkpoint"]["envelope"]
+                    .as_str()
+                    .unwrap()
+                    .replacen("rekor.sigstore.dev - ", "rekor.sigstore.dev - 1", 1);
+                entry(d)["inclusionProof"]["checkpoint"]["envelope"] = Value::String(env);
+            },
+            "checkpoint",
+        ),
+        (
+            "checkpoint signature",
+            |d| {
+                let env = entry(d)["inclusionProof"]["checkpoint"]["envelope"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                // The signature line is "— <name> <base64(keyhint || sig)>".
+                let (head, sig) = env.trim_end().rsplit_once(' ').unwrap();
+                let mut raw = B64.decode(sig).unwrap();
+                let last = raw.len() - 5;
+                raw[last] ^= 0x01;
+                let env = format!("{head} {}\n", B64.encode(raw));
+                entry(d)["inclusionProof"]["checkpoint"]["envelope"] = Value::String(env);
+            },
+            "checkpoint",
+        ),
+        (
+            "SET",
+            |d| {
+                flip_b64(
+                    &mut entry(d)["inclusionPromise"]["signedEntryTimestamp"],
+                    -8,
+                )
+            },
+            "SET",
+        ),
+        (
+            "canonicalized body",
+            |d| flip_b64(&mut entry(d)["canonicalizedBody"], -20),
+            "SET",
+        ),
+    ];
+
+    for (name, mutate, step) in cases {
+        let mut doc = original.clone();
+        mutate(&mut doc);
+        assert_ne!(doc, original, "{name}: the mutation changed nothing");
+        let path = tmp
+            .path()
+            .join(format!("{}.sigstore.json", name.replace(' ', "-")));
+        std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let (code, result) = run(&w.artifact, &path);
+        assert_eq!(code, 1, "{name}: {result:#}");
+        assert_eq!(result["ok"], false, "{name}");
+        assert_eq!(result["failed_step"], *step, "{name}: {result:#}");
+    }
+}
+
+#[test]
+fn artifact_with_one_flipped_byte_fails() {
+    let w = wheel();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(&w.artifact).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    let artifact = tmp.path().join("flipped.whl");
+    std::fs::write(&artifact, &bytes).unwrap();
+    let (code, result) = run(&artifact, &w.bundle);
+    assert_eq!(code, 1, "{result:#}");
+    assert_eq!(result["failed_step"], "artifact", "{result:#}");
+    // The report names the digest of what was actually checked.
+    let expected = sigstore_crypto::sha256(&bytes).to_hex();
+    assert_eq!(result["sha256"], expected.as_str());
+}
+
+#[test]
+fn a_duplicated_log_entry_is_refused() {
+    let w = wheel();
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
+    let e = entry(&mut doc).clone();
+    doc["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+        .push(e);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dup.sigstore.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let (code, result) = run(&w.artifact, &path);
+    assert_eq!(code, 1);
+    assert_eq!(result["failed_step"], "log entry");
+    assert!(
+        result["reason"]
+            .as_str()
+            .unwrap()
+            .contains("more than once"),
+        "{result}"
+    );
+}
+
+/// The media type is not signed. Relabelling a bundle as v0.1 (whose schema
+/// needs only a SET) and dropping its inclusion proof must not pass.
+#[test]
+fn relabelling_as_v0_1_does_not_shed_the_inclusion_proof() {
+    let w = wheel();
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
+    doc["mediaType"] = Value::String("application/vnd.dev.sigstore.bundle+json;version=0.1".into());
+    entry(&mut doc)
+        .as_object_mut()
+        .unwrap()
+        .remove("inclusionProof");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("v01.sigstore.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let (code, result) = run(&w.artifact, &path);
+    assert_eq!(code, 1, "{result:#}");
+    assert_eq!(result["failed_step"], "inclusion proof");
+}
+
+/// A copy of an entry under another (unsigned) log ID is still a duplicate.
+#[test]
+fn a_duplicate_under_another_log_id_is_refused() {
+    let w = wheel();
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
+    let mut e = entry(&mut doc).clone();
+    e["logId"]["keyId"] = Value::String(B64.encode([7u8; 32]));
+    doc["verificationMaterial"]["tlogEntries"]
+        .as_array_mut()
+        .unwrap()
+        .push(e);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dup2.sigstore.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let (code, result) = run(&w.artifact, &path);
+    assert_eq!(code, 1, "{result:#}");
+    assert_eq!(result["failed_step"], "log entry");
+}

@@ -1,0 +1,117 @@
+//! Trust material the testbed publishes: `trusted_root.json`,
+//! `signing_config.json` (v0.2) and `trust_config.json` (ClientTrustConfig).
+
+use super::ca::FulcioCa;
+use super::rekor::TransparencyLog;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+
+/// Everything the documents describe.
+pub struct Services<'a> {
+    /// Base URL of the testbed (`http://127.0.0.1:PORT`).
+    pub url: &'a str,
+    /// When the instance became valid (RFC 3339).
+    pub valid_from: String,
+    /// Fulcio.
+    pub ca: &'a FulcioCa,
+    /// Rekor v1.
+    pub rekor_v1: &'a TransparencyLog,
+    /// Rekor v2.
+    pub rekor_v2: &'a TransparencyLog,
+    /// The TSA's chain (leaf first), DER, when a TSA runs.
+    pub tsa_chain: Option<Vec<Vec<u8>>>,
+}
+
+fn cert_chain(ders: &[&[u8]]) -> Value {
+    json!({"certificates": ders.iter().map(|d| json!({"rawBytes": B64.encode(d)})).collect::<Vec<_>>()})
+}
+
+fn tlog(url: &str, log: &TransparencyLog, key_details: &str, valid_from: &str) -> Value {
+    json!({
+        "baseUrl": url,
+        "hashAlgorithm": "SHA2_256",
+        "publicKey": {
+            "rawBytes": B64.encode(log.public_key_spki()),
+            "keyDetails": key_details,
+            "validFor": {"start": valid_from},
+        },
+        "logId": {"keyId": B64.encode(log.log_id())},
+    })
+}
+
+impl Services<'_> {
+    /// The trusted root (media type v0.1, as public-good Sigstore serves).
+    pub fn trusted_root(&self) -> Value {
+        let ca = self.ca;
+        let mut root = json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [
+                tlog(self.url, self.rekor_v1, "PKIX_ECDSA_P256_SHA_256", &self.valid_from),
+                tlog(self.url, self.rekor_v2, "PKIX_ED25519", &self.valid_from),
+            ],
+            "certificateAuthorities": [{
+                "subject": {"organization": "keyless-testbed", "commonName": "keyless-testbed Fulcio"},
+                "uri": self.url,
+                "certChain": cert_chain(&[ca.intermediate_der(), ca.root_der()]),
+                "validFor": {"start": self.valid_from},
+            }],
+            "ctlogs": [{
+                "baseUrl": self.url,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": B64.encode(ca.ct_public_key()),
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                    "validFor": {"start": self.valid_from},
+                },
+                "logId": {"keyId": B64.encode(ca.ct_log_id())},
+            }],
+            "timestampAuthorities": [],
+        });
+        if let Some(chain) = &self.tsa_chain {
+            let refs: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+            root["timestampAuthorities"] = json!([{
+                "subject": {"organization": "keyless-testbed", "commonName": "keyless-testbed TSA"},
+                "uri": format!("{}/api/v1/timestamp", self.url),
+                "certChain": cert_chain(&refs),
+                "validFor": {"start": self.valid_from},
+            }]);
+        }
+        root
+    }
+
+    /// The signing config (v0.2). `rekor_version` picks which log is listed:
+    /// v1 like public-good production today, or v2 like staging.
+    pub fn signing_config(&self, rekor_version: u32) -> Value {
+        let svc = |url: String, major: u32| {
+            json!({
+                "url": url,
+                "majorApiVersion": major,
+                "validFor": {"start": self.valid_from},
+                "operator": "keyless-testbed",
+            })
+        };
+        let mut tsa_urls = Vec::new();
+        if self.tsa_chain.is_some() {
+            tsa_urls.push(svc(format!("{}/api/v1/timestamp", self.url), 1));
+        }
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [svc(self.url.to_string(), 1)],
+            "oidcUrls": [svc(self.url.to_string(), 1)],
+            "rekorTlogUrls": [svc(self.url.to_string(), rekor_version)],
+            "tsaUrls": tsa_urls,
+            "rekorTlogConfig": {"selector": "ANY"},
+            "tsaConfig": {"selector": "ANY"},
+        })
+    }
+
+    /// A ClientTrustConfig combining both.
+    pub fn trust_config(&self, rekor_version: u32) -> Value {
+        json!({
+            "mediaType": keyless::trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE,
+            "trustedRoot": self.trusted_root(),
+            "signingConfig": self.signing_config(rekor_version),
+        })
+    }
+}

@@ -1,0 +1,69 @@
+//! # keyless
+//!
+//! Sigstore keyless signing and verification, built first for GitLab CI/CD.
+//!
+//! Which type for which job:
+//!
+//! - Verify artifacts offline: load [`trust::TrustMaterial`], build a
+//!   [`verify::Verifier`] once, then call [`verify::Verifier::verify_input`]
+//!   (file or digest plus bundle, with a report) or
+//!   [`verify::Verifier::verify_reader`] (a bundle you parsed yourself; parse
+//!   it with [`bundle::parse_bundle`], which refuses a missing media type that
+//!   `Bundle::from_json` would silently read as v0.1).
+//! - Say who must have signed: [`verify::policy::Policy`], built from an
+//!   [`verify::policy::IdentityPolicy`] (SAN and issuer, exact or anchored
+//!   regexp) or a managed public key.
+//! - Read bundles from disk safely: [`bundle::read_bundle`]; PEP 740
+//!   attestations: [`attestation::Attestation`].
+//! - Pin a GitLab CI signer: [`verify::gitlab::GitLabSigner`].
+//! - Sign files keylessly (one certificate per run): [`sign::Signer`], with
+//!   a token from [`sign::token::resolve`].
+//! - Describe a bundle, certificate or attestation without verifying it:
+//!   [`inspect::inspect`].
+//! - Refresh trust material through TUF: [`trust::update_from_tuf`].
+//! - Run a local Sigstore for tests and demos: the separate
+//!   `keyless-testbed` crate.
+//! - Audit a Rekor transparency log (fetch and prove entries, search,
+//!   verify checkpoints, monitor consistency and watch identities):
+//!   [`rekor::Auditor`] with a [`rekor::Rekor`] client, and
+//!   [`rekor::monitor::run`].
+//! - Pin "now" in tests: [`clock::FixedClock`].
+//!
+//! ```
+//! use keyless::trust::{TrustMaterial, TrustSource};
+//! use keyless::verify::{Input, Outcome, Verifier};
+//! use keyless::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
+//!
+//! let trust = TrustMaterial::load(&TrustSource::Production)?;
+//! let verifier = Verifier::new(&trust)?;
+//! let policy = Policy::Identity(IdentityPolicy::new(
+//!     ValueMatcher::Exact("https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main".into()),
+//!     ValueMatcher::Exact("https://gitlab.com".into()),
+//! ));
+//! let report = verifier.verify_input(&Input::File("no-such.whl".into()), None, &policy);
+//! // The bundle does not exist, so no verdict could be reached.
+//! assert!(matches!(report.outcome, Outcome::Error(_)));
+//! # Ok::<(), keyless::Error>(())
+//! ```
+//!
+//! Verification needs no network: the production and staging trusted roots
+//! are embedded, and `--trusted-root` / `--trust-config` name others.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod attestation;
+pub mod bundle;
+
+pub mod clock;
+pub mod error;
+pub mod files;
+pub mod inspect;
+pub mod rekor;
+pub mod sign;
+
+
+pub mod trust;
+pub mod verify;
+
+pub use error::{Error, Result};
