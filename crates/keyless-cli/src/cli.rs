@@ -7,10 +7,10 @@
 // terminal), so `<file>` and bare URLs are meant literally.
 #![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use keyless::error::{Error, Result};
 use keyless::trust::TrustSource;
 use keyless::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
-use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Sigstore keyless signing and verification, built first for GitLab CI/CD.

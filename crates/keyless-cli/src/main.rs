@@ -1,14 +1,14 @@
 //! The `keyless` command: parse arguments, call the library, print, exit.
 
 use clap::Parser;
+use keyless::clock::{Clock, SystemClock};
+use keyless::trust::TrustMaterial;
+use keyless::verify::{Input, Outcome, Verifier, report};
 use keyless_cli::cli::{
     AttestArgs, Cli, Command, CompletionsArgs, EvidenceArgs, InspectArgs, RekorCommand,
     RekorLogArgs, SignArgs, SigningArgs, TrustArgs, TrustCommand, TrustUpdateArgs, VerifyCommand,
     VerifyPreset,
 };
-use keyless::clock::{Clock, SystemClock};
-use keyless::trust::TrustMaterial;
-use keyless::verify::{Input, Outcome, Verifier, report};
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -11,7 +11,6 @@ use super::rekor::{
     canonicalize_v1, canonicalize_v2,
 };
 use super::tsa::{StoredTsa, TimestampAuthority};
-use keyless::clock::{Clock, SystemClock};
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State as AxState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use keyless::clock::{Clock, SystemClock};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -645,7 +645,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("creating directory {}: {e}", parent.display()))?;
     }
-    keyless::files::write_atomic(path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))
+    keyless::files::write_atomic(path, bytes)
+        .map_err(|e| format!("writing {}: {e}", path.display()))
 }
 
 #[cfg(test)]

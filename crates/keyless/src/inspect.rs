@@ -30,18 +30,7 @@ pub struct CertificateClaims {
     /// Not valid after.
     pub not_after: String,
     /// Fulcio extensions present: (OID, name, value).
-    pub extensions: Vec<ExtensionClaim>,
-}
-
-/// One Fulcio extension and its value.
-#[derive(Debug, Clone, Serialize)]
-pub struct ExtensionClaim {
-    /// Dotted OID.
-    pub oid: String,
-    /// Fulcio's name for it.
-    pub name: &'static str,
-    /// Its value.
-    pub value: String,
+    pub extensions: Vec<crate::cert::ExtensionValue>,
 }
 
 /// A transparency log entry's claims.
@@ -91,14 +80,7 @@ fn claims(cert: &DerCertificate) -> std::result::Result<CertificateClaims, Strin
         issuer: info.issuer.clone(),
         not_before: info.not_before.to_string(),
         not_after: info.not_after.to_string(),
-        extensions: crate::verify::fulcio::present(&info)
-            .into_iter()
-            .map(|(e, v)| ExtensionClaim {
-                oid: e.oid(),
-                name: e.title,
-                value: v.to_string(),
-            })
-            .collect(),
+        extensions: crate::cert::present(&info),
     })
 }
 

@@ -54,6 +54,7 @@
 
 pub mod attestation;
 pub mod bundle;
+pub mod cert;
 
 pub mod clock;
 pub mod error;
@@ -61,7 +62,6 @@ pub mod files;
 pub mod inspect;
 pub mod rekor;
 pub mod sign;
-
 
 pub mod trust;
 pub mod verify;

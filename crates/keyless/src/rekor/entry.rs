@@ -4,6 +4,7 @@
 
 use super::checkpoint;
 use super::{Check, Failure, SearchQuery, TrustedLogs, hex};
+use crate::cert::ExtensionValue;
 use crate::error::{Error, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -520,17 +521,6 @@ fn collect_keys(v: &Value, depth: usize, budget: &mut usize, out: &mut Descripti
     }
 }
 
-/// A Fulcio certificate extension with its value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FulcioExtension {
-    /// The OID.
-    pub oid: &'static str,
-    /// Its name in Fulcio's OID list.
-    pub name: &'static str,
-    /// The value.
-    pub value: String,
-}
-
 /// A signing certificate, as an auditor reads it. Nothing here is
 /// validated against a Fulcio CA: it is what the log holds.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -544,7 +534,7 @@ pub struct CertificateSummary {
     /// Not valid after.
     pub not_after: jiff::Timestamp,
     /// Fulcio's CI extensions that are present.
-    pub extensions: Vec<FulcioExtension>,
+    pub extensions: Vec<ExtensionValue>,
 }
 
 impl CertificateSummary {
@@ -574,120 +564,11 @@ impl CertificateSummary {
     }
 }
 
-/// Fulcio's Source Repository URI extension.
-pub const SOURCE_REPOSITORY_URI: &str = "1.3.6.1.4.1.57264.1.12";
-
-fn fulcio_extensions(info: &CertificateInfo) -> Vec<FulcioExtension> {
-    let c = &info.ci_claims;
-    let g = &c.deprecated_github;
-    let rows: [(&'static str, &'static str, &Option<String>); 21] = [
-        (
-            "1.3.6.1.4.1.57264.1.2",
-            "GitHub Workflow Trigger (deprecated)",
-            &g.workflow_trigger,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.3",
-            "GitHub Workflow SHA (deprecated)",
-            &g.workflow_sha,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.4",
-            "GitHub Workflow Name (deprecated)",
-            &g.workflow_name,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.5",
-            "GitHub Workflow Repository (deprecated)",
-            &g.workflow_repository,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.6",
-            "GitHub Workflow Ref (deprecated)",
-            &g.workflow_ref,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.9",
-            "Build Signer URI",
-            &c.build_signer_uri,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.10",
-            "Build Signer Digest",
-            &c.build_signer_digest,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.11",
-            "Runner Environment",
-            &c.runner_environment,
-        ),
-        (
-            SOURCE_REPOSITORY_URI,
-            "Source Repository URI",
-            &c.source_repository_uri,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.13",
-            "Source Repository Digest",
-            &c.source_repository_digest,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.14",
-            "Source Repository Ref",
-            &c.source_repository_ref,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.15",
-            "Source Repository Identifier",
-            &c.source_repository_identifier,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.16",
-            "Source Repository Owner URI",
-            &c.source_repository_owner_uri,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.17",
-            "Source Repository Owner Identifier",
-            &c.source_repository_owner_identifier,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.18",
-            "Build Config URI",
-            &c.build_config_uri,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.19",
-            "Build Config Digest",
-            &c.build_config_digest,
-        ),
-        ("1.3.6.1.4.1.57264.1.20", "Build Trigger", &c.build_trigger),
-        (
-            "1.3.6.1.4.1.57264.1.21",
-            "Run Invocation URI",
-            &c.run_invocation_uri,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.22",
-            "Source Repository Visibility At Signing",
-            &c.source_repository_visibility_at_signing,
-        ),
-        (
-            "1.3.6.1.4.1.57264.1.23",
-            "Deployment Environment",
-            &c.deployment_environment,
-        ),
-        ("1.3.6.1.4.1.57264.1.24", "Token Subject", &c.token_subject),
-    ];
-    rows.into_iter()
-        .filter_map(|(oid, name, value)| {
-            value.as_ref().map(|v| FulcioExtension {
-                oid,
-                name,
-                value: v.clone(),
-            })
-        })
-        .collect()
+/// Fulcio's CI extensions present, the issuer left out (it has its own field).
+fn fulcio_extensions(info: &CertificateInfo) -> Vec<ExtensionValue> {
+    let mut present = crate::cert::present(info);
+    present.retain(|e| e.oid != crate::cert::ISSUER.oid);
+    present
 }
 
 /// One entry: what it says and whether it was proven.

@@ -74,7 +74,7 @@ impl Watch {
                 .then(|| format!("identity is {want}")),
             Watch::GitLabProject(project) => {
                 let project = project.to_ascii_lowercase();
-                if let Some(uri) = cert.extension(entry::SOURCE_REPOSITORY_URI)
+                if let Some(uri) = cert.extension(crate::cert::SOURCE_REPOSITORY_URI.oid)
                     && uri.to_ascii_lowercase() == format!("https://gitlab.com/{project}")
                 {
                     return Some(format!("Source Repository URI is {uri}"));
@@ -655,8 +655,8 @@ mod tests {
             not_before: jiff::Timestamp::UNIX_EPOCH,
             not_after: jiff::Timestamp::UNIX_EPOCH,
             extensions: repo
-                .map(|r| entry::FulcioExtension {
-                    oid: entry::SOURCE_REPOSITORY_URI,
+                .map(|r| crate::cert::ExtensionValue {
+                    oid: crate::cert::SOURCE_REPOSITORY_URI.oid,
                     name: "Source Repository URI",
                     value: r.into(),
                 })

@@ -3,6 +3,7 @@
 //! claims Fulcio's GitLab provider writes.
 
 use super::policy::{ExtensionRequirement, IdentityPolicy, RegexMatcher, ValueMatcher};
+use crate::cert::{self, Extension};
 use crate::error::{Error, Result};
 
 /// Which ref the pipeline ran for.
@@ -47,9 +48,9 @@ pub struct GitLabSigner {
     pub project_id: Option<String>,
 }
 
-fn require(arc: u32, expected: ValueMatcher) -> ExtensionRequirement {
+fn require(extension: &'static Extension, expected: ValueMatcher) -> ExtensionRequirement {
     ExtensionRequirement {
-        extension: super::fulcio::by_arc(arc).expect("known Fulcio arc"),
+        extension,
         expected,
     }
 }
@@ -91,28 +92,31 @@ impl GitLabSigner {
                 regex::escape(&prefix)
             ))?),
         };
-        let mut ext = vec![require(9, signer.clone())];
+        let mut ext = vec![require(&cert::BUILD_SIGNER_URI, signer.clone())];
         if let Some(r) = &self.git_ref {
-            ext.push(require(14, ValueMatcher::Exact(r.full())));
+            ext.push(require(
+                &cert::SOURCE_REPOSITORY_REF,
+                ValueMatcher::Exact(r.full()),
+            ));
         }
         // Fulcio writes https://gitlab.com into .12, .16 and .21 whatever the
         // instance (fulcio issue 1325), so the repository URI pins the
         // project only on gitlab.com; elsewhere the SAN and issuer carry it.
         if host == "gitlab.com" {
             ext.push(require(
-                12,
+                &cert::SOURCE_REPOSITORY_URI,
                 ValueMatcher::Exact(format!("https://gitlab.com/{project}")),
             ));
         }
         let optional = [
-            (11, &self.runner_environment),
-            (20, &self.pipeline_source),
-            (13, &self.commit),
-            (15, &self.project_id),
+            (&cert::RUNNER_ENVIRONMENT, &self.runner_environment),
+            (&cert::BUILD_TRIGGER, &self.pipeline_source),
+            (&cert::SOURCE_REPOSITORY_DIGEST, &self.commit),
+            (&cert::SOURCE_REPOSITORY_IDENTIFIER, &self.project_id),
         ];
-        for (arc, value) in optional {
+        for (extension, value) in optional {
             if let Some(v) = value {
-                ext.push(require(arc, ValueMatcher::Exact(v.clone())));
+                ext.push(require(extension, ValueMatcher::Exact(v.clone())));
             }
         }
         Ok(

@@ -18,7 +18,6 @@
 //! The identity policy is applied last, to claims of a certificate whose
 //! chain, SCT, log inclusion and signature have all been established.
 
-pub mod fulcio;
 pub mod gitlab;
 pub mod legacy;
 pub mod policy;

@@ -81,7 +81,7 @@ impl std::fmt::Display for ValueMatcher {
 #[derive(Debug, Clone)]
 pub struct ExtensionRequirement {
     /// Which extension.
-    pub extension: &'static super::fulcio::FulcioExtension,
+    pub extension: &'static crate::cert::Extension,
     /// Its required value.
     pub expected: ValueMatcher,
 }
@@ -94,10 +94,10 @@ impl ExtensionRequirement {
                 "--certificate-extension {spec:?} is not NAME=VALUE or OID=VALUE"
             ))
         })?;
-        let extension = super::fulcio::lookup(key).ok_or_else(|| {
+        let extension = crate::cert::lookup(key).ok_or_else(|| {
             Error::Usage(format!(
                 "unknown Fulcio extension {key:?}; use an OID 1.3.6.1.4.1.57264.1.N or one of: {}",
-                super::fulcio::EXTENSIONS
+                crate::cert::EXTENSIONS
                     .iter()
                     .map(|e| e.name)
                     .collect::<Vec<_>>()
@@ -112,19 +112,15 @@ impl ExtensionRequirement {
 
     fn check(&self, cert: &CertificateInfo) -> std::result::Result<(), String> {
         let e = self.extension;
-        match super::fulcio::value(cert, e.arc) {
+        match crate::cert::value(cert, e.arc) {
             Some(found) if self.expected.matches(found) => Ok(()),
             Some(found) => Err(format!(
                 "{} ({}) is {found:?}, expected {}",
-                e.title,
-                e.oid(),
-                self.expected
+                e.title, e.oid, self.expected
             )),
             None => Err(format!(
                 "the certificate has no {} ({}), expected {}",
-                e.title,
-                e.oid(),
-                self.expected
+                e.title, e.oid, self.expected
             )),
         }
     }
@@ -196,7 +192,8 @@ pub enum Policy {
 impl Policy {
     /// A managed-key policy from a PEM public key file (cosign's `--key`).
     pub fn from_public_key_file(path: &std::path::Path) -> Result<Self> {
-        let pem = crate::files::read_text_limited(path, MAX_PUBLIC_KEY_FILE_BYTES, "PEM public key")?;
+        let pem =
+            crate::files::read_text_limited(path, MAX_PUBLIC_KEY_FILE_BYTES, "PEM public key")?;
         let key = sigstore_types::DerPublicKey::from_pem(&pem).map_err(|e| Error::Malformed {
             path: path.to_path_buf(),
             what: "PEM public key",

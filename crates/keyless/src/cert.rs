@@ -1,0 +1,172 @@
+//! Fulcio's certificate extensions (OID arc 1.3.6.1.4.1.57264.1): the one
+//! table of their OIDs and names, and their values in a certificate parsed by
+//! sigstore-crypto. Verification policies, `inspect`, the GitLab policy and
+//! the Rekor auditor all read extensions through this module.
+
+use sigstore_crypto::CertificateInfo;
+
+/// One Fulcio extension: where it is, what it is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extension {
+    /// The last OID arc: `1.3.6.1.4.1.57264.1.<arc>`.
+    pub arc: u32,
+    /// The dotted OID.
+    pub oid: &'static str,
+    /// The command-line name (`source-repository-ref`).
+    pub name: &'static str,
+    /// The name Fulcio's documentation gives it.
+    pub title: &'static str,
+}
+
+macro_rules! extensions {
+    ($($konst:ident = $arc:literal, $name:literal, $title:literal;)*) => {
+        $(
+            #[doc = concat!("`1.3.6.1.4.1.57264.1.", $arc, "`: ", $title, ".")]
+            pub const $konst: Extension = Extension {
+                arc: $arc,
+                oid: concat!("1.3.6.1.4.1.57264.1.", $arc),
+                name: $name,
+                title: $title,
+            };
+        )*
+        /// Every Fulcio extension, in OID order (1.7 is a SAN type, not an
+        /// extension).
+        pub const EXTENSIONS: &[Extension] = &[$($konst),*];
+    };
+}
+
+// What Fulcio writes for a GitLab CI token (its ci-provider template), by
+// arc: 8 `iss`; 9 and 18 `https://` + ci_config_ref_uri; 10 and 19
+// ci_config_sha; 11 runner_environment; 12 `https://gitlab.com/` +
+// project_path; 13 sha; 14 `refs/heads/` or `refs/tags/` + ref; 15
+// project_id; 16 `https://gitlab.com/` + namespace_path; 17 namespace_id; 20
+// pipeline_source; 21 `https://gitlab.com/<project_path>/-/jobs/<job_id>`; 22
+// project_visibility; 23 environment; 24 the raw `sub`. On self-managed
+// instances 12, 16 and 21 still say https://gitlab.com; the SAN, 9 and 18
+// carry the real host.
+extensions! {
+    ISSUER_V1 = 1, "issuer-v1", "Issuer (deprecated)";
+    GITHUB_WORKFLOW_TRIGGER = 2, "github-workflow-trigger", "GitHub Workflow Trigger (deprecated)";
+    GITHUB_WORKFLOW_SHA = 3, "github-workflow-sha", "GitHub Workflow SHA (deprecated)";
+    GITHUB_WORKFLOW_NAME = 4, "github-workflow-name", "GitHub Workflow Name (deprecated)";
+    GITHUB_WORKFLOW_REPOSITORY = 5, "github-workflow-repository", "GitHub Workflow Repository (deprecated)";
+    GITHUB_WORKFLOW_REF = 6, "github-workflow-ref", "GitHub Workflow Ref (deprecated)";
+    ISSUER = 8, "issuer", "Issuer";
+    BUILD_SIGNER_URI = 9, "build-signer-uri", "Build Signer URI";
+    BUILD_SIGNER_DIGEST = 10, "build-signer-digest", "Build Signer Digest";
+    RUNNER_ENVIRONMENT = 11, "runner-environment", "Runner Environment";
+    SOURCE_REPOSITORY_URI = 12, "source-repository-uri", "Source Repository URI";
+    SOURCE_REPOSITORY_DIGEST = 13, "source-repository-digest", "Source Repository Digest";
+    SOURCE_REPOSITORY_REF = 14, "source-repository-ref", "Source Repository Ref";
+    SOURCE_REPOSITORY_IDENTIFIER = 15, "source-repository-identifier", "Source Repository Identifier";
+    SOURCE_REPOSITORY_OWNER_URI = 16, "source-repository-owner-uri", "Source Repository Owner URI";
+    SOURCE_REPOSITORY_OWNER_IDENTIFIER = 17, "source-repository-owner-identifier", "Source Repository Owner Identifier";
+    BUILD_CONFIG_URI = 18, "build-config-uri", "Build Config URI";
+    BUILD_CONFIG_DIGEST = 19, "build-config-digest", "Build Config Digest";
+    BUILD_TRIGGER = 20, "build-trigger", "Build Trigger";
+    RUN_INVOCATION_URI = 21, "run-invocation-uri", "Run Invocation URI";
+    SOURCE_REPOSITORY_VISIBILITY_AT_SIGNING = 22, "source-repository-visibility-at-signing", "Source Repository Visibility At Signing";
+    DEPLOYMENT_ENVIRONMENT = 23, "deployment-environment", "Deployment Environment";
+    TOKEN_SUBJECT = 24, "token-subject", "Token Subject";
+}
+
+/// A Fulcio extension found in a certificate, with its value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ExtensionValue {
+    /// The dotted OID.
+    pub oid: &'static str,
+    /// Its name in Fulcio's OID list.
+    pub name: &'static str,
+    /// The value.
+    pub value: String,
+}
+
+/// The extension with this arc.
+pub fn by_arc(arc: u32) -> Option<&'static Extension> {
+    EXTENSIONS.iter().find(|e| e.arc == arc)
+}
+
+/// The extension named `key`: its command-line name, or its OID
+/// (`1.3.6.1.4.1.57264.1.N`).
+pub fn lookup(key: &str) -> Option<&'static Extension> {
+    if let Some(arc) = key.strip_prefix("1.3.6.1.4.1.57264.1.") {
+        return arc.parse().ok().and_then(by_arc);
+    }
+    EXTENSIONS.iter().find(|e| e.name.eq_ignore_ascii_case(key))
+}
+
+/// The value of extension `arc` in a parsed certificate. The issuer is read
+/// from .1.8, falling back to the legacy .1.1 (sigstore-crypto merges them),
+/// so arcs 1 and 8 give the same value.
+pub fn value(info: &CertificateInfo, arc: u32) -> Option<&str> {
+    let c = &info.ci_claims;
+    let g = &c.deprecated_github;
+    let v = match arc {
+        1 | 8 => &info.issuer,
+        2 => &g.workflow_trigger,
+        3 => &g.workflow_sha,
+        4 => &g.workflow_name,
+        5 => &g.workflow_repository,
+        6 => &g.workflow_ref,
+        9 => &c.build_signer_uri,
+        10 => &c.build_signer_digest,
+        11 => &c.runner_environment,
+        12 => &c.source_repository_uri,
+        13 => &c.source_repository_digest,
+        14 => &c.source_repository_ref,
+        15 => &c.source_repository_identifier,
+        16 => &c.source_repository_owner_uri,
+        17 => &c.source_repository_owner_identifier,
+        18 => &c.build_config_uri,
+        19 => &c.build_config_digest,
+        20 => &c.build_trigger,
+        21 => &c.run_invocation_uri,
+        22 => &c.source_repository_visibility_at_signing,
+        23 => &c.deployment_environment,
+        24 => &c.token_subject,
+        _ => return None,
+    };
+    v.as_deref()
+}
+
+/// Every extension present in the certificate, in OID order (the issuer once,
+/// as .1.8).
+pub fn present(info: &CertificateInfo) -> Vec<ExtensionValue> {
+    EXTENSIONS
+        .iter()
+        .filter(|e| e.arc != ISSUER_V1.arc)
+        .filter_map(|e| {
+            value(info, e.arc).map(|v| ExtensionValue {
+                oid: e.oid,
+                name: e.title,
+                value: v.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_by_name_and_oid() {
+        assert_eq!(lookup("source-repository-ref").unwrap().arc, 14);
+        assert_eq!(
+            lookup("1.3.6.1.4.1.57264.1.14").unwrap().name,
+            "source-repository-ref"
+        );
+        assert!(
+            lookup("1.3.6.1.4.1.57264.1.7").is_none(),
+            "1.7 is a SAN type"
+        );
+        assert!(lookup("nope").is_none());
+        let mut arcs: Vec<u32> = EXTENSIONS.iter().map(|e| e.arc).collect();
+        arcs.dedup();
+        assert_eq!(arcs.len(), 23);
+        for e in EXTENSIONS {
+            assert_eq!(e.oid, format!("1.3.6.1.4.1.57264.1.{}", e.arc));
+            assert_eq!(by_arc(e.arc), Some(e));
+        }
+    }
+}
