@@ -68,7 +68,7 @@ fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> 
     for _ in 0..8 {
         let mut nonce = [0u8; 8];
         aws_lc_rs::rand::fill(&mut nonce).map_err(|_| std::io::Error::other("no randomness"))?;
-        let suffix: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let suffix = crate::digest::hex(&nonce);
         let tmp = dir.join(format!(".{name}.{suffix}.tmp"));
         match std::fs::OpenOptions::new()
             .write(true)

@@ -57,6 +57,7 @@ pub mod bundle;
 pub mod cert;
 
 pub mod clock;
+pub mod digest;
 pub mod error;
 pub mod files;
 pub mod inspect;

@@ -115,10 +115,7 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// Lower-case hex of raw bytes (log IDs).
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    sigstore_rekor::HexLogId::encode(bytes).into_string()
-}
+pub(crate) use crate::digest::hex;
 
 /// One transparency log of the trust root, with its parsed key.
 pub struct TrustedLog {
@@ -490,29 +487,7 @@ impl SearchQuery {
 
     /// A search by the SHA-256 of a file, read as a stream.
     pub fn artifact(path: &Path) -> Result<Self> {
-        use std::io::Read;
-        let read_err = |source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        if std::fs::metadata(path).map_err(read_err)?.is_dir() {
-            return Err(Error::IsADirectory {
-                path: path.to_path_buf(),
-            });
-        }
-        let mut file = std::fs::File::open(path).map_err(read_err)?;
-        let mut hasher = sigstore_crypto::Sha256Hasher::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(read_err(e)),
-            };
-            hasher.update(&buf[..n]);
-        }
-        Ok(SearchQuery::Sha256(hasher.finalize()))
+        crate::digest::sha256_file(path).map(SearchQuery::Sha256)
     }
 
     /// A search by a PEM public key or certificate file.

@@ -342,23 +342,6 @@ fn http_client(timeout: Duration) -> Result<sigstore_rekor::reqwest::Client> {
         .map_err(|e| Error::Usage(format!("cannot build the HTTP client: {e}")))
 }
 
-/// Hash a file as a stream (never held whole in memory).
-fn hash_file(path: &Path) -> std::result::Result<Sha256Hash, String> {
-    use std::io::Read;
-    let mut f =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let mut hasher = sigstore_crypto::Sha256Hasher::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return Ok(hasher.finalize()),
-            Ok(n) => hasher.update(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
-        }
-    }
-}
-
 impl Signer {
     /// A signer for `trust` (which must carry a signing config) at the
     /// services the config selects.
@@ -613,10 +596,6 @@ enum Precheck {
     Certificate(String),
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 struct FileContext<'a> {
     signer: &'a Signer,
     /// The certificate's notAfter: files started later would be logged
@@ -665,9 +644,10 @@ impl FileContext<'_> {
             ));
         }
         let path = file.to_path_buf();
-        let digest = tokio::task::spawn_blocking(move || hash_file(&path))
+        let digest = tokio::task::spawn_blocking(move || crate::digest::sha256_file(&path))
             .await
-            .map_err(|e| format!("hashing task failed: {e}"))??;
+            .map_err(|e| format!("hashing task failed: {e}"))?
+            .map_err(|e| e.to_string())?;
         report.sha256 = Some(digest);
         let (bundle, signature) = match self.options.mode {
             Mode::Bundle => {
@@ -746,7 +726,7 @@ impl FileContext<'_> {
             .verification_material
             .tlog_entries
             .first()
-            .map(|e| hex(e.log_id.key_id.as_bytes()));
+            .map(|e| crate::digest::hex(e.log_id.key_id.as_bytes()));
 
         let json = match self.options.mode {
             Mode::Bundle => bundle

@@ -444,7 +444,7 @@ impl Verifier {
         report.outcome = (|| {
             let digest = match input {
                 Input::Digest(d) => *d,
-                Input::File(path) => hash_artifact(path)?,
+                Input::File(path) => crate::digest::sha256_file(path)?,
             };
             report.sha256 = Some(digest);
             let sig = legacy::read_signature(signature)?;
@@ -536,19 +536,21 @@ impl Verifier {
             // A SHA-256 message signature needs only the file's SHA-256:
             // hash it once here instead of twice (ours for the report, the
             // verifier's for the signature).
-            Input::File(path) if sha256_suffices(&bundle, policy) => match hash_artifact(path) {
-                Ok(digest) => {
-                    report.sha256 = Some(digest);
-                    self.verify_digest(digest, &bundle, policy)
+            Input::File(path) if sha256_suffices(&bundle, policy) => {
+                match crate::digest::sha256_file(path) {
+                    Ok(digest) => {
+                        report.sha256 = Some(digest);
+                        self.verify_digest(digest, &bundle, policy)
+                    }
+                    Err(e) => return Outcome::Error(e),
                 }
-                Err(e) => return Outcome::Error(e),
-            },
+            }
             Input::File(path) => {
-                let file = match open_artifact(path) {
+                let file = match crate::digest::open_artifact(path) {
                     Ok(f) => f,
                     Err(e) => return Outcome::Error(e),
                 };
-                let mut reader = HashingReader::new(file);
+                let mut reader = crate::digest::HashingReader::new(file);
                 let verdict = self.verify_reader(&mut reader, &bundle, policy);
                 if let Some(err) = reader.error.take() {
                     return Outcome::Error(Error::Read {
@@ -671,87 +673,6 @@ fn sha256_suffices(bundle: &Bundle, policy: &Policy) -> bool {
         .and_then(|a| a.resolve_signing_scheme(HashAlgorithm::Sha2256).ok())
         .and_then(|scheme| scheme.hash_algorithm())
         == Some(HashAlgorithm::Sha2256)
-}
-
-/// The SHA-256 of a file, streamed in 1 MiB reads (constant memory).
-fn hash_artifact(path: &Path) -> Result<Sha256Hash> {
-    let mut r = HashingReader::new(open_artifact(path)?);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                return Err(Error::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        }
-    }
-    r.finish()
-        .ok_or_else(|| Error::Usage(format!("{}: not read to the end", path.display())))
-}
-
-fn open_artifact(path: &Path) -> Result<std::fs::File> {
-    let read_err = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    if std::fs::metadata(path).map_err(read_err)?.is_dir() {
-        return Err(Error::IsADirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    std::fs::File::open(path).map_err(read_err)
-}
-
-/// Hashes what passes through it, so the artifact is read exactly once, and
-/// remembers an I/O error so it is reported as one, not as a bad signature.
-struct HashingReader<R> {
-    inner: R,
-    hasher: sigstore_crypto::Sha256Hasher,
-    eof: bool,
-    error: Option<std::io::Error>,
-}
-
-impl<R: Read> HashingReader<R> {
-    fn new(inner: R) -> Self {
-        Self {
-            inner,
-            hasher: sigstore_crypto::Sha256Hasher::new(),
-            eof: false,
-            error: None,
-        }
-    }
-
-    /// The digest, if the reader was read to the end.
-    fn finish(self) -> Option<Sha256Hash> {
-        self.eof.then(|| self.hasher.finalize())
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self.inner.read(buf) {
-            Ok(0) => {
-                self.eof = !buf.is_empty() || self.eof;
-                Ok(0)
-            }
-            Ok(n) => {
-                self.hasher.update(&buf[..n]);
-                Ok(n)
-            }
-            // The caller retries an interrupted read; it is not a failure.
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
-            Err(e) => {
-                let copy = std::io::Error::new(e.kind(), e.to_string());
-                self.error = Some(e);
-                Err(copy)
-            }
-        }
-    }
 }
 
 /// For Rekor v1 entries the inclusion proof repeats the tree size the
