@@ -94,6 +94,17 @@ pub enum Error {
     /// The command line or API call is contradictory or incomplete.
     #[error("{0}")]
     Usage(String),
+
+    /// The machine could not provide what keyless needs to run at all: an
+    /// async runtime, an HTTP client, randomness for a key.
+    #[error("{what}: {source}")]
+    Runtime {
+        /// What could not be done.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {
@@ -151,7 +162,7 @@ impl Error {
             Error::Network { .. } => Some(
                 "check the service URL (--rekor-url, or the instance URLs in the signing config) and the network; transient failures were retried within --timeout",
             ),
-            Error::Usage(_) => None,
+            Error::Usage(_) | Error::Runtime { .. } => None,
         }
     }
 }

@@ -61,6 +61,7 @@ pub mod digest;
 pub mod error;
 pub mod files;
 pub mod inspect;
+mod net;
 pub mod rekor;
 pub mod sign;
 

@@ -329,10 +329,7 @@ pub fn update_from_tuf(
     if offline {
         config = config.offline();
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::net::current_thread_runtime()?;
     let (root, signing) = runtime
         .block_on(sigstore_trust_root::fetch_trust_material_at(config, now))
         .map_err(|e| fail(e.to_string()))?;

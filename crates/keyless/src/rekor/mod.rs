@@ -31,6 +31,7 @@ pub mod report;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::net::rekor::{NetError, RekorV1};
 use crate::trust::TrustMaterial;
 use sigstore_crypto::VerificationKey;
 use sigstore_types::{Sha256Hash, TimeRange};
@@ -227,16 +228,12 @@ impl TrustedLogs {
     }
 }
 
-/// A Rekor v1 log to query: sigstore-rekor's client for entries and search,
-/// plain requests (through the same HTTP stack) for log info and
-/// consistency proofs, which the client does not offer. Transient failures
-/// (connection, timeout, 5xx, 429) are retried with backoff within the
-/// timeout.
+/// A Rekor v1 log to query, from blocking code: [`crate::net`]'s Rekor
+/// client on a runtime of its own. Transient failures (connection, timeout,
+/// 5xx, 429) are retried with backoff within the timeout.
 pub struct Rekor {
     url: String,
-    client: sigstore_rekor::RekorClient,
-    http: sigstore_rekor::reqwest::Client,
-    timeout: Duration,
+    client: RekorV1,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -247,10 +244,6 @@ impl std::fmt::Debug for Rekor {
             .finish_non_exhaustive()
     }
 }
-
-/// The largest answer read from Rekor for log info and proofs; real ones are
-/// a few kilobytes.
-const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// How many entries are fetched at once while scanning.
 const FETCH_CONCURRENCY: usize = 8;
@@ -265,32 +258,17 @@ impl Rekor {
                 "{url:?} is not an http(s) URL of a Rekor v1 log"
             )));
         }
-        let network = |reason: String| Error::Network {
+        // The retry loop enforces `timeout` (and says so); this only bounds
+        // a request that outlives it.
+        let http = crate::net::http_client(timeout + Duration::from_secs(1))?;
+        let client = RekorV1::new(&url, http, timeout).map_err(|reason| Error::Network {
             service: format!("Rekor {url}"),
             reason,
-        };
-        let http = sigstore_rekor::reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            // The retry loop enforces `timeout` (and says so); this only
-            // bounds a request that outlives it.
-            .timeout(timeout + Duration::from_secs(1))
-            .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| network(format!("cannot build the HTTP client: {e}")))?;
-        let client = sigstore_rekor::RekorClient::builder(&url)
-            .with_http_client(http.clone())
-            .build()
-            .map_err(|e| network(e.to_string()))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| network(format!("cannot start the async runtime: {e}")))?;
+        })?;
         Ok(Self {
             url,
             client,
-            http,
-            timeout,
-            runtime,
+            runtime: crate::net::current_thread_runtime()?,
         })
     }
 
@@ -306,33 +284,38 @@ impl Rekor {
         }
     }
 
+    fn block_on<T>(
+        &self,
+        op: impl std::future::Future<Output = std::result::Result<T, NetError>>,
+    ) -> Result<T> {
+        self.runtime
+            .block_on(op)
+            .map_err(|(reason, _)| self.network(reason))
+    }
+
     /// `GET /api/v1/log`: the log's current tree head, unverified.
     pub fn log_info(&self) -> Result<checkpoint::LogInfo> {
-        let url = format!("{}/api/v1/log", self.url);
-        let wire: checkpoint::LogInfoWire = self.get_json(&url, "GET /api/v1/log")?;
+        let wire: checkpoint::LogInfoWire =
+            self.block_on(self.client.get_json("/api/v1/log", "GET /api/v1/log"))?;
         wire.into_log_info().map_err(|e| self.network(e))
     }
 
     /// `GET /api/v1/log/proof`: the consistency proof between two tree
     /// sizes, unverified.
     pub fn consistency_proof(&self, first: u64, last: u64) -> Result<checkpoint::ConsistencyProof> {
-        let url = format!(
-            "{}/api/v1/log/proof?firstSize={first}&lastSize={last}",
-            self.url
-        );
+        let path = format!("/api/v1/log/proof?firstSize={first}&lastSize={last}");
         let wire: checkpoint::ConsistencyProofWire =
-            self.get_json(&url, "GET /api/v1/log/proof")?;
+            self.block_on(self.client.get_json(&path, "GET /api/v1/log/proof"))?;
         wire.into_proof(first, last).map_err(|e| self.network(e))
     }
 
     /// The entry at a log index.
     pub fn entry_by_index(&self, index: u64) -> Result<sigstore_rekor::LogEntry> {
-        let index = sigstore_types::LogIndex::new(index)
-            .map_err(|e| Error::Usage(format!("log index {index}: {e}")))?;
-        let client = &self.client;
-        self.block_on(&format!("entry #{index}"), || {
-            client.get_entry_by_index(index)
-        })
+        let index = log_index(index)?;
+        self.block_on(
+            self.client
+                .entry_by_index(index, &format!("entry #{index}")),
+        )
     }
 
     /// The entry with a UUID (64 hex digits, or 80 with the tree ID prefix).
@@ -343,8 +326,7 @@ impl Rekor {
             )));
         }
         let uuid = sigstore_types::EntryUuid::new(uuid.to_ascii_lowercase());
-        let client = &self.client;
-        self.block_on(&format!("entry {uuid}"), || client.get_entry_by_uuid(&uuid))
+        self.block_on(self.client.entry_by_uuid(&uuid, &format!("entry {uuid}")))
     }
 
     /// The entries at `indexes`, in order, a few requests at a time.
@@ -357,13 +339,12 @@ impl Rekor {
         for chunk in all.chunks(FETCH_CONCURRENCY) {
             let mut tasks = Vec::with_capacity(chunk.len());
             for &i in chunk {
-                let index = sigstore_types::LogIndex::new(i)
-                    .map_err(|e| Error::Usage(format!("log index {i}: {e}")))?;
+                let index = log_index(i)?;
                 let client = &self.client;
-                let timeout = self.timeout;
                 tasks.push(async move {
-                    let what = format!("entry #{index}");
-                    crate::sign::retry(&what, timeout, || client.get_entry_by_index(index)).await
+                    client
+                        .entry_by_index(index, &format!("entry #{index}"))
+                        .await
                 });
             }
             let results = self.runtime.block_on(futures_util::future::join_all(tasks));
@@ -378,9 +359,7 @@ impl Rekor {
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<String>> {
         match query {
             SearchQuery::Sha256(digest) => {
-                let client = &self.client;
-                let index = sigstore_rekor::SearchIndex::sha256(digest);
-                let uuids = self.block_on("search", || client.search_index(index.clone()))?;
+                let uuids = self.block_on(self.client.search_by_hash(digest, "search"))?;
                 Ok(uuids.into_iter().map(|u| u.into_string()).collect())
             }
             // sigstore-rekor's SearchIndex has no public-key query (only
@@ -392,68 +371,19 @@ impl Rekor {
                     "format": "x509",
                     "content": base64::engine::general_purpose::STANDARD.encode(pem.as_bytes()),
                 }});
-                let url = format!("{}/api/v1/index/retrieve", self.url);
-                self.post_json(&url, &body, "POST /api/v1/index/retrieve")
+                self.block_on(self.client.post_json(
+                    "/api/v1/index/retrieve",
+                    &body,
+                    "POST /api/v1/index/retrieve",
+                ))
             }
         }
     }
-
-    fn block_on<T, F, Fut>(&self, what: &str, op: F) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = sigstore_rekor::Result<T>>,
-    {
-        self.runtime
-            .block_on(crate::sign::retry(what, self.timeout, op))
-            .map_err(|(reason, _)| self.network(reason))
-    }
-
-    fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
-        let http = &self.http;
-        self.block_on(what, || async move {
-            read_json(http.get(url).send().await).await
-        })
-    }
-
-    fn post_json<T: serde::de::DeserializeOwned>(
-        &self,
-        url: &str,
-        body: &serde_json::Value,
-        what: &str,
-    ) -> Result<T> {
-        let http = &self.http;
-        self.block_on(what, || async move {
-            read_json(http.post(url).json(body).send().await).await
-        })
-    }
 }
 
-/// Read a JSON answer of at most [`MAX_ANSWER_BYTES`], with the errors
-/// sigstore-rekor's client uses, so retries treat both alike.
-async fn read_json<T: serde::de::DeserializeOwned>(
-    sent: std::result::Result<sigstore_rekor::reqwest::Response, sigstore_rekor::reqwest::Error>,
-) -> sigstore_rekor::Result<T> {
-    use sigstore_rekor::Error as E;
-    let mut response = sent.map_err(|e| E::Http(e.to_string()))?;
-    let status = response.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| E::Http(e.to_string()))? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(E::InvalidResponse(format!(
-                "the answer is larger than {MAX_ANSWER_BYTES} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    if !status.is_success() {
-        let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-        return Err(E::Status {
-            status: status.as_u16(),
-            message: text,
-        });
-    }
-    serde_json::from_slice(&body)
-        .map_err(|e| E::InvalidResponse(format!("the answer is not the expected JSON: {e}")))
+fn log_index(index: u64) -> Result<sigstore_types::LogIndex> {
+    sigstore_types::LogIndex::new(index)
+        .map_err(|e| Error::Usage(format!("log index {index}: {e}")))
 }
 
 /// What to search the log's index for.

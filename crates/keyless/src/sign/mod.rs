@@ -13,6 +13,8 @@ pub mod token;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::net::rekor::RekorV1;
+use crate::net::{HttpClient, retry};
 use crate::trust::TrustMaterial;
 use crate::verify::Verifier;
 use crate::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
@@ -207,140 +209,8 @@ impl std::fmt::Debug for Signer {
     }
 }
 
-/// A failure that may go away if tried again (connection, timeout, 5xx, 429).
-pub(crate) fn transient(status: Option<u16>, http: bool) -> bool {
-    http || status.is_some_and(|s| s >= 500 || s == 429)
-}
-
-/// How a service error is retried: whether it is transient, and its HTTP status.
-pub(crate) trait Classify {
-    /// Whether trying again may succeed.
-    fn is_transient(&self) -> bool;
-    /// The HTTP status, when the service answered with one.
-    fn status(&self) -> Option<u16>;
-}
-
-/// Fulcio's and Rekor's clients report failures the same way.
-macro_rules! classify_http_status {
-    ($error:ty) => {
-        impl Classify for $error {
-            fn is_transient(&self) -> bool {
-                match self {
-                    Self::Http(_) => true,
-                    Self::Status { status, .. } => transient(Some(*status), false),
-                    _ => false,
-                }
-            }
-            fn status(&self) -> Option<u16> {
-                match self {
-                    Self::Status { status, .. } => Some(*status),
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-classify_http_status!(sigstore_fulcio::Error);
-classify_http_status!(sigstore_rekor::Error);
-
-impl Classify for sigstore_tsa::Error {
-    fn is_transient(&self) -> bool {
-        // The TSA client reports statuses as text: "TSA returned status 503 ...".
-        match self {
-            Self::Http(m) => match tsa_status(m) {
-                Some(status) => transient(Some(status), false),
-                None => true,
-            },
-            _ => false,
-        }
-    }
-    fn status(&self) -> Option<u16> {
-        None
-    }
-}
-
 /// What a Rekor v2 409 is reported as.
 const ALREADY_LOGGED_V2: &str = "Rekor v2 answered 409: this signature is already logged";
-
-/// The first Rekor entry UUID (64 or 80 hex digits) in a message.
-fn uuid_in(message: &str) -> Option<String> {
-    message
-        .split(|c: char| !c.is_ascii_hexdigit())
-        .find(|w| w.len() == 64 || w.len() == 80)
-        .map(str::to_string)
-}
-
-/// The HTTP status in a TSA client error ("TSA returned status 503 ..."),
-/// if there is one.
-fn tsa_status(message: &str) -> Option<u16> {
-    let rest = &message[message.find("status ")? + "status ".len()..];
-    rest.get(..3)?.parse().ok()
-}
-
-/// Run `op` until it succeeds, fails permanently, or `timeout` passes,
-/// sleeping with jittered exponential backoff between tries.
-pub(crate) async fn retry<T, E: Classify + std::fmt::Display, F, Fut>(
-    what: &str,
-    timeout: Duration,
-    mut op: F,
-) -> std::result::Result<T, (String, Option<u16>)>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = std::result::Result<T, E>>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut delay = Duration::from_millis(200);
-    let mut attempt = 1u32;
-    loop {
-        let result = match tokio::time::timeout_at(deadline, op()).await {
-            Ok(r) => r,
-            Err(_) => {
-                return Err((
-                    format!("{what}: no answer within {} s", timeout.as_secs()),
-                    None,
-                ));
-            }
-        };
-        match result {
-            Ok(v) => return Ok(v),
-            Err(e) if e.is_transient() => {
-                let mut jitter = [0u8; 2];
-                let _ = aws_lc_rs::rand::fill(&mut jitter);
-                let sleep = delay
-                    + Duration::from_millis(
-                        u64::from(u16::from_le_bytes(jitter)) % (delay.as_millis() as u64 / 2 + 1),
-                    );
-                if tokio::time::Instant::now() + sleep >= deadline {
-                    return Err((
-                        format!(
-                            "{what}: still failing after {attempt} attempts within {} s: {e}",
-                            timeout.as_secs()
-                        ),
-                        e.status(),
-                    ));
-                }
-                tokio::time::sleep(sleep).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-                attempt += 1;
-            }
-            Err(e) => return Err((format!("{what}: {e}"), e.status())),
-        }
-    }
-}
-
-fn http_client(timeout: Duration) -> Result<sigstore_rekor::reqwest::Client> {
-    sigstore_rekor::reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(
-            timeout
-                .min(Duration::from_secs(60))
-                .max(Duration::from_secs(20)),
-        )
-        .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot build the HTTP client: {e}")))
-}
 
 impl Signer {
     /// A signer for `trust` (which must carry a signing config) at the
@@ -422,7 +292,10 @@ impl Signer {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+            .map_err(|e| Error::Runtime {
+                what: "cannot start the async runtime",
+                source: Box::new(e),
+            })?;
         runtime.block_on(self.sign_async(token, options, progress))
     }
 
@@ -432,7 +305,14 @@ impl Signer {
         options: &SignOptions,
         progress: &(dyn Fn(&str) + Sync),
     ) -> Result<SignReport> {
-        let http = http_client(options.timeout)?;
+        // A hung request is cut within a minute and retried while the
+        // budget lasts.
+        let http = crate::net::http_client(
+            options
+                .timeout
+                .min(Duration::from_secs(60))
+                .max(Duration::from_secs(20)),
+        )?;
         let network = |what: &str, e: (String, Option<u16>)| Error::Network {
             service: what.to_string(),
             reason: token::redact(&e.0, token.identity_token().expose_secret()),
@@ -440,8 +320,10 @@ impl Signer {
 
         // One ephemeral key and one certificate for the whole run; the
         // private key never leaves this process's memory.
-        let key = sigstore_crypto::KeyPair::generate_ecdsa_p256()
-            .map_err(|e| Error::Usage(format!("cannot generate a key: {e}")))?;
+        let key = sigstore_crypto::KeyPair::generate_ecdsa_p256().map_err(|e| Error::Runtime {
+            what: "cannot generate a key",
+            source: Box::new(e),
+        })?;
         let fulcio = sigstore_fulcio::FulcioClient::builder(&self.services.fulcio)
             .with_http_client(http.clone())
             .build()
@@ -500,6 +382,14 @@ impl Signer {
                 })?;
         }
 
+        let rekor_v1 = if self.services.rekor_version == 1 {
+            Some(
+                RekorV1::new(&self.services.rekor, http.clone(), options.timeout)
+                    .map_err(|e| network("Rekor", (e, None)))?,
+            )
+        } else {
+            None
+        };
         let policy = Policy::Identity(IdentityPolicy::new(
             ValueMatcher::Exact(identity.clone()),
             ValueMatcher::Exact(issuer.clone()),
@@ -511,6 +401,7 @@ impl Signer {
             leaf: &leaf,
             tsa: tsa.as_ref(),
             http: &http,
+            rekor_v1: rekor_v1.as_ref(),
             policy: &policy,
             options,
             progress,
@@ -604,7 +495,9 @@ struct FileContext<'a> {
     key: &'a sigstore_crypto::KeyPair,
     leaf: &'a DerCertificate,
     tsa: Option<&'a sigstore_tsa::TimestampClient>,
-    http: &'a sigstore_rekor::reqwest::Client,
+    http: &'a HttpClient,
+    /// The Rekor v1 log, when the run logs there.
+    rekor_v1: Option<&'a RekorV1>,
     policy: &'a Policy,
     options: &'a SignOptions,
     progress: &'a (dyn Fn(&str) + Sync),
@@ -782,37 +675,19 @@ impl FileContext<'_> {
         &self,
         envelope: &sigstore_types::DsseEnvelope,
     ) -> std::result::Result<TransparencyLogEntry, String> {
-        let services = &self.signer.services;
-        let client = sigstore_rekor::RekorClient::builder(&services.rekor)
-            .with_http_client(self.http.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
+        let rekor = self.rekor_v1()?;
         let request =
             sigstore_rekor::DsseEntry::new(envelope, self.leaf).map_err(|e| e.to_string())?;
-        let entry = match retry("Rekor", self.options.timeout, || {
-            client.create_dsse_entry(request.clone())
-        })
-        .await
-        {
-            Ok(entry) => entry,
-            // Already logged (a retried upload whose answer was lost): Rekor
-            // names the existing entry's UUID in its 409 message.
-            Err((message, Some(409))) => {
-                let uuid = uuid_in(&message).ok_or_else(|| {
-                    format!("Rekor answered 409 without naming the entry: {message}")
-                })?;
-                let uuid = sigstore_types::EntryUuid::new(uuid);
-                retry("Rekor", self.options.timeout, || {
-                    client.get_entry_by_uuid(&uuid)
-                })
-                .await
-                .map_err(|e| e.0)?
-            }
-            Err((e, _)) => return Err(e),
-        };
-        entry
+        rekor
+            .create_dsse(&request)
+            .await?
             .to_bundle_entry(sigstore_types::KindVersion::DsseV001)
             .map_err(|e| format!("Rekor answered with an unusable entry: {e}"))
+    }
+
+    fn rekor_v1(&self) -> std::result::Result<&RekorV1, String> {
+        self.rekor_v1
+            .ok_or_else(|| "this run logs to Rekor v2, which takes no such entry".to_string())
     }
 
     /// Log the signature in Rekor; a 409 from Rekor v1 (already logged, e.g.
@@ -842,51 +717,13 @@ impl FileContext<'_> {
                     _ => e.0,
                 });
         }
-        let client = sigstore_rekor::RekorClient::builder(&services.rekor)
-            .with_http_client(self.http.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
         let request = sigstore_rekor::HashedRekord::new(digest, signature, self.leaf);
-        let entry = match retry("Rekor", timeout, || client.create_entry(request.clone())).await {
-            Ok(entry) => entry,
-            Err((message, Some(409))) => match uuid_in(&message) {
-                Some(uuid) => {
-                    let uuid = sigstore_types::EntryUuid::new(uuid);
-                    retry("Rekor", timeout, || client.get_entry_by_uuid(&uuid))
-                        .await
-                        .map_err(|e| e.0)?
-                }
-                None => self.existing_entry(&client, digest, signature).await?,
-            },
-            Err((e, _)) => return Err(e),
-        };
+        let entry = self
+            .rekor_v1()?
+            .create_hashedrekord(&request, digest, signature, self.leaf)
+            .await?;
         entry
             .to_bundle_entry(sigstore_types::KindVersion::HashedRekordV001)
             .map_err(|e| format!("Rekor answered with an unusable entry: {e}"))
-    }
-
-    async fn existing_entry(
-        &self,
-        client: &sigstore_rekor::RekorClient,
-        digest: &Sha256Hash,
-        signature: &SignatureBytes,
-    ) -> std::result::Result<sigstore_rekor::LogEntry, String> {
-        use base64::Engine;
-        let timeout = self.options.timeout;
-        let ours = base64::engine::general_purpose::STANDARD.encode(signature.as_bytes());
-        let uuids = retry("Rekor search", timeout, || client.search_by_hash(digest))
-            .await
-            .map_err(|e| e.0)?;
-        for uuid in uuids.iter().take(64) {
-            let entry = retry("Rekor", timeout, || client.get_entry_by_uuid(uuid))
-                .await
-                .map_err(|e| e.0)?;
-            let body: serde_json::Value =
-                serde_json::from_slice(entry.body.as_bytes()).unwrap_or_default();
-            if body["spec"]["signature"]["content"].as_str() == Some(ours.as_str()) {
-                return Ok(entry);
-            }
-        }
-        Err("Rekor answered 409 (already logged) but the existing entry was not found".into())
     }
 }

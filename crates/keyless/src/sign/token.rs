@@ -248,7 +248,7 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
         && env("ACTIONS_ID_TOKEN_REQUEST_URL").is_some()
         && env("ACTIONS_ID_TOKEN_REQUEST_TOKEN").is_some()
     {
-        let runtime = runtime()?;
+        let runtime = crate::net::current_thread_runtime()?;
         let found = runtime
             .block_on(sigstore_oidc::IdentityToken::detect_ambient())
             .map_err(|e| token_error(TokenOrigin::GitHubActions, e))?;
@@ -266,7 +266,7 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
         let url = options.oidc_url.clone().ok_or_else(|| {
             Error::Usage("the signing config names no OIDC provider for interactive login".into())
         })?;
-        let runtime = runtime()?;
+        let runtime = crate::net::current_thread_runtime()?;
         let client =
             sigstore_oidc::oauth::OAuthClient::new(sigstore_oidc::oauth::OAuthConfig::dex(&url))
                 .map_err(|e| token_error(TokenOrigin::Interactive, e))?;
@@ -289,10 +289,7 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
 pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> {
     let origin = TokenOrigin::Interactive;
     let fail = |reason: String| token_error(origin, reason);
-    let client = sigstore_rekor::reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| fail(e.to_string()))?;
+    let client = crate::net::http_client(std::time::Duration::from_secs(30))?;
     let form_post = |url: String, body: String| {
         client
             .post(url)
@@ -301,7 +298,7 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
             .body(body)
     };
     let json_of = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or_default();
-    let runtime = runtime()?;
+    let runtime = crate::net::current_thread_runtime()?;
     runtime.block_on(async {
         let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let discovery = client
@@ -389,13 +386,6 @@ fn client_grant(bytes: impl AsRef<[u8]>) -> std::result::Result<DeviceGrant, Str
         expires_in: v["expires_in"].as_u64().unwrap_or(300),
         interval: v["interval"].as_u64().unwrap_or(5),
     })
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))
 }
 
 #[cfg(test)]

@@ -54,47 +54,12 @@ pub fn bundle_from_rekor(
         service: format!("Rekor {rekor_url}"),
         reason,
     };
-    let http = sigstore_rekor::reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(timeout)
-        .build()
-        .map_err(|e| network(e.to_string()))?;
-    let client = sigstore_rekor::RekorClient::builder(rekor_url)
-        .with_http_client(http)
-        .build()
-        .map_err(|e| network(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| network(e.to_string()))?;
-    let want_sig = B64.encode(signature.as_bytes());
-    let found = runtime.block_on(async {
-        let uuids = client
-            .search_by_hash(&digest)
-            .await
-            .map_err(|e| network(e.to_string()))?;
-        // Bounded: an artifact signed very many times is checked against
-        // its first 64 entries only.
-        for uuid in uuids.iter().take(64) {
-            let entry = client
-                .get_entry_by_uuid(uuid)
-                .await
-                .map_err(|e| network(e.to_string()))?;
-            let body: serde_json::Value =
-                serde_json::from_slice(entry.body.as_bytes()).unwrap_or_default();
-            let sig_matches = body["kind"] == "hashedrekord"
-                && body["spec"]["signature"]["content"].as_str() == Some(want_sig.as_str());
-            let logged_cert = body["spec"]["signature"]["publicKey"]["content"]
-                .as_str()
-                .and_then(|b| B64.decode(b).ok())
-                .and_then(|pem| String::from_utf8(pem).ok())
-                .and_then(|pem| DerCertificate::from_pem(&pem).ok());
-            if sig_matches && logged_cert.as_ref() == Some(cert) {
-                return Ok(Some(entry));
-            }
-        }
-        Ok::<_, Error>(None)
-    })?;
+    let rekor =
+        crate::net::rekor::RekorV1::new(rekor_url, crate::net::http_client(timeout)?, timeout)
+            .map_err(network)?;
+    let found = crate::net::current_thread_runtime()?
+        .block_on(rekor.find_hashedrekord(&digest, signature, Some(cert)))
+        .map_err(|(reason, _)| network(reason))?;
     let Some(entry) = found else {
         return Ok(Err(Failure::new(
             Step::LogEntry,

@@ -1,0 +1,47 @@
+//! Talking to Sigstore services: the one place keyless builds HTTP clients,
+//! retries, and reads answers.
+//!
+//! - [`http_client`]: every client keyless uses (Fulcio, Rekor, TSA, OIDC)
+//!   is built here, on sigstore-rust's reqwest + rustls stack.
+//! - [`retry`]: transient failures (connection, timeout, 5xx, 429) are tried
+//!   again with jittered exponential backoff, within one time budget.
+//! - [`rekor::RekorV1`]: the one Rekor v1 client, used by signing (uploads
+//!   and their 409 recovery), cosign-style verification (looking an entry
+//!   up) and the auditor (entries, search, log info, consistency proofs).
+//!   Answers it reads itself go through a size cap.
+
+pub(crate) mod rekor;
+mod retry;
+
+pub(crate) use retry::retry;
+
+use crate::error::{Error, Result};
+use std::time::Duration;
+
+/// The HTTP client type of sigstore-rust's service clients.
+pub(crate) type HttpClient = sigstore_rekor::reqwest::Client;
+
+/// An HTTP client whose requests each end after `request_timeout` (the
+/// retry loop bounds the whole interaction), connecting within at most 10 s.
+pub(crate) fn http_client(request_timeout: Duration) -> Result<HttpClient> {
+    HttpClient::builder()
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)))
+        .timeout(request_timeout)
+        .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Runtime {
+            what: "cannot build the HTTP client",
+            source: Box::new(e),
+        })
+}
+
+/// A single-threaded async runtime for a blocking caller.
+pub(crate) fn current_thread_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime {
+            what: "cannot start the async runtime",
+            source: Box::new(e),
+        })
+}

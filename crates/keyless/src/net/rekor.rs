@@ -1,0 +1,249 @@
+//! The one Rekor v1 client: sigstore-rekor's for entries, search and
+//! uploads, plain requests on the same HTTP stack (read through a size cap)
+//! for what it does not offer, every call retried within one budget.
+
+use super::{HttpClient, retry};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use sigstore_rekor::{LogEntry, RekorClient};
+use sigstore_types::{DerCertificate, EntryUuid, Sha256Hash, SignatureBytes};
+use std::time::Duration;
+
+/// A failed interaction: the message (never containing a token) and the
+/// HTTP status, when Rekor answered with one.
+pub(crate) type NetError = (String, Option<u16>);
+
+/// The largest answer read for log info, proofs and key searches; real ones
+/// are a few kilobytes.
+const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many of an artifact's entries are examined when looking for one
+/// signature: an artifact signed very many times is checked against its
+/// first entries only, so a hostile index cannot make the search unbounded.
+const MAX_CANDIDATES: usize = 64;
+
+/// A Rekor v1 log.
+pub(crate) struct RekorV1 {
+    url: String,
+    client: RekorClient,
+    http: HttpClient,
+    timeout: Duration,
+}
+
+impl RekorV1 {
+    /// A client for the log at `url` (no trailing slash); each interaction,
+    /// retries included, must finish within `timeout`.
+    pub(crate) fn new(url: &str, http: HttpClient, timeout: Duration) -> Result<Self, String> {
+        let client = RekorClient::builder(url)
+            .with_http_client(http.clone())
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            url: url.to_string(),
+            client,
+            http,
+            timeout,
+        })
+    }
+
+    /// The entry with this UUID.
+    pub(crate) async fn entry_by_uuid(
+        &self,
+        uuid: &EntryUuid,
+        what: &str,
+    ) -> Result<LogEntry, NetError> {
+        retry(what, self.timeout, || self.client.get_entry_by_uuid(uuid)).await
+    }
+
+    /// The entry at a log index.
+    pub(crate) async fn entry_by_index(
+        &self,
+        index: sigstore_types::LogIndex,
+        what: &str,
+    ) -> Result<LogEntry, NetError> {
+        retry(what, self.timeout, || self.client.get_entry_by_index(index)).await
+    }
+
+    /// The UUIDs the search index lists for an artifact digest.
+    pub(crate) async fn search_by_hash(
+        &self,
+        digest: &Sha256Hash,
+        what: &str,
+    ) -> Result<Vec<EntryUuid>, NetError> {
+        retry(what, self.timeout, || self.client.search_by_hash(digest)).await
+    }
+
+    /// The hashedrekord entry that logs `signature` over `digest` (and, when
+    /// given, by `cert`), among the first entries the index lists for the
+    /// digest; `None` when there is none.
+    pub(crate) async fn find_hashedrekord(
+        &self,
+        digest: &Sha256Hash,
+        signature: &SignatureBytes,
+        cert: Option<&DerCertificate>,
+    ) -> Result<Option<LogEntry>, NetError> {
+        let want_sig = B64.encode(signature.as_bytes());
+        let uuids = self.search_by_hash(digest, "Rekor search").await?;
+        for uuid in uuids.iter().take(MAX_CANDIDATES) {
+            let entry = self.entry_by_uuid(uuid, "Rekor").await?;
+            let body: serde_json::Value =
+                serde_json::from_slice(entry.body.as_bytes()).unwrap_or_default();
+            let sig_matches = body["kind"] == "hashedrekord"
+                && body["spec"]["signature"]["content"].as_str() == Some(want_sig.as_str());
+            let cert_matches = cert.is_none_or(|cert| {
+                body["spec"]["signature"]["publicKey"]["content"]
+                    .as_str()
+                    .and_then(|b| B64.decode(b).ok())
+                    .and_then(|pem| String::from_utf8(pem).ok())
+                    .and_then(|pem| DerCertificate::from_pem(&pem).ok())
+                    .as_ref()
+                    == Some(cert)
+            });
+            if sig_matches && cert_matches {
+                return Ok(Some(entry));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Log a hashedrekord entry. A 409 (already logged: a retried upload
+    /// whose answer was lost) fetches the existing entry instead: by the
+    /// UUID Rekor names, else by searching for this signature.
+    pub(crate) async fn create_hashedrekord(
+        &self,
+        request: &sigstore_rekor::HashedRekord,
+        digest: &Sha256Hash,
+        signature: &SignatureBytes,
+        cert: &DerCertificate,
+    ) -> Result<LogEntry, String> {
+        let created = retry("Rekor", self.timeout, || {
+            self.client.create_entry(request.clone())
+        })
+        .await;
+        match created {
+            Ok(entry) => Ok(entry),
+            Err((message, Some(409))) => match uuid_in(&message) {
+                Some(uuid) => self
+                    .entry_by_uuid(&EntryUuid::new(uuid), "Rekor")
+                    .await
+                    .map_err(|e| e.0),
+                None => self
+                    .find_hashedrekord(digest, signature, Some(cert))
+                    .await
+                    .map_err(|e| e.0)?
+                    .ok_or_else(|| {
+                        "Rekor answered 409 (already logged) but the existing entry was not found"
+                            .to_string()
+                    }),
+            },
+            Err((e, _)) => Err(e),
+        }
+    }
+
+    /// Log a DSSE entry; a 409 fetches the existing entry Rekor names.
+    pub(crate) async fn create_dsse(
+        &self,
+        request: &sigstore_rekor::DsseEntry,
+    ) -> Result<LogEntry, String> {
+        let created = retry("Rekor", self.timeout, || {
+            self.client.create_dsse_entry(request.clone())
+        })
+        .await;
+        match created {
+            Ok(entry) => Ok(entry),
+            Err((message, Some(409))) => {
+                let uuid = uuid_in(&message).ok_or_else(|| {
+                    format!("Rekor answered 409 without naming the entry: {message}")
+                })?;
+                self.entry_by_uuid(&EntryUuid::new(uuid), "Rekor")
+                    .await
+                    .map_err(|e| e.0)
+            }
+            Err((e, _)) => Err(e),
+        }
+    }
+
+    /// `GET <path>`, the JSON answer read through the size cap.
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        what: &str,
+    ) -> Result<T, NetError> {
+        let url = format!("{}{path_and_query}", self.url);
+        let http = &self.http;
+        retry(what, self.timeout, || async {
+            read_json(http.get(&url).send().await).await
+        })
+        .await
+    }
+
+    /// `POST <path>` with a JSON body, the JSON answer read through the cap.
+    pub(crate) async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        what: &str,
+    ) -> Result<T, NetError> {
+        let url = format!("{}{path}", self.url);
+        let http = &self.http;
+        retry(what, self.timeout, || async {
+            read_json(http.post(&url).json(body).send().await).await
+        })
+        .await
+    }
+}
+
+/// The first Rekor entry UUID (64 or 80 hex digits) in a message.
+fn uuid_in(message: &str) -> Option<String> {
+    message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|w| w.len() == 64 || w.len() == 80)
+        .map(str::to_string)
+}
+
+/// Read a JSON answer of at most [`MAX_ANSWER_BYTES`], with the errors
+/// sigstore-rekor's client uses, so retries treat both alike.
+async fn read_json<T: serde::de::DeserializeOwned>(
+    sent: Result<sigstore_rekor::reqwest::Response, sigstore_rekor::reqwest::Error>,
+) -> sigstore_rekor::Result<T> {
+    use sigstore_rekor::Error as E;
+    let mut response = sent.map_err(|e| E::Http(e.to_string()))?;
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| E::Http(e.to_string()))? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(E::InvalidResponse(format!(
+                "the answer is larger than {MAX_ANSWER_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+        return Err(E::Status {
+            status: status.as_u16(),
+            message: text,
+        });
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| E::InvalidResponse(format!("the answer is not the expected JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_409_names_the_entry_by_uuid() {
+        let uuid = "a".repeat(64);
+        assert_eq!(
+            uuid_in(&format!(
+                "Rekor: HTTP 409: {{\"message\":\"{uuid} exists\"}}"
+            )),
+            Some(uuid)
+        );
+        let long = "b".repeat(80);
+        assert_eq!(uuid_in(&format!("at /entries/{long}")), Some(long));
+        assert_eq!(uuid_in("no uuid here, only abc123"), None);
+    }
+}
