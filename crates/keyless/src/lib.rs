@@ -59,6 +59,7 @@ pub mod cert;
 pub mod clock;
 pub mod digest;
 pub mod error;
+pub mod failure;
 pub mod files;
 pub mod inspect;
 mod net;

@@ -723,7 +723,7 @@ fn the_identity_scan_finds_exactly_one_projects_signatures() {
 /// keyless checks that the entry it got is the one it asked for.
 #[test]
 fn an_answer_with_two_entries_never_passes_for_the_one_asked_for() {
-    use keyless::rekor::{Auditor, Check, EntryRef, Rekor};
+    use keyless::rekor::{Auditor, EntryRef, Rekor, Step};
     use keyless::trust::{TrustMaterial, TrustSource};
     let log = start();
     log.sign(&["a.tar.gz", "b.tar.gz"]);
@@ -774,7 +774,7 @@ fn an_answer_with_two_entries_never_passes_for_the_one_asked_for() {
         match report.verdict {
             Ok(_) => assert_eq!(report.log_index, 0),
             Err(f) => {
-                assert_eq!(f.check, Check::LogEntry, "{f}");
+                assert_eq!(f.step, Step::LogEntry, "{f}");
                 refused += 1;
             }
         }

@@ -6,7 +6,7 @@
 //! first four bytes of the log ID). Parsing is `sigstore-types`'s, signature
 //! checks `sigstore-crypto`'s, consistency proofs `sigstore-merkle`'s.
 
-use super::{Check, Failure, TrustedLogs, hex};
+use super::{Failure, Step, TrustedLogs, hex};
 use sigstore_types::{Checkpoint, Sha256Hash};
 
 /// The log's answer to `GET /api/v1/log`, as sent.
@@ -144,7 +144,7 @@ pub fn verify_signature(
         ),
         (None, _) => "no signature on the checkpoint comes from a log key of the trust root".into(),
     };
-    Err(Failure::new(Check::Checkpoint, reason))
+    Err(Failure::new(Step::Checkpoint, reason))
 }
 
 /// Verify the log's answer: its checkpoint's signature, and that the
@@ -168,7 +168,7 @@ pub fn verify_log_info(
         .is_some_and(|l| !l.valid_at(now))
     {
         return Ok(Err(Failure::new(
-            Check::Checkpoint,
+            Step::Checkpoint,
             format!(
                 "the checkpoint is signed by log {} whose key is no longer valid",
                 hex(verified.log_id.as_bytes())
@@ -177,7 +177,7 @@ pub fn verify_log_info(
     }
     if verified.tree_size != info.tree_size || verified.root_hash != info.root_hash {
         return Ok(Err(Failure::new(
-            Check::Checkpoint,
+            Step::Checkpoint,
             format!(
                 "the log states tree size {} and root {}, but its checkpoint signs tree size {} and root {}",
                 info.tree_size,
@@ -250,7 +250,7 @@ pub fn compare(
     // and roots cannot be compared, and a person has to look.
     if old.origin != new.origin || old.log_id != new.log_id {
         return Err(Failure::new(
-            Check::LogIdentity,
+            Step::LogIdentity,
             format!(
                 "the checkpoint now names {:?} (log {}), not {:?} (log {})",
                 new.origin,
@@ -264,7 +264,7 @@ pub fn compare(
     // (or a man in the middle holding its key) rolled history back.
     if new.tree_size < old.tree_size {
         return Err(Failure::new(
-            Check::Rollback,
+            Step::Rollback,
             format!(
                 "the log signed tree size {} before and now signs tree size {}",
                 old.tree_size, new.tree_size
@@ -276,7 +276,7 @@ pub fn compare(
         // showed different histories to different people.
         if new.root_hash != old.root_hash {
             return Err(Failure::new(
-                Check::Fork,
+                Step::Fork,
                 format!(
                     "the log signed two different roots for tree size {}: {} and {}",
                     old.tree_size,
@@ -303,7 +303,7 @@ pub fn check_proof(
 ) -> Result<Growth, Failure> {
     if proof.first_size != old.tree_size || proof.last_size != new.tree_size {
         return Err(Failure::new(
-            Check::ConsistencyProof,
+            Step::ConsistencyProof,
             format!(
                 "the proof is from tree size {} to {}, not {} to {}",
                 proof.first_size, proof.last_size, old.tree_size, new.tree_size
@@ -312,7 +312,7 @@ pub fn check_proof(
     }
     if proof.root_hash != new.root_hash {
         return Err(Failure::new(
-            Check::ConsistencyProof,
+            Step::ConsistencyProof,
             format!(
                 "the proof is for root {}, but the checkpoint signs root {}",
                 proof.root_hash.to_hex(),
@@ -329,7 +329,7 @@ pub fn check_proof(
     )
     .map_err(|e| {
         Failure::new(
-            Check::ConsistencyProof,
+            Step::ConsistencyProof,
             format!(
                 "tree size {} (root {}) is not a prefix of tree size {} (root {}): {e}",
                 old.tree_size,
@@ -368,11 +368,11 @@ mod tests {
             compare(&cp("log", 0, 0, 9), &cp("log", 3, 2, 9)),
             Ok(Some(Growth::Grew))
         );
-        let check = |new| compare(&old, &new).unwrap_err().check;
-        assert_eq!(check(cp("log", 9, 1, 9)), Check::Rollback);
-        assert_eq!(check(cp("log", 10, 2, 9)), Check::Fork);
-        assert_eq!(check(cp("other", 12, 2, 9)), Check::LogIdentity);
-        assert_eq!(check(cp("log", 12, 2, 8)), Check::LogIdentity);
+        let check = |new| compare(&old, &new).unwrap_err().step;
+        assert_eq!(check(cp("log", 9, 1, 9)), Step::Rollback);
+        assert_eq!(check(cp("log", 10, 2, 9)), Step::Fork);
+        assert_eq!(check(cp("other", 12, 2, 9)), Step::LogIdentity);
+        assert_eq!(check(cp("log", 12, 2, 8)), Step::LogIdentity);
     }
 
     #[test]

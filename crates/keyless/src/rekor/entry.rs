@@ -3,7 +3,7 @@
 //! digest, signing certificate).
 
 use super::checkpoint;
-use super::{Check, Failure, SearchQuery, TrustedLogs, hex};
+use super::{Failure, SearchQuery, Step, TrustedLogs, hex};
 use crate::cert::ExtensionValue;
 use crate::error::{Error, Result};
 use base64::Engine;
@@ -209,7 +209,7 @@ pub fn verify(
     // (1) The log ID names a log of the trust root: no other key may vouch.
     let log = logs.by_id(&ev.log_id).ok_or_else(|| {
         Failure::new(
-            Check::LogEntry,
+            Step::LogEntry,
             format!(
                 "log ID {} is not a transparency log of the trust root",
                 hex(ev.log_id.as_bytes())
@@ -223,7 +223,7 @@ pub fn verify(
         && !uuid_names(uuid, &leaf)
     {
         return Err(Failure::new(
-            Check::LogEntry,
+            Step::LogEntry,
             format!(
                 "the entry is filed under UUID {uuid}, but its body's leaf hash is {}",
                 leaf.to_hex()
@@ -235,7 +235,7 @@ pub fn verify(
         let (kind, version) = body_kind(&ev.body);
         if (kind.as_str(), version.as_str()) != (kv.kind(), kv.version()) {
             return Err(Failure::new(
-                Check::LogEntry,
+                Step::LogEntry,
                 format!(
                     "the entry says it is {} {}, but its body is {kind} {version}",
                     kv.kind(),
@@ -247,19 +247,16 @@ pub fn verify(
 
     // (2) Inclusion proof, up to the root the checkpoint signs.
     let proof = ev.proof.as_ref().ok_or_else(|| {
-        Failure::new(
-            Check::InclusionProof,
-            "the entry carries no inclusion proof",
-        )
+        Failure::new(Step::InclusionProof, "the entry carries no inclusion proof")
     })?;
     let parsed = checkpoint::parse(&proof.checkpoint)
-        .map_err(|reason| Failure::new(Check::Checkpoint, reason))?;
+        .map_err(|reason| Failure::new(Step::Checkpoint, reason))?;
     let (index, size, root) = match ev.api {
         LogApi::V1 => {
             // A shard-local proof index cannot exceed the log-wide index.
             if proof.log_index > ev.log_index {
                 return Err(Failure::new(
-                    Check::InclusionProof,
+                    Step::InclusionProof,
                     format!(
                         "the proof is for leaf {} but the entry is #{}",
                         proof.log_index, ev.log_index
@@ -275,7 +272,7 @@ pub fn verify(
     sigstore_merkle::verify_inclusion_proof(&leaf, index, size, &proof.hashes, &root).map_err(
         |e| {
             Failure::new(
-                Check::InclusionProof,
+                Step::InclusionProof,
                 format!(
                     "leaf {index} is not proven in the tree of size {size} with root {}: {e}",
                     root.to_hex()
@@ -289,7 +286,7 @@ pub fn verify(
         && (parsed.tree_size() != proof.tree_size || *parsed.root_hash() != proof.root_hash)
     {
         return Err(Failure::new(
-            Check::Checkpoint,
+            Step::Checkpoint,
             format!(
                 "the checkpoint signs tree size {} and root {}, but the proof is for tree size {} and root {}",
                 parsed.tree_size(),
@@ -305,19 +302,19 @@ pub fn verify(
     // (4) The SET: the log's promise, signed when it integrated the entry.
     let integrated_time = match (&ev.set, ev.integrated_time) {
         (None, _) if require_set => {
-            return Err(Failure::new(Check::Set, "the entry carries no SET"));
+            return Err(Failure::new(Step::Set, "the entry carries no SET"));
         }
         (None, _) => None,
         (Some(_), None) => {
             return Err(Failure::new(
-                Check::Set,
+                Step::Set,
                 "the entry has a SET but no integrated time for it to sign",
             ));
         }
         (Some(set), Some(time)) => {
             if !log.valid_at(time) {
                 return Err(Failure::new(
-                    Check::Set,
+                    Step::Set,
                     format!(
                         "the key of log {} was not valid at the integrated time {time}",
                         hex(ev.log_id.as_bytes())
@@ -331,12 +328,12 @@ pub fn verify(
                 log_index: ev.log_index,
             };
             let bytes = serde_json_canonicalizer::to_vec(&payload)
-                .map_err(|e| Failure::new(Check::Set, format!("canonical JSON: {e}")))?;
+                .map_err(|e| Failure::new(Step::Set, format!("canonical JSON: {e}")))?;
             log.key
                 .verify(&bytes, &sigstore_types::SignatureBytes::new(set.clone()))
                 .map_err(|e| {
                     Failure::new(
-                        Check::Set,
+                        Step::Set,
                         format!(
                             "the SET does not verify with the key of log {}: {e}",
                             hex(ev.log_id.as_bytes())
@@ -346,7 +343,7 @@ pub fn verify(
             // (5) A signed time after "now" is a log clock or key problem.
             if time > now {
                 return Err(Failure::new(
-                    Check::IntegratedTime,
+                    Step::IntegratedTime,
                     format!("the integrated time {time} is after the current time {now}"),
                 ));
             }

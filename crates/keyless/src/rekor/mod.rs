@@ -39,82 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A check an auditor makes; a [`Failure`] names the one that failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Check {
-    /// The entry itself: a trusted log ID, a UUID that is its leaf hash, the
-    /// log index that was asked for.
-    LogEntry,
-    /// The Merkle inclusion proof of the entry's body.
-    InclusionProof,
-    /// A checkpoint (signed tree head): its signature by a trusted log key,
-    /// and its agreement with the proof or answer that carries it.
-    Checkpoint,
-    /// The Signed Entry Timestamp (inclusion promise).
-    Set,
-    /// The integrated time the SET signs.
-    IntegratedTime,
-    /// A consistency proof between two checkpoints.
-    ConsistencyProof,
-    /// The tree is smaller than a checkpoint the log signed before.
-    Rollback,
-    /// The log signed two different roots for the same tree size.
-    Fork,
-    /// The checkpoint names another log (origin or signing key changed).
-    LogIdentity,
-    /// A search result that does not contain what was searched for.
-    SearchResult,
-}
-
-impl Check {
-    /// The check's name as printed.
-    pub fn name(self) -> &'static str {
-        match self {
-            Check::LogEntry => "log entry",
-            Check::InclusionProof => "inclusion proof",
-            Check::Checkpoint => "checkpoint",
-            Check::Set => "SET",
-            Check::IntegratedTime => "integrated time",
-            Check::ConsistencyProof => "consistency proof",
-            Check::Rollback => "rollback",
-            Check::Fork => "fork",
-            Check::LogIdentity => "log identity",
-            Check::SearchResult => "search result",
-        }
-    }
-}
-
-impl std::fmt::Display for Check {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A verdict against an entry or the log: which check failed and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The failed check.
-    pub check: Check,
-    /// What was wrong, for a person.
-    pub reason: String,
-}
-
-impl Failure {
-    pub(crate) fn new(check: Check, reason: impl Into<String>) -> Self {
-        Self {
-            check,
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.check, self.reason)
-    }
-}
+pub use crate::failure::{Failure, Step};
 
 pub(crate) use crate::digest::hex;
 
@@ -566,7 +491,7 @@ impl Auditor {
                 }),
             };
             if let Some(reason) = asked {
-                report.verdict = Err(Failure::new(Check::LogEntry, reason));
+                report.verdict = Err(Failure::new(Step::LogEntry, reason));
             }
         }
         Ok((report, raw))
@@ -627,7 +552,7 @@ impl Auditor {
             if report.verdict.is_ok() {
                 let body = raw.body.as_bytes();
                 if let Some(reason) = entry::mismatch(body, query) {
-                    report.verdict = Err(Failure::new(Check::SearchResult, reason));
+                    report.verdict = Err(Failure::new(Step::SearchResult, reason));
                 }
             }
             entries.push(report);

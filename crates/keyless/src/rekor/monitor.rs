@@ -15,7 +15,7 @@
 
 use super::checkpoint::{self, ConsistencyProof, Growth, VerifiedCheckpoint};
 use super::entry::{self, CertificateSummary, EntryReport};
-use super::{Auditor, Check, Failure, Rekor};
+use super::{Auditor, Failure, Rekor, Step};
 use crate::error::{Error, Result};
 use sigstore_types::Sha256Hash;
 use std::path::{Path, PathBuf};
@@ -392,7 +392,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             return alarm(
                 report,
                 Failure::new(
-                    Check::LogIdentity,
+                    Step::LogIdentity,
                     format!(
                         "the checkpoint from {} is signed by a log the trust root places elsewhere",
                         rekor.url()
@@ -434,7 +434,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         return alarm(
             report,
             Failure::new(
-                Check::LogIdentity,
+                Step::LogIdentity,
                 format!(
                     "the log's entries now start at index {} instead of {}: a new shard",
                     info.index_offset, state.index_offset
@@ -491,7 +491,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
                 return alarm(
                     report,
                     Failure::new(
-                        Check::LogEntry,
+                        Step::LogEntry,
                         format!(
                             "asked for entry #{index}, the log answered with entry #{}",
                             evidence.log_index
@@ -502,7 +502,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             if let Err(f) = &r.verdict {
                 return alarm(
                     report,
-                    Failure::new(f.check, format!("entry #{index}: {}", f.reason)),
+                    Failure::new(f.step, format!("entry #{index}: {}", f.reason)),
                 );
             }
             // The entry must be in the tree this run verified, not merely in
@@ -517,7 +517,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             )? {
                 return alarm(
                     report,
-                    Failure::new(f.check, format!("entry #{index}: {}", f.reason)),
+                    Failure::new(f.step, format!("entry #{index}: {}", f.reason)),
                 );
             }
             for cert in &r.description.certificates {
@@ -568,13 +568,13 @@ fn bind_to_current(
 ) -> crate::error::Result<std::result::Result<(), Failure>> {
     let Some(proof) = &evidence.proof else {
         return Ok(Err(Failure::new(
-            Check::InclusionProof,
+            Step::InclusionProof,
             "the log served it without an inclusion proof",
         )));
     };
     if proof.log_index != leaf {
         return Ok(Err(Failure::new(
-            Check::InclusionProof,
+            Step::InclusionProof,
             format!(
                 "its proof is for leaf {} of the tree, not {leaf}",
                 proof.log_index
@@ -586,7 +586,7 @@ fn bind_to_current(
         .unwrap_or_default();
     if origin != current.origin {
         return Ok(Err(Failure::new(
-            Check::LogIdentity,
+            Step::LogIdentity,
             format!("its checkpoint names {origin:?}, not {:?}", current.origin),
         )));
     }
@@ -595,7 +595,7 @@ fn bind_to_current(
     if proof.tree_size == current.tree_size {
         if proof.root_hash != current.root_hash {
             return Ok(Err(Failure::new(
-                Check::Fork,
+                Step::Fork,
                 format!(
                     "its tree of size {} has another root than the checkpoint",
                     proof.tree_size
@@ -634,7 +634,7 @@ fn bind_to_current(
     {
         bound.remove(&(proof.tree_size, root));
         return Ok(Err(Failure::new(
-            Check::ConsistencyProof,
+            Step::ConsistencyProof,
             format!(
                 "its tree (size {}) is not consistent with the checkpoint (size {})",
                 proof.tree_size, current.tree_size

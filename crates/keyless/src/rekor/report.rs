@@ -115,7 +115,7 @@ pub fn entry_json(r: &EntryReport) -> Value {
         "tree_size": verified.map(|v| v.tree_size),
         "checkpoint_origin": verified.map(|v| v.origin.clone()),
         "certificate": r.certificate.as_ref().map(certificate_json),
-        "failed_check": r.verdict.as_ref().err().map(|f| f.check),
+        "failed_check": r.verdict.as_ref().err().map(|f| f.step),
         "reason": r.verdict.as_ref().err().map(|f| f.reason.clone()),
     })
 }
@@ -244,7 +244,7 @@ pub fn log_info_json(r: &LogInfoReport) -> Value {
         "origin": r.verdict.as_ref().ok().map(|c| c.origin.clone()),
         "log_id": r.verdict.as_ref().ok().map(|c| c.log_id_hex()),
         "checkpoint": r.info.signed_tree_head,
-        "failed_check": r.verdict.as_ref().err().map(|f| f.check),
+        "failed_check": r.verdict.as_ref().err().map(|f| f.step),
         "reason": r.verdict.as_ref().err().map(|f| f.reason.clone()),
     })
 }
@@ -402,7 +402,7 @@ pub fn monitor_json(r: &MonitorReport) -> Value {
         Outcome::Alarm(_) => "alarm",
     };
     let alarm = match &r.outcome {
-        Outcome::Alarm(f) => json!({"check": f.check, "reason": f.reason}),
+        Outcome::Alarm(f) => json!({"check": f.step, "reason": f.reason}),
         _ => Value::Null,
     };
     json!({

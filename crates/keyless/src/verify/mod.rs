@@ -26,96 +26,13 @@ pub mod report;
 use crate::bundle::{self, EvidenceProblem};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+pub use crate::failure::{Failure, Step};
 use crate::trust::TrustMaterial;
 use policy::Policy;
 use sigstore_types::{Bundle, KindVersion, Sha256Hash};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// A step of verification, in the order the Sigstore client spec lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Step {
-    /// The bundle's format, structure and the amount of evidence in it.
-    Bundle,
-    /// Establishing verified signing times (RFC 3161 timestamps, SETs).
-    SigningTime,
-    /// An RFC 3161 timestamp did not verify against a trusted TSA.
-    Timestamp,
-    /// The signing certificate's chain to a trusted Fulcio CA, and its validity.
-    Certificate,
-    /// The certificate's Signed Certificate Timestamp.
-    Sct,
-    /// Inclusion proof against the log's Merkle tree.
-    InclusionProof,
-    /// The signed checkpoint (tree head) the inclusion proof leads to.
-    Checkpoint,
-    /// The Signed Entry Timestamp (inclusion promise).
-    Set,
-    /// The log entry's integrated time against the certificate's validity.
-    IntegratedTime,
-    /// The log entry's body against this bundle and artifact.
-    LogEntry,
-    /// The signature over the artifact (or the DSSE envelope).
-    Signature,
-    /// The artifact against the digest or in-toto subject the bundle signs.
-    Artifact,
-    /// The identity policy: SAN and OIDC issuer.
-    Identity,
-}
-
-impl Step {
-    /// The step's name as printed.
-    pub fn name(self) -> &'static str {
-        match self {
-            Step::Bundle => "bundle",
-            Step::SigningTime => "signing time",
-            Step::Timestamp => "timestamp",
-            Step::Certificate => "certificate",
-            Step::Sct => "SCT",
-            Step::InclusionProof => "inclusion proof",
-            Step::Checkpoint => "checkpoint",
-            Step::Set => "SET",
-            Step::IntegratedTime => "integrated time",
-            Step::LogEntry => "log entry",
-            Step::Signature => "signature",
-            Step::Artifact => "artifact",
-            Step::Identity => "identity",
-        }
-    }
-}
-
-impl std::fmt::Display for Step {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A verification failure: the step that failed and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The failed step.
-    pub step: Step,
-    /// What was wrong, for a person.
-    pub reason: String,
-}
-
-impl Failure {
-    fn new(step: Step, reason: impl Into<String>) -> Self {
-        Self {
-            step,
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.step, self.reason)
-    }
-}
 
 /// What a successful verification established.
 #[derive(Debug, Clone)]
