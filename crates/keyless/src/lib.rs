@@ -16,8 +16,8 @@
 //! - Read bundles from disk safely: [`bundle::read_bundle`]; PEP 740
 //!   attestations: [`attestation::Attestation`].
 //! - Pin a GitLab CI signer: [`verify::gitlab::GitLabSigner`].
-//! - Sign files keylessly (one certificate per run): [`sign::Signer`], with
-//!   a token from [`sign::token::resolve`].
+//! - Sign files keylessly (one certificate per run; feature `sign`):
+//!   `sign::Signer`, with a token from `sign::token::resolve`.
 //! - Describe a bundle, certificate or attestation without verifying it:
 //!   [`inspect::inspect`].
 //! - Refresh trust material through TUF: [`trust::update_from_tuf`].
@@ -51,11 +51,11 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod attestation;
 pub mod bundle;
 pub mod cert;
-
 pub mod clock;
 pub mod digest;
 pub mod error;
@@ -64,6 +64,7 @@ pub mod files;
 pub mod inspect;
 mod net;
 pub mod rekor;
+#[cfg(feature = "sign")]
 pub mod sign;
 
 pub mod trust;

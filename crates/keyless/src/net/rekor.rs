@@ -106,6 +106,7 @@ impl RekorV1 {
         Ok(None)
     }
 
+    #[cfg(feature = "sign")]
     /// Log a hashedrekord entry. A 409 (already logged: a retried upload
     /// whose answer was lost) fetches the existing entry instead: by the
     /// UUID Rekor names, else by searching for this signature.
@@ -140,6 +141,7 @@ impl RekorV1 {
         }
     }
 
+    #[cfg(feature = "sign")]
     /// Log a DSSE entry; a 409 fetches the existing entry Rekor names.
     pub(crate) async fn create_dsse(
         &self,
@@ -194,6 +196,7 @@ impl RekorV1 {
 }
 
 /// The first Rekor entry UUID (64 or 80 hex digits) in a message.
+#[cfg(feature = "sign")]
 fn uuid_in(message: &str) -> Option<String> {
     message
         .split(|c: char| !c.is_ascii_hexdigit())
@@ -229,7 +232,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| E::InvalidResponse(format!("the answer is not the expected JSON: {e}")))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "sign"))]
 mod tests {
     use super::*;
 

@@ -37,6 +37,7 @@ macro_rules! classify_http_status {
     };
 }
 
+#[cfg(feature = "sign")]
 classify_http_status!(sigstore_fulcio::Error);
 classify_http_status!(sigstore_rekor::Error);
 
