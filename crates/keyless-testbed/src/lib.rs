@@ -13,6 +13,9 @@
 //! subject keys are refused; GitHub certificates lack the deprecated
 //! extensions .2 to .6.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 pub mod ca;
 pub mod faults;
 pub mod keys;
@@ -23,6 +26,7 @@ pub mod rekor;
 pub mod server;
 pub mod tsa;
 pub mod tuf;
+mod util;
 
 pub use oidc::{JwsAlg, TokenKind, TokenSpec};
 pub use server::{Testbed, TestbedOptions};

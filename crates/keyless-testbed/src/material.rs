@@ -23,6 +23,16 @@ pub struct Services<'a> {
     pub tsa_chain: Option<Vec<Vec<u8>>>,
 }
 
+/// The trust files the testbed writes to its state directory and serves
+/// under `/trust/`.
+pub const TRUST_FILES: [&str; 5] = [
+    "trusted_root.json",
+    "signing_config.json",
+    "signing_config_v2.json",
+    "trust_config.json",
+    "trust_config_v2.json",
+];
+
 fn cert_chain(ders: &[&[u8]]) -> Value {
     json!({"certificates": ders.iter().map(|d| json!({"rawBytes": B64.encode(d)})).collect::<Vec<_>>()})
 }
@@ -103,6 +113,18 @@ impl Services<'_> {
             "tsaUrls": tsa_urls,
             "rekorTlogConfig": {"selector": "ANY"},
             "tsaConfig": {"selector": "ANY"},
+        })
+    }
+
+    /// The document of trust file `name` (one of [`TRUST_FILES`]).
+    pub fn trust_file(&self, name: &str) -> Option<Value> {
+        Some(match name {
+            "trusted_root.json" => self.trusted_root(),
+            "signing_config.json" => self.signing_config(1),
+            "signing_config_v2.json" => self.signing_config(2),
+            "trust_config.json" => self.trust_config(1),
+            "trust_config_v2.json" => self.trust_config(2),
+            _ => return None,
         })
     }
 

@@ -135,11 +135,7 @@ impl OidcIssuer {
         else {
             return Err(err("not a compact JWS (three dot-separated parts)"));
         };
-        let header: Value = B64URL
-            .decode(h)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| err("header is not base64url JSON"))?;
+        let header = json_part(h).ok_or_else(|| err("header is not base64url JSON"))?;
         let alg = match header["alg"].as_str() {
             Some("ES256") => JwsAlg::ES256,
             Some("RS256") => JwsAlg::RS256,
@@ -155,16 +151,20 @@ impl OidcIssuer {
         if !key.verify_jws(format!("{h}.{c}").as_bytes(), &sig) {
             return Err(err("signature does not verify against the issuer's JWKS"));
         }
-        let claims: Value = B64URL
-            .decode(c)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| err("claims are not base64url JSON"))?;
+        let claims = json_part(c).ok_or_else(|| err("claims are not base64url JSON"))?;
         match claims {
             Value::Object(map) => Ok(map),
             _ => Err(err("claims are not a JSON object")),
         }
     }
+}
+
+/// The JSON in a base64url part of a compact JWS.
+fn json_part(part: &str) -> Option<Value> {
+    B64URL
+        .decode(part)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
 }
 
 /// n and e of a PKCS#1 RSAPublicKey.

@@ -93,7 +93,7 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// Lower-case hex of raw bytes (log IDs, key IDs, random names).
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -1,0 +1,275 @@
+//! Rekor v1 endpoints (`/api/v1/log`, `/api/v1/index`): create, fetch by
+//! index or UUID, retrieve and search, log info with its consistency
+//! proofs, and the log's public key.
+
+use super::http::{Answer, log_proposed, parse_json, serve};
+use super::state::{Shared, State};
+use crate::faults::{Endpoint, Fault};
+use crate::keys::pem_encode;
+use crate::rekor::{LogVersion, LoggedEntry, TransparencyLog, canonicalize_v1, spki_of_cert};
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, Query, State as AxState};
+use axum::http::{StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub(super) async fn create(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, f| {
+        match log_proposed(s, f, LogVersion::V1, canonicalize_v1, &body) {
+            Ok((index, duplicate)) => created(s, f, index, duplicate),
+            Err(a) => a,
+        }
+    })
+    .await
+}
+
+/// The answer to a create that logged (or found) the entry at `index`.
+fn created(s: &State, faults: &[Fault], index: usize, duplicate: bool) -> Answer {
+    let log = &s.keys.rekor_v1;
+    let uuid = log.uuid(index);
+    let location = format!("{}/api/v1/log/entries/{uuid}", s.url);
+    if duplicate {
+        // Rekor v1: a JSON error naming the existing entry, which the
+        // Location header points to.
+        return Answer::error(
+            409,
+            format!("An equivalent entry already exists in the transparency log with UUID {uuid}"),
+        )
+        .with_header(header::LOCATION, location);
+    }
+    Answer::json(
+        StatusCode::CREATED,
+        &log.v1_entry_json(index, s.answer_faults(faults)),
+    )
+    .with_header(header::ETAG, uuid)
+    .with_header(header::LOCATION, location)
+}
+
+fn v1_entry(s: &State, faults: &[Fault], index: usize) -> Answer {
+    if index >= s.keys.rekor_v1.entries().len() {
+        return Answer::error(404, format!("no entry at log index {index}"));
+    }
+    Answer::json(
+        StatusCode::OK,
+        &s.keys
+            .rekor_v1
+            .v1_entry_json(index, s.answer_faults(faults)),
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct IndexQuery {
+    #[serde(rename = "logIndex")]
+    log_index: Option<String>,
+}
+
+pub(super) async fn by_index(AxState(st): AxState<Shared>, Query(q): Query<IndexQuery>) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, f| {
+        match q.log_index.as_deref().map(str::parse::<usize>) {
+            Some(Ok(i)) => v1_entry(s, f, i),
+            _ => Answer::error(400, "logIndex must be a non-negative integer"),
+        }
+    })
+    .await
+}
+
+pub(super) async fn by_uuid(
+    AxState(st): AxState<Shared>,
+    UrlPath(uuid): UrlPath<String>,
+) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, f| {
+        match s.keys.rekor_v1.index_of(&uuid) {
+            Some(i) => v1_entry(s, f, i),
+            None => Answer::error(404, format!("no entry with UUID {uuid}")),
+        }
+    })
+    .await
+}
+
+pub(super) async fn retrieve(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, f| {
+        let req = match parse_json(&body) {
+            Ok(v) => v,
+            Err(a) => return a,
+        };
+        if req["entryUUIDs"].as_array().is_none() && req["logIndexes"].as_array().is_none() {
+            return Answer::error(400, "expected an object with entryUUIDs and/or logIndexes");
+        }
+        // Rekor caps a retrieve at 10 items.
+        let asked = req["entryUUIDs"].as_array().map_or(0, Vec::len)
+            + req["logIndexes"].as_array().map_or(0, Vec::len);
+        if asked > 10 {
+            return Answer::error(422, format!("at most 10 entries per request, not {asked}"));
+        }
+        let mut indexes = Vec::new();
+        for u in req["entryUUIDs"].as_array().into_iter().flatten() {
+            if let Some(i) = u.as_str().and_then(|u| s.keys.rekor_v1.index_of(u)) {
+                indexes.push(i);
+            }
+        }
+        for i in req["logIndexes"].as_array().into_iter().flatten() {
+            if let Some(i) = i.as_u64().and_then(|i| usize::try_from(i).ok())
+                && i < s.keys.rekor_v1.entries().len()
+            {
+                indexes.push(i);
+            }
+        }
+        let af = s.answer_faults(f);
+        let out: Vec<Value> = indexes
+            .into_iter()
+            .map(|i| s.keys.rekor_v1.v1_entry_json(i, af))
+            .collect();
+        Answer::json(StatusCode::OK, &Value::Array(out))
+    })
+    .await
+}
+
+pub(super) async fn index_retrieve(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, _| {
+        let req = match parse_json(&body) {
+            Ok(v) => v,
+            Err(a) => return a,
+        };
+        let log = &s.keys.rekor_v1;
+        // The UUIDs of the entries whose indexed `field` is `wanted`.
+        let uuids_where = |field: fn(&LoggedEntry) -> Option<&str>, wanted: &str| {
+            (0..log.entries().len())
+                .filter(|i| field(&log.entries()[*i]) == Some(wanted))
+                .map(|i| Value::String(log.uuid(i)))
+                .collect::<Vec<_>>()
+        };
+        let matches = if let Some(h) = req["hash"].as_str() {
+            let h = h.strip_prefix("sha256:").unwrap_or(h).to_ascii_lowercase();
+            uuids_where(|e| e.artifact_sha256.as_deref(), &h)
+        } else if let Some(content) = req["publicKey"]["content"].as_str() {
+            let Some(spki) = public_key_query(content) else {
+                return Answer::error(
+                    400,
+                    "publicKey.content must be a base64 PEM or DER key or certificate",
+                );
+            };
+            uuids_where(|e| e.verifier_spki.as_deref(), &B64.encode(spki))
+        } else {
+            return Answer::error(400, "search by hash or publicKey");
+        };
+        Answer::json(StatusCode::OK, &Value::Array(matches))
+    })
+    .await
+}
+
+/// The SPKI DER a search's `publicKey.content` names: a base64 PEM
+/// certificate or key, a base64 DER certificate, or else the decoded bytes.
+fn public_key_query(content: &str) -> Option<Vec<u8>> {
+    let bytes = B64.decode(content).ok()?;
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        if let Ok(c) = sigstore_types::DerCertificate::from_pem(text) {
+            return spki_of_cert(c.as_bytes()).ok();
+        }
+        if let Ok(k) = sigstore_types::DerPublicKey::from_pem(text) {
+            return Some(k.as_bytes().to_vec());
+        }
+    }
+    spki_of_cert(&bytes).ok().or(Some(bytes))
+}
+
+/// The tree size and root the log admits to, after rollback/fork faults.
+fn advertised_tree(s: &State, faults: &[Fault]) -> (u64, String) {
+    let log = &s.keys.rekor_v1;
+    let mut size = log.size();
+    if faults.contains(&Fault::RolledBack) {
+        size = size.saturating_sub(1);
+    }
+    let mut root = log.root_at(size).map(|r| r.to_hex()).unwrap_or_default();
+    if faults.contains(&Fault::ForkedRoot) {
+        root = sigstore_crypto::sha256(format!("fork {size}").as_bytes()).to_hex();
+    }
+    (size, root)
+}
+
+pub(super) async fn log_info(AxState(st): AxState<Shared>) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, f| {
+        let (size, root) = advertised_tree(s, f);
+        let log = &s.keys.rekor_v1;
+        let mut checkpoint = log.checkpoint(size, s.answer_faults(f).checkpoint_forger);
+        if f.contains(&Fault::ForkedRoot) {
+            // Sign the forked root properly: the log itself equivocates.
+            checkpoint = forked_checkpoint(log, size, &root);
+        }
+        Answer::json(
+            StatusCode::OK,
+            &json!({
+                "rootHash": root,
+                "treeSize": size,
+                "signedTreeHead": checkpoint,
+                "treeID": "1193050959916656506",
+                "inactiveShards": [],
+            }),
+        )
+    })
+    .await
+}
+
+fn forked_checkpoint(log: &TransparencyLog, size: u64, root_hex: &str) -> String {
+    // Reuse the log's own signer through a throwaway log with no entries:
+    // simplest is to sign the note with the same origin directly.
+    let root = sigstore_types::Sha256Hash::from_hex(root_hex)
+        .unwrap_or_else(|_| sigstore_crypto::sha256(b""));
+    log.checkpoint_for_root(size, &root)
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProofQuery {
+    #[serde(rename = "firstSize")]
+    first_size: Option<String>,
+    #[serde(rename = "lastSize")]
+    last_size: Option<String>,
+}
+
+pub(super) async fn proof(AxState(st): AxState<Shared>, Query(q): Query<ProofQuery>) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, f| {
+        let log = &s.keys.rekor_v1;
+        let first = q.first_size.as_deref().map(str::parse::<u64>);
+        let last = q
+            .last_size
+            .as_deref()
+            .map(str::parse::<u64>)
+            .unwrap_or(Ok(log.size()));
+        let (Some(Ok(first)), Ok(last)) = (first, last) else {
+            return Answer::error(400, "firstSize and lastSize must be integers");
+        };
+        let Some(mut hashes) = log.consistency(first, last) else {
+            return Answer::error(
+                400,
+                format!(
+                    "no consistency proof from {first} to {last} (tree size {})",
+                    log.size()
+                ),
+            );
+        };
+        if f.contains(&Fault::WrongProof) {
+            match hashes.first_mut() {
+                Some(h) => *h = sigstore_crypto::sha256(b"forged"),
+                None => hashes.push(sigstore_crypto::sha256(b"forged")),
+            }
+        }
+        let root = log.root_at(last).map(|r| r.to_hex()).unwrap_or_default();
+        Answer::json(
+            StatusCode::OK,
+            &json!({"rootHash": root, "hashes": hashes.iter().map(|h| h.to_hex()).collect::<Vec<_>>()}),
+        )
+    })
+    .await
+}
+
+pub(super) async fn public_key(AxState(st): AxState<Shared>) -> Answer {
+    serve(&st, Endpoint::RekorV1, |s, _| {
+        Answer::bytes(
+            StatusCode::OK,
+            "application/x-pem-file",
+            pem_encode("PUBLIC KEY", &s.keys.rekor_v1.public_key_spki()).into_bytes(),
+        )
+    })
+    .await
+}
