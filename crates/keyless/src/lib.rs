@@ -62,7 +62,6 @@ pub mod inspect;
 pub mod rekor;
 pub mod sign;
 
-
 pub mod trust;
 pub mod verify;
 

@@ -1,7 +1,6 @@
 //! The man pages under man/ are generated from the clap definitions; this
 //! fails when they are stale. Regenerate with `KEYLESS_BLESS=1 cargo test man`.
 
-
 #[test]
 fn man_pages_are_up_to_date() {
     let dir = crate::common::repo_root().join("man");

@@ -196,7 +196,8 @@ pub enum Policy {
 impl Policy {
     /// A managed-key policy from a PEM public key file (cosign's `--key`).
     pub fn from_public_key_file(path: &std::path::Path) -> Result<Self> {
-        let pem = crate::files::read_text_limited(path, MAX_PUBLIC_KEY_FILE_BYTES, "PEM public key")?;
+        let pem =
+            crate::files::read_text_limited(path, MAX_PUBLIC_KEY_FILE_BYTES, "PEM public key")?;
         let key = sigstore_types::DerPublicKey::from_pem(&pem).map_err(|e| Error::Malformed {
             path: path.to_path_buf(),
             what: "PEM public key",
