@@ -22,7 +22,6 @@ pub mod fulcio;
 pub mod gitlab;
 pub mod legacy;
 pub mod policy;
-pub mod report;
 
 use crate::bundle::{self, EvidenceProblem};
 use crate::clock::{Clock, SystemClock};
