@@ -1,5 +1,5 @@
 //! `keyless inspect`: what a bundle, certificate or PEP 740 attestation
-//! claims, for a person. Nothing here is verified.
+//! claims. Nothing here is verified.
 
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -192,70 +192,4 @@ pub fn inspect(path: &Path, roots: &[sigstore_trust_root::TrustedRoot]) -> Resul
         dsse_subjects: Vec::new(),
         predicate_type: None,
     })
-}
-
-/// Human-readable rendering.
-pub fn text(path: &Path, i: &Inspection) -> String {
-    let mut out = vec![format!(
-        "{}: {:?} (NOT VERIFIED: inspect shows claims; use keyless verify)",
-        path.display(),
-        i.kind
-    )];
-    if let Some(m) = &i.media_type {
-        out.push(format!("  media type:   {m}"));
-    }
-    if let Some(c) = &i.content {
-        out.push(format!("  content:      {c}"));
-    }
-    if let Some(c) = &i.certificate {
-        out.push(format!(
-            "  identity:     {}",
-            c.identity.as_deref().unwrap_or("(none)")
-        ));
-        out.push(format!(
-            "  issuer:       {}",
-            c.issuer.as_deref().unwrap_or("(none)")
-        ));
-        out.push(format!(
-            "  valid:        {} .. {}",
-            c.not_before, c.not_after
-        ));
-        if !c.extensions.is_empty() {
-            out.push("  Fulcio extensions:".into());
-            for e in &c.extensions {
-                out.push(format!("    {:<40} {}  [{}]", e.name, e.value, e.oid));
-            }
-        }
-    }
-    for e in &i.log_entries {
-        out.push(format!(
-            "  log entry:    #{} {} in {}{}{}{}",
-            e.log_index,
-            e.kind,
-            e.log.as_deref().unwrap_or("an unknown log"),
-            e.integrated_time
-                .as_ref()
-                .map_or(String::new(), |t| format!(", integrated {t}")),
-            if e.inclusion_proof {
-                ", inclusion proof"
-            } else {
-                ""
-            },
-            if e.inclusion_promise { ", SET" } else { "" },
-        ));
-    }
-    if i.rfc3161_timestamps > 0 {
-        out.push(format!("  RFC 3161 timestamps: {}", i.rfc3161_timestamps));
-    }
-    if let Some(p) = &i.predicate_type {
-        out.push(format!("  predicate:    {p}"));
-    }
-    for s in &i.dsse_subjects {
-        out.push(format!(
-            "  subject:      {} sha256:{}",
-            s["name"].as_str().unwrap_or("?"),
-            s["digest"]["sha256"].as_str().unwrap_or("?")
-        ));
-    }
-    out.join("\n")
 }

@@ -27,7 +27,6 @@
 pub mod checkpoint;
 pub mod entry;
 pub mod monitor;
-pub mod report;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};

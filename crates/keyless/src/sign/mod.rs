@@ -7,7 +7,6 @@
 //! because it requests a new key and certificate for every file and checks
 //! neither the SCT nor the bundle it returns.
 
-pub mod report;
 pub mod services;
 pub mod token;
 

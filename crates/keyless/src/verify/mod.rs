@@ -21,7 +21,6 @@
 pub mod gitlab;
 pub mod legacy;
 pub mod policy;
-pub mod report;
 
 use crate::bundle::{self, EvidenceProblem};
 use crate::clock::{Clock, SystemClock};

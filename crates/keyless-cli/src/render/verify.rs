@@ -1,6 +1,7 @@
-//! Rendering verification reports: one line per input, or JSON.
+//! `keyless verify`'s output: one line per input, or a JSON report, and the
+//! exit status.
 
-use super::{InputReport, Outcome};
+use keyless::verify::{InputReport, Outcome};
 use serde::Serialize;
 
 /// Exit status for a set of reports: 0 all verified, 1 any verification
@@ -118,4 +119,70 @@ pub fn json_report(reports: &[InputReport]) -> String {
         results,
     };
     serde_json::to_string_pretty(&report).expect("report serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyless::verify::{Failure, Step, Verified};
+
+    fn report(input: &str, outcome: Outcome) -> InputReport {
+        InputReport {
+            input: input.into(),
+            bundle: None,
+            sha256: None,
+            outcome,
+        }
+    }
+
+    fn verified() -> Outcome {
+        Outcome::Verified(Box::new(Verified {
+            identity: Some("https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main".into()),
+            issuer: Some("https://gitlab.com".into()),
+            certificate: None,
+            log_index: Some(7),
+            integrated_time: Some("2025-01-02T03:04:05Z".parse().unwrap()),
+            verified_times: Vec::new(),
+        }))
+    }
+
+    fn failed() -> Outcome {
+        Outcome::Failed(Failure {
+            step: Step::Identity,
+            reason: "no match".into(),
+        })
+    }
+
+    #[test]
+    fn a_missing_verdict_outranks_a_failure() {
+        let error = || Outcome::Error(keyless::Error::Usage("bad".into()));
+        assert_eq!(exit_code(&[report("a", verified())]), 0);
+        assert_eq!(
+            exit_code(&[report("a", verified()), report("b", failed())]),
+            1
+        );
+        assert_eq!(exit_code(&[report("a", error()), report("b", failed())]), 2);
+    }
+
+    #[test]
+    fn one_line_per_input() {
+        assert_eq!(
+            text_line(&report("a.whl", verified())),
+            "OK   a.whl  https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main (https://gitlab.com)  Rekor #7 at 2025-01-02T03:04:05Z"
+        );
+        assert!(text_line(&report("a.whl", failed())).starts_with("FAIL a.whl  "));
+    }
+
+    #[test]
+    fn the_json_report_carries_the_exit_code() {
+        let doc: serde_json::Value = serde_json::from_str(&json_report(&[
+            report("a", verified()),
+            report("b", failed()),
+        ]))
+        .unwrap();
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["exit_code"], 1);
+        assert_eq!(doc["results"][0]["log_index"], 7);
+        assert_eq!(doc["results"][1]["reason"], "no match");
+    }
 }

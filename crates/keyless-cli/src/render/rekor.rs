@@ -1,12 +1,14 @@
-//! Text and JSON renderings of the auditor reports, and their exit codes
-//! (0 ok, 1 a verification failure or monitor alarm).
+//! `keyless rekor` output: text and JSON renderings of the auditor reports,
+//! and their exit codes (0 ok, 1 a verification failure or monitor alarm).
 
-use super::checkpoint::{ConsistencyProof, VerifiedCheckpoint};
-use super::entry::{CertificateSummary, EntryReport};
-use super::monitor::{MonitorReport, Outcome, Scan};
-use super::{LogInfoReport, SearchReport};
+use keyless::rekor::checkpoint::{ConsistencyProof, VerifiedCheckpoint};
+use keyless::rekor::entry::{CertificateSummary, EntryReport};
+use keyless::rekor::monitor::{MonitorReport, Outcome, Scan};
+use keyless::rekor::{LogInfoReport, SearchReport};
+use keyless::verify::Failure;
 use serde_json::{Value, json};
 use std::fmt::Write;
+use std::path::PathBuf;
 
 fn indent(text: &str, by: &str) -> String {
     text.lines()
@@ -118,6 +120,35 @@ pub fn entry_json(r: &EntryReport) -> Value {
         "failed_check": r.verdict.as_ref().err().map(|f| f.step),
         "reason": r.verdict.as_ref().err().map(|f| f.reason.clone()),
     })
+}
+
+/// `keyless rekor get`, as text: the entry, then the `--bundle-out` bundle
+/// written (or why it was not), when one was asked for.
+pub fn get_text(r: &EntryReport, bundle: Option<&Result<PathBuf, Failure>>) -> String {
+    let mut t = entry_text(r);
+    match bundle {
+        Some(Ok(p)) => t += &format!("\n     bundle written   {}", p.display()),
+        Some(Err(f)) => {
+            t += &format!("\nFAIL the bundle for this entry does not verify, not written: {f}")
+        }
+        None => {}
+    }
+    t
+}
+
+/// `keyless rekor get`, as JSON: the entry with its `bundle` (and
+/// `bundle_error`, which makes it not ok).
+pub fn get_json(r: &EntryReport, bundle: Option<&Result<PathBuf, Failure>>) -> Value {
+    let mut d = entry_json(r);
+    d["bundle"] = match bundle {
+        Some(Ok(p)) => json!(p),
+        _ => Value::Null,
+    };
+    if let Some(Err(f)) = bundle {
+        d["ok"] = false.into();
+        d["bundle_error"] = f.to_string().into();
+    }
+    d
 }
 
 /// The exit code for an entry report.
@@ -423,4 +454,69 @@ pub fn monitor_json(r: &MonitorReport) -> Value {
 /// The exit code for a monitor run: 1 for an alarm.
 pub fn monitor_exit_code(r: &MonitorReport) -> u8 {
     if r.is_alarm() { 1 } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyless::rekor::entry::{Description, VerifiedEntry};
+
+    fn proven() -> EntryReport {
+        EntryReport {
+            uuid: "ab".repeat(32),
+            log_index: 42,
+            log_id: "cd".repeat(32),
+            integrated_time: Some("2025-01-02T03:04:05Z".parse().unwrap()),
+            description: Description {
+                kind: "hashedrekord".into(),
+                version: "0.0.1".into(),
+                ..Description::default()
+            },
+            certificate: None,
+            verdict: Ok(VerifiedEntry {
+                log_id: sigstore_types::Sha256Hash::new([0xcd; 32]),
+                tree_size: 100,
+                origin: "rekor.example - 1".into(),
+                set_verified: true,
+                integrated_time: Some("2025-01-02T03:04:05Z".parse().unwrap()),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_proven_entry_reads_ok() {
+        let r = proven();
+        let text = entry_text(&r);
+        assert!(text.starts_with(&format!("OK   Rekor entry #42  {}\n", r.uuid)));
+        assert!(text.contains("integrated time  2025-01-02T03:04:05Z (signed by the SET)"));
+        assert!(!text.ends_with('\n'));
+        assert_eq!(entry_exit_code(&r), 0);
+        let doc = entry_json(&r);
+        assert_eq!(doc["ok"], true);
+        assert_eq!(doc["tree_size"], 100);
+    }
+
+    #[test]
+    fn get_adds_the_bundle_written_or_why_not() {
+        let r = proven();
+        assert_eq!(get_text(&r, None), entry_text(&r));
+        assert_eq!(get_json(&r, None)["bundle"], Value::Null);
+
+        let written = Ok(PathBuf::from("out.sigstore.json"));
+        assert!(
+            get_text(&r, Some(&written)).ends_with("\n     bundle written   out.sigstore.json")
+        );
+        assert_eq!(get_json(&r, Some(&written))["bundle"], "out.sigstore.json");
+
+        let refused = Err(Failure {
+            step: keyless::verify::Step::Signature,
+            reason: "bad".into(),
+        });
+        let text = get_text(&r, Some(&refused));
+        assert!(text.contains("\nFAIL the bundle for this entry does not verify, not written: "));
+        let doc = get_json(&r, Some(&refused));
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["bundle"], Value::Null);
+        assert!(doc["bundle_error"].as_str().unwrap().contains("bad"));
+    }
 }

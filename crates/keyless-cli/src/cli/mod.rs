@@ -1,0 +1,148 @@
+//! The command-line interface definition, shared by the `keyless` binary,
+//! its man pages and its completions.
+//!
+//! Only argument definitions and their translation into library types live
+//! here, one module per command family; [`crate::run`] calls the library and
+//! [`crate::render`] prints.
+// Doc comments here are the CLI's help text (rendered by clap, read in a
+// terminal), so `<file>` and bare URLs are meant literally.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
+
+mod inspect;
+mod rekor;
+mod sign;
+mod trust;
+mod verify;
+
+pub use inspect::InspectArgs;
+pub use rekor::{
+    RekorCommand, RekorGetArgs, RekorLogArgs, RekorLogInfoArgs, RekorMonitorArgs, RekorSearchArgs,
+    RekorVerifyEntryArgs,
+};
+pub use sign::{AttestArgs, SecretArg, SignArgs, SigningArgs};
+pub use trust::{TrustArgs, TrustCommand, TrustUpdateArgs};
+pub use verify::{
+    EvidenceArgs, VerifyArgs, VerifyCommand, VerifyGitLabArgs, VerifyPreset, VerifyingArgs,
+};
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+/// Sigstore keyless signing and verification, built first for GitLab CI/CD.
+#[derive(Debug, Parser)]
+#[command(name = "keyless", version, propagate_version = true)]
+#[command(
+    after_help = "Exit status: 0 success, 1 verification failed, 2 usage, I/O, parse or network error."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// keyless subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub enum Command {
+    /// Verify artifacts against Sigstore bundles, offline.
+    #[command(
+        long_about = "Verify artifacts against Sigstore bundles, offline.\n\n\
+    Every check of the Sigstore client specification is made: bundle format; a \
+    certificate chain to a Fulcio CA of the trust root, valid at the verified signing \
+    time; an SCT from a trusted CT log; the signature over the artifact (or a DSSE \
+    envelope whose in-toto subject matches it); a log entry consistent with the bundle; \
+    an inclusion proof up to a checkpoint signed by a trusted log key; a SET or RFC 3161 \
+    timestamps from a trusted TSA; and finally the identity policy. No network is used, except to \
+look up the log entry of a cosign-style --signature/--certificate pair.",
+        after_help = "Output: one line per input, 'OK   <input>  <identity> (<issuer>)  Rekor #<index> at <time>' \
+    or 'FAIL <input>  <step>: <reason>'.\n\
+    Exit status: 0 all verified, 1 any verification failed, 2 usage, I/O or parse error.\n\n\
+    Example:\n  keyless verify dist/pkg-1.0.tar.gz \\\n    \
+    --certificate-identity 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main' \\\n    \
+    --certificate-oidc-issuer https://gitlab.com"
+    )]
+    Verify(VerifyCommand),
+    /// Sign release files keylessly (GitLab CI first).
+    #[command(
+        long_about = "Sign release files keylessly.\n\n\
+Exchanges an OIDC identity token (GitLab CI id_tokens, GitHub Actions, or an interactive login) \
+with Fulcio for a short-lived certificate bound to an ephemeral key, signs every file, logs each \
+signature in Rekor, verifies each bundle with keyless's own verifier, and only then writes \
+<file>.sigstore.json next to each file.",
+        after_help = "GitLab CI:\n  sign:\n    id_tokens:\n      SIGSTORE_ID_TOKEN:\n        aud: sigstore\n    script:\n      - keyless sign dist/\n\n\
+Exit status: 0 all files signed, 1 some file failed after signing began (the others keep their \
+outputs), 2 an error before any signing (usage, token, I/O, Fulcio or the certificate check)."
+    )]
+    Sign(SignArgs),
+    /// Write PEP 740 publish attestations for Python distributions, signed
+    /// keylessly and logged, ready for `twine upload --attestations`.
+    #[command(
+        after_help = "Each <file>.publish.attestation is a DSSE envelope over an in-toto Statement v1 with predicate \
+type https://docs.pypi.org/attestations/publish/v1 whose subject is the file's name and sha256, in PyPI's \
+attestation JSON format. Same token, instance and exit codes as `keyless sign`; Rekor v1 only (Rekor v2 \
+dsse entries cannot be verified by sigstore-rust 0.15.1)."
+    )]
+    Attest(AttestArgs),
+    /// Show what a bundle, certificate or PEP 740 attestation claims, without
+    /// verifying anything.
+    Inspect(InspectArgs),
+    /// Manage trust material (refresh it through TUF).
+    #[command(subcommand)]
+    Trust(TrustCommand),
+    /// Audit a Rekor transparency log: entries, search, checkpoints, monitoring.
+    #[command(
+        subcommand,
+        long_about = "Audit a Rekor v1 transparency log.\n\n\
+Every answer is checked against the log keys of the trust root: entries by their SET, \
+inclusion proof and signed checkpoint; the log by its signed checkpoints and the \
+consistency proofs between them. The log is the trust root's first transparency log \
+unless --rekor-url names another.",
+        after_help = "Exit status: 0 ok, 1 a verification failure or monitor alarm, 2 usage, I/O or network error."
+    )]
+    Rekor(RekorCommand),
+    /// Print a shell completion script to standard output.
+    Completions(CompletionsArgs),
+}
+
+/// `keyless completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The clap command tree.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Man pages for `keyless` and every (nested) subcommand, as (file name,
+/// roff text): `keyless.1`, `keyless-verify.1`, `keyless-trust-update.1`, ...
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    fn walk(cmd: &clap::Command, name: &str, pages: &mut Vec<(String, Vec<u8>)>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let sub_name = format!("{name}-{}", sub.get_name());
+            walk(sub, &sub_name, pages);
+        }
+        let mut out = Vec::new();
+        clap_mangen::Man::new(cmd.clone().name(name.to_string()))
+            .render(&mut out)
+            .expect("rendering to memory cannot fail");
+        pages.push((format!("{name}.1"), out));
+    }
+    let mut cmd = command();
+    cmd.build();
+    let mut pages = Vec::new();
+    walk(&cmd, "keyless", &mut pages);
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+}

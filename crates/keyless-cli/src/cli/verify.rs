@@ -1,0 +1,255 @@
+//! `keyless verify` and its presets, and where signatures come from.
+
+use super::TrustArgs;
+use clap::{Args, Subcommand};
+use keyless::error::{Error, Result};
+use keyless::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
+use std::path::PathBuf;
+
+/// `keyless verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files to verify, or digests written sha256:<64 hex> (a digest only when
+    /// no file of that name exists; it needs --bundle).
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+
+    /// The exact certificate identity (SAN: email or URI) that must have signed.
+    #[arg(long, value_name = "IDENTITY", group = "identity")]
+    pub certificate_identity: Option<String>,
+
+    /// A regular expression the whole certificate identity must match
+    /// (anchored at both ends, unlike cosign).
+    #[arg(long, value_name = "REGEX", group = "identity")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// The exact OIDC issuer of the signer's identity, e.g. https://gitlab.com.
+    #[arg(long, value_name = "URL", group = "issuer")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// A regular expression the whole OIDC issuer must match.
+    #[arg(long, value_name = "REGEX", group = "issuer")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Verify a bundle signed with this managed public key (PEM) instead of a
+    /// Fulcio certificate; no identity options apply.
+    #[arg(long, value_name = "PUBKEY.pem", conflicts_with_all = ["identity", "issuer"])]
+    pub key: Option<PathBuf>,
+
+    /// Require a Fulcio certificate extension: NAME=VALUE or OID=VALUE, e.g.
+    /// source-repository-ref=refs/tags/v1.0 (repeatable; names are listed in
+    /// the man page and by an unknown name's error).
+    #[arg(
+        long = "certificate-extension",
+        value_name = "NAME=VALUE",
+        conflicts_with = "key"
+    )]
+    pub certificate_extensions: Vec<String>,
+
+    /// Evidence, trust and output.
+    #[command(flatten)]
+    pub verifying: VerifyingArgs,
+}
+
+/// Options shared by `keyless verify` and its presets, after their own.
+#[derive(Debug, Args)]
+pub struct VerifyingArgs {
+    /// Where the artifacts' signatures come from.
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+
+    /// What to trust.
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Print a JSON report instead of one line per input.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where signatures come from, shared by the verifying commands.
+#[derive(Debug, Args, Clone, Default)]
+pub struct EvidenceArgs {
+    /// The bundle to verify against (one input only). Default, per input:
+    /// <file>.sigstore.json, then <file>.sigstore, then (for a wheel or
+    /// sdist) <file>.publish.attestation.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "attestation"])]
+    pub bundle: Option<PathBuf>,
+
+    /// A PEP 740 attestation to verify against (one input only): its
+    /// statement must name the file and its digest.
+    #[arg(long, value_name = "PATH", conflicts_with = "signature")]
+    pub attestation: Option<PathBuf>,
+
+    /// Verify cosign-style detached outputs instead of a bundle: this base64
+    /// signature (one input only; needs --certificate). The log entry is
+    /// looked up in Rekor, online.
+    #[arg(long, value_name = "FILE.sig", requires = "certificate")]
+    pub signature: Option<PathBuf>,
+
+    /// The signing certificate for --signature: PEM, or base64-wrapped PEM.
+    #[arg(long, value_name = "FILE.crt", requires = "signature")]
+    pub certificate: Option<PathBuf>,
+
+    /// Rekor v1 to look the --signature entry up in. Default: the trust
+    /// root's first transparency log.
+    #[arg(long, value_name = "URL", requires = "signature")]
+    pub rekor_url: Option<String>,
+}
+
+impl EvidenceArgs {
+    /// The explicit bundle or attestation, if one was named.
+    pub fn source(&self) -> Option<keyless::verify::BundleSource> {
+        use keyless::verify::BundleSource;
+        match (&self.bundle, &self.attestation) {
+            (Some(b), _) => Some(BundleSource::Bundle(b.clone())),
+            (None, Some(a)) => Some(BundleSource::Attestation(a.clone())),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the evidence names a single input's files.
+    pub fn is_single_input(&self) -> bool {
+        self.bundle.is_some() || self.attestation.is_some() || self.signature.is_some()
+    }
+}
+
+/// `keyless verify gitlab`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("gitref").args(["branch", "tag", "git_ref"]))]
+pub struct VerifyGitLabArgs {
+    /// Files to verify, or digests written sha256:<64 hex>.
+    #[arg(value_name = "INPUT", required = true)]
+    pub inputs: Vec<String>,
+
+    /// The project that must have signed: GROUP/[SUBGROUP/]PROJECT.
+    #[arg(long, value_name = "GROUP/PROJECT")]
+    pub project: String,
+
+    /// The GitLab instance; the certificate's issuer must be exactly this.
+    #[arg(long, value_name = "URL", default_value = "https://gitlab.com")]
+    pub instance: String,
+
+    /// The branch the pipeline ran for.
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+
+    /// The tag the pipeline ran for.
+    #[arg(long, value_name = "NAME")]
+    pub tag: Option<String>,
+
+    /// The full ref the pipeline ran for (refs/...). Without --branch, --tag
+    /// or --ref, any branch or tag of the project is accepted.
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+
+    /// The CI configuration file the pipeline ran.
+    #[arg(long, value_name = "PATH", default_value = ".gitlab-ci.yml")]
+    pub config_path: String,
+
+    /// The pipeline source (push, web, schedule, merge_request_event, ...).
+    #[arg(long, value_name = "SOURCE")]
+    pub pipeline_source: Option<String>,
+
+    /// The runner environment.
+    #[arg(long, value_name = "ENV", value_parser = ["gitlab-hosted", "self-hosted"])]
+    pub runner_environment: Option<String>,
+
+    /// The commit SHA the artifact was built from.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+
+    /// The numeric project ID (survives renames and transfers).
+    #[arg(long, value_name = "N")]
+    pub project_id: Option<String>,
+
+    /// Evidence, trust and output.
+    #[command(flatten)]
+    pub verifying: VerifyingArgs,
+}
+
+impl VerifyGitLabArgs {
+    /// The composite GitLab policy.
+    pub fn policy(&self) -> Result<Policy> {
+        use keyless::verify::gitlab::{GitLabSigner, GitRef};
+        let git_ref = match (&self.branch, &self.tag, &self.git_ref) {
+            (Some(b), _, _) => Some(GitRef::Branch(b.clone())),
+            (_, Some(t), _) => Some(GitRef::Tag(t.clone())),
+            (_, _, Some(r)) => Some(GitRef::Full(r.clone())),
+            _ => None,
+        };
+        let signer = GitLabSigner {
+            project: self.project.clone(),
+            instance: self.instance.clone(),
+            git_ref,
+            config_path: self.config_path.clone(),
+            pipeline_source: self.pipeline_source.clone(),
+            runner_environment: self.runner_environment.clone(),
+            commit: self.commit.clone(),
+            project_id: self.project_id.clone(),
+        };
+        Ok(Policy::Identity(signer.policy()?))
+    }
+}
+
+/// `keyless verify` and its subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct VerifyCommand {
+    /// A verification preset.
+    #[command(subcommand)]
+    pub preset: Option<VerifyPreset>,
+
+    /// Generic verification.
+    #[command(flatten)]
+    pub args: VerifyArgs,
+}
+
+/// Verification presets.
+#[derive(Debug, Subcommand)]
+pub enum VerifyPreset {
+    /// Verify files signed by a GitLab CI pipeline of one project, pinning the
+    /// issuer, SAN, ref, runner and trigger claims in one policy.
+    #[command(
+        after_help = "Example:\n  keyless verify gitlab dist/*.whl --project group/hello-py --tag v1.0 --runner-environment gitlab-hosted\n\n\
+Self-managed instances: Fulcio writes https://gitlab.com into the source repository, owner and run\n\
+invocation extensions whatever the instance, so those are checked only on gitlab.com; the SAN and\n\
+issuer carry the instance. A file literally named 'gitlab' is written ./gitlab."
+    )]
+    Gitlab(VerifyGitLabArgs),
+}
+
+impl VerifyArgs {
+    /// The policy the arguments describe.
+    pub fn policy(&self) -> Result<Policy> {
+        if let Some(key_path) = &self.key {
+            return Policy::from_public_key_file(key_path);
+        }
+        let identity = ValueMatcher::from_options(
+            self.certificate_identity.as_deref(),
+            self.certificate_identity_regexp.as_deref(),
+        )?
+        .ok_or_else(|| {
+            Error::Usage(
+                "--certificate-identity or --certificate-identity-regexp is required (or --key for a managed-key bundle)".into(),
+            )
+        })?;
+        let issuer = ValueMatcher::from_options(
+            self.certificate_oidc_issuer.as_deref(),
+            self.certificate_oidc_issuer_regexp.as_deref(),
+        )?
+        .ok_or_else(|| {
+            Error::Usage(
+                "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required (e.g. https://gitlab.com)".into(),
+            )
+        })?;
+        let extensions = self
+            .certificate_extensions
+            .iter()
+            .map(|e| keyless::verify::policy::ExtensionRequirement::parse(e))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Policy::Identity(
+            IdentityPolicy::new(identity, issuer).with_extensions(extensions),
+        ))
+    }
+}

@@ -1,0 +1,9 @@
+//! The renderers: the text and JSON the `keyless` commands print, and the
+//! exit status each report maps to. They read the report types of the
+//! `keyless` library and never change them.
+
+pub mod inspect;
+pub mod rekor;
+pub mod sign;
+pub mod trust;
+pub mod verify;

@@ -1,0 +1,171 @@
+//! `keyless rekor`: audit a transparency log.
+
+use super::print;
+use crate::cli::{
+    RekorCommand, RekorGetArgs, RekorLogArgs, RekorLogInfoArgs, RekorMonitorArgs, RekorSearchArgs,
+    RekorVerifyEntryArgs, TrustArgs,
+};
+use crate::render::rekor as render;
+use keyless::clock::{Clock, SystemClock};
+use keyless::rekor::{Auditor, Rekor, monitor};
+use keyless::trust::TrustMaterial;
+use std::io::Write;
+use std::sync::Arc;
+
+/// `keyless rekor <command>`: print the report (text or JSON) and return
+/// its exit status.
+pub fn run(cmd: &RekorCommand) -> u8 {
+    match cmd {
+        RekorCommand::Get(args) => get(args),
+        RekorCommand::Search(args) => search(args),
+        RekorCommand::LogInfo(args) => log_info(args),
+        RekorCommand::Monitor(args) => monitor(args),
+        RekorCommand::VerifyEntry(args) => verify_entry(args),
+    }
+}
+
+/// Print an error of `keyless rekor <command>`: on stderr with its hint,
+/// and with `--json` also as a JSON object on stdout.
+fn fail(command: &str, json: bool, err: &keyless::Error) -> u8 {
+    let command = format!("rekor {command}");
+    if json {
+        let hint = super::hint(&command, err);
+        let doc = serde_json::json!({"ok": false, "error": err.to_string(), "hint": hint});
+        let _ = writeln!(std::io::stdout().lock(), "{doc}");
+    }
+    super::fail(&command, err)
+}
+
+/// Print a report and return its exit status, or print why there is none.
+fn finish<R>(
+    command: &str,
+    json: bool,
+    result: keyless::Result<R>,
+    text: fn(&R) -> String,
+    doc: fn(&R) -> serde_json::Value,
+    exit_code: fn(&R) -> u8,
+) -> u8 {
+    match result {
+        Ok(r) if print(json, || text(&r), || doc(&r)) => exit_code(&r),
+        Ok(_) => 2,
+        Err(e) => fail(command, json, &e),
+    }
+}
+
+/// An auditor for the selected trust root, on the system clock.
+fn auditor(trust: &TrustArgs) -> keyless::Result<Auditor> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    TrustMaterial::load(&trust.source()).and_then(|t| Auditor::new(t, clock))
+}
+
+/// An auditor and a client for the log the arguments name.
+fn online(log: &RekorLogArgs) -> keyless::Result<(Auditor, Rekor)> {
+    let a = auditor(&log.trust)?;
+    let url = log
+        .rekor_url
+        .clone()
+        .or_else(|| a.default_rekor_url())
+        .ok_or_else(|| {
+            keyless::Error::Usage(
+                "the trust root names no transparency log; pass --rekor-url".into(),
+            )
+        })?;
+    let rekor = Rekor::new(&url, std::time::Duration::from_secs(log.timeout))?;
+    Ok((a, rekor))
+}
+
+fn get(args: &RekorGetArgs) -> u8 {
+    let json = args.log.json;
+    let got = online(&args.log).and_then(|(a, r)| {
+        let (report, raw) = a.get(&r, &args.entry())?;
+        Ok((a, report, raw))
+    });
+    let (a, entry, raw) = match got {
+        Ok(g) => g,
+        Err(e) => return fail("get", json, &e),
+    };
+    let mut code = render::entry_exit_code(&entry);
+    let mut bundle = None;
+    // Evidence is only exported for an entry that was proven.
+    if let (Some(path), 0) = (&args.bundle_out, code) {
+        match a.export_bundle(&raw, path, args.overwrite) {
+            Ok(Ok(p)) => bundle = Some(Ok(p)),
+            Ok(Err(f)) => {
+                bundle = Some(Err(f));
+                code = 1;
+            }
+            Err(e) => return fail("get", json, &e),
+        }
+    }
+    let text = || render::get_text(&entry, bundle.as_ref());
+    let doc = || render::get_json(&entry, bundle.as_ref());
+    if !print(json, text, doc) {
+        return 2;
+    }
+    code
+}
+
+fn search(args: &RekorSearchArgs) -> u8 {
+    let result = args.query().and_then(|q| {
+        let (a, r) = online(&args.log)?;
+        a.search(&r, &q, usize::from(args.limit))
+    });
+    finish(
+        "search",
+        args.log.json,
+        result,
+        render::search_text,
+        render::search_json,
+        render::search_exit_code,
+    )
+}
+
+fn log_info(args: &RekorLogInfoArgs) -> u8 {
+    let result = online(&args.log).and_then(|(a, r)| a.log_info(&r));
+    finish(
+        "log-info",
+        args.log.json,
+        result,
+        render::log_info_text,
+        render::log_info_json,
+        render::log_info_exit_code,
+    )
+}
+
+fn monitor(args: &RekorMonitorArgs) -> u8 {
+    let json = args.log.json;
+    let result = args.options().and_then(|o| {
+        let lock = monitor::lock_state(&o.state)?;
+        let (a, r) = online(&args.log)?;
+        Ok((monitor::run(&a, &r, &o)?, lock))
+    });
+    match result {
+        Ok((m, _lock)) => {
+            if !print(
+                json,
+                || render::monitor_text(&m),
+                || render::monitor_json(&m),
+            ) {
+                return 2;
+            }
+            // Only a delivered report moves the state on.
+            if let Err(e) = m.commit() {
+                return fail("monitor", json, &e);
+            }
+            render::monitor_exit_code(&m)
+        }
+        Err(e) => fail("monitor", json, &e),
+    }
+}
+
+fn verify_entry(args: &RekorVerifyEntryArgs) -> u8 {
+    let result = auditor(&args.trust).and_then(|a| a.verify_entry_file(&args.file));
+    finish(
+        "verify-entry",
+        args.json,
+        result,
+        render::entry_text,
+        render::entry_json,
+        render::entry_exit_code,
+    )
+}
