@@ -3,7 +3,7 @@
 //! in-toto Statement v1 whose subject is the distribution's file name and
 //! SHA-256, with the Sigstore verification material beside it.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,7 @@ pub struct Envelope {
 fn malformed(path: &Path, reason: impl Into<String>) -> Error {
     Error::Malformed {
         path: path.to_path_buf(),
-        what: "PEP 740 attestation",
+        what: FileKind::Attestation,
         reason: reason.into(),
     }
 }
@@ -76,7 +76,7 @@ impl Attestation {
     /// Read and parse an attestation file.
     pub fn read(path: &Path) -> Result<Self> {
         let text =
-            crate::files::read_text_limited(path, MAX_ATTESTATION_BYTES, "PEP 740 attestation")?;
+            crate::files::read_text_limited(path, MAX_ATTESTATION_BYTES, FileKind::Attestation)?;
         let a: Self = serde_json::from_str(&text).map_err(|e| malformed(path, e.to_string()))?;
         if a.version != 1 {
             return Err(malformed(

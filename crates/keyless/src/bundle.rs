@@ -6,7 +6,7 @@
 //! parsing, a media type that must be present and known, and caps on repeated
 //! evidence.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use crate::files::read_text_limited;
 use sigstore_types::Bundle;
 use std::collections::HashSet;
@@ -57,7 +57,7 @@ pub fn find_bundle_for(artifact: &Path) -> PathBuf {
 /// non-UTF-8 content, and a missing or unknown `mediaType` (the parser
 /// underneath would silently treat a missing one as v0.1).
 pub fn read_bundle(path: &Path) -> Result<Bundle> {
-    let text = read_text_limited(path, MAX_BUNDLE_BYTES, "Sigstore bundle")?;
+    let text = read_text_limited(path, MAX_BUNDLE_BYTES, FileKind::Bundle)?;
     parse_bundle(path, &text)
 }
 
@@ -70,7 +70,7 @@ pub fn parse_bundle(path: &Path, text: &str) -> Result<Bundle> {
     }
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),
-        what: "Sigstore bundle",
+        what: FileKind::Bundle,
         reason,
     };
     // serde would read a one-element array into the probe struct; a bundle

@@ -1,13 +1,115 @@
-//! Errors that stop keyless before a verdict can be reached.
+//! Errors: why keyless did not establish what it was asked to.
 //!
-//! A *verification failure* (the bundle is well formed but does not prove what
-//! it claims) is not an [`Error`]: it is a [`crate::verify::Failure`] naming the
-//! step that failed, and the CLI exits 1 for it. An [`Error`] means keyless
-//! could not get as far as a verdict: a file is missing or unreadable, a bundle
-//! is not a Sigstore bundle at all, trust material is unusable, or the
-//! command line asks for something contradictory. The CLI exits 2 for these.
+//! One variant is a verdict: [`Error::Failed`], a *verification failure*
+//! (the evidence is well formed but does not prove what it claims), carrying
+//! the [`crate::failure::Failure`] that names the step; the CLI exits 1 for
+//! it. Every other variant means keyless could not get as far as a verdict:
+//! a file is missing or unreadable, a bundle is not a Sigstore bundle at all,
+//! trust material is unusable, a service failed, or the command line asks for
+//! something contradictory. The CLI exits 2 for these. Each variant keeps
+//! its cause and chooses its own hint ([`Error::hint`]).
 
 use std::path::PathBuf;
+
+/// What kind of file keyless expected to read: it names the file in
+/// messages and chooses the hint for a file that is not what it should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A Sigstore bundle (`<file>.sigstore.json`).
+    Bundle,
+    /// A PEP 740 publish attestation.
+    Attestation,
+    /// What `keyless inspect` reads: a bundle, an attestation or a certificate.
+    Inspectable,
+    /// A `trusted_root.json`.
+    TrustedRoot,
+    /// A ClientTrustConfig (trusted root + signing config).
+    ClientTrustConfig,
+    /// A signing config (v0.2).
+    SigningConfig,
+    /// A PEM public key (`--key`).
+    PublicKey,
+    /// A PEM public key or certificate (`rekor search --public-key`).
+    PublicKeyOrCertificate,
+    /// A cosign-style base64 signature (`.sig`).
+    Signature,
+    /// A cosign-style PEM certificate (`.crt`).
+    Certificate,
+    /// A Rekor entry (`rekor verify-entry`).
+    TransparencyLogEntry,
+    /// The state file of `keyless rekor monitor`.
+    MonitorState,
+    /// A file holding an identity token (`--identity-token @FILE`).
+    IdentityToken,
+}
+
+impl FileKind {
+    /// The kind's name in messages ("Sigstore bundle", "trusted root", ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Bundle => "Sigstore bundle",
+            FileKind::Attestation => "PEP 740 attestation",
+            FileKind::Inspectable => "bundle, PEP 740 attestation or certificate",
+            FileKind::TrustedRoot => "trusted root",
+            FileKind::ClientTrustConfig => "client trust config",
+            FileKind::SigningConfig => "signing config",
+            FileKind::PublicKey => "PEM public key",
+            FileKind::PublicKeyOrCertificate => "PEM public key or certificate",
+            FileKind::Signature => "base64 signature",
+            FileKind::Certificate => "PEM certificate",
+            FileKind::TransparencyLogEntry => "transparency log entry",
+            FileKind::MonitorState => "monitor state file",
+            FileKind::IdentityToken => "identity token file",
+        }
+    }
+
+    /// How to get a file of this kind right.
+    fn hint(self) -> &'static str {
+        match self {
+            FileKind::Bundle => {
+                "a Sigstore bundle is a JSON document with a mediaType such as application/vnd.dev.sigstore.bundle.v0.3+json"
+            }
+            FileKind::Attestation => {
+                "a PEP 740 attestation is the JSON `keyless attest` writes and PyPI serves (version 1, verification_material, envelope)"
+            }
+            FileKind::Inspectable => {
+                "pass a Sigstore bundle, a PEM or DER certificate, or a PEP 740 attestation"
+            }
+            FileKind::TrustedRoot | FileKind::ClientTrustConfig => {
+                "pass a trusted_root.json with --trusted-root or a ClientTrustConfig with --trust-config"
+            }
+            FileKind::SigningConfig => {
+                "pass a signing config (media type application/vnd.dev.sigstore.signingconfig.v0.2+json) with --signing-config, or a ClientTrustConfig with --trust-config"
+            }
+            FileKind::PublicKey => {
+                "pass a PEM public key (-----BEGIN PUBLIC KEY-----), as cosign's --key takes"
+            }
+            FileKind::PublicKeyOrCertificate => {
+                "pass a PEM file (-----BEGIN PUBLIC KEY----- or -----BEGIN CERTIFICATE-----)"
+            }
+            FileKind::Signature => {
+                "pass the base64 signature cosign sign-blob wrote (--output-signature, or keyless sign --legacy-outputs)"
+            }
+            FileKind::Certificate => {
+                "pass the PEM certificate (or base64 of it) cosign sign-blob wrote (--output-certificate, or keyless sign --legacy-outputs)"
+            }
+            FileKind::TransparencyLogEntry => {
+                "pass Rekor's answer for one entry ({\"<uuid>\": {...}}, e.g. from GET /api/v1/log/entries?logIndex=N) or one element of a bundle's verificationMaterial.tlogEntries"
+            }
+            FileKind::MonitorState => {
+                "the file is written by `keyless rekor monitor`; pass another --state path to start monitoring afresh"
+            }
+            FileKind::IdentityToken => "the file must hold the JWT itself, as text",
+        }
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Why keyless could not reach a verdict.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +151,8 @@ pub enum Error {
         size: u64,
         /// The limit that applies.
         limit: u64,
-        /// What kind of file was expected ("Sigstore bundle", "trusted root", ...).
-        what: &'static str,
+        /// What kind of file was expected.
+        what: FileKind,
     },
 
     /// A file is not what it should be: not UTF-8, not JSON, not a bundle.
@@ -59,7 +161,7 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// What kind of file was expected.
-        what: &'static str,
+        what: FileKind,
         /// What is wrong with it.
         reason: String,
     },
@@ -95,6 +197,29 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A verification failed: a verdict, not the absence of one.
+    #[error(transparent)]
+    Failed(#[from] crate::failure::Failure),
+
+    /// A service's answer is well formed but does not verify against the
+    /// trust root (a Fulcio certificate whose CA or CT log is not trusted).
+    #[error("{service}: {reason}")]
+    Untrusted {
+        /// Which service answered.
+        service: String,
+        /// What did not verify.
+        reason: String,
+    },
+
+    /// sigstore-verify stopped without a verdict for a reason keyless does
+    /// not know how to attribute to a step.
+    #[error("the verifier stopped without a verdict: {source}")]
+    Verifier {
+        /// sigstore-verify's error.
+        #[source]
+        source: sigstore_verify::Error,
+    },
+
     /// The machine could not provide what keyless needs to run at all: an
     /// async runtime, an HTTP client, randomness for a key.
     #[error("{what}: {source}")]
@@ -126,33 +251,14 @@ impl Error {
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")
             }
-            Error::TooLarge { what, .. } if *what != "Sigstore bundle" => {
-                Some("make sure this is the right file")
-            }
-            Error::TooLarge { .. } => Some(
+            Error::TooLarge {
+                what: FileKind::Bundle,
+                ..
+            } => Some(
                 "a Sigstore bundle is normally a few kilobytes; make sure this is the right file",
             ),
-            Error::Malformed {
-                what: "transparency log entry",
-                ..
-            } => Some(
-                "pass Rekor's answer for one entry ({\"<uuid>\": {...}}, e.g. from GET /api/v1/log/entries?logIndex=N) or one element of a bundle's verificationMaterial.tlogEntries",
-            ),
-            Error::Malformed {
-                what: "monitor state file",
-                ..
-            } => Some(
-                "the file is written by `keyless rekor monitor`; pass another --state path to start monitoring afresh",
-            ),
-            Error::Malformed {
-                what: "PEM public key or certificate",
-                ..
-            } => {
-                Some("pass a PEM file (-----BEGIN PUBLIC KEY----- or -----BEGIN CERTIFICATE-----)")
-            }
-            Error::Malformed { .. } => Some(
-                "a Sigstore bundle is a JSON document with a mediaType such as application/vnd.dev.sigstore.bundle.v0.3+json",
-            ),
+            Error::TooLarge { .. } => Some("make sure this is the right file"),
+            Error::Malformed { what, .. } => Some(what.hint()),
             Error::UnsupportedMediaType { .. } => Some(
                 "keyless reads bundle versions v0.1, v0.2 and v0.3; the signer may need to produce a current bundle",
             ),
@@ -162,7 +268,12 @@ impl Error {
             Error::Network { .. } => Some(
                 "check the service URL (--rekor-url, or the instance URLs in the signing config) and the network; transient failures were retried within --timeout",
             ),
-            Error::Usage(_) | Error::Runtime { .. } => None,
+            Error::Untrusted { .. } => Some(
+                "the service is not the instance the trust root describes: check --trust-config / --trusted-root (or --staging) against the services you sign with",
+            ),
+            Error::Failed(_) | Error::Verifier { .. } | Error::Usage(_) | Error::Runtime { .. } => {
+                None
+            }
         }
     }
 }

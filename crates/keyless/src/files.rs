@@ -2,7 +2,7 @@
 //! atomically (a temporary file, then a rename), so a reader never sees half
 //! a file and a failure never destroys a good one.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use std::io::Read;
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use std::path::Path;
 ///
 /// The size is checked before reading (so a 2 GiB file is refused at once) and
 /// again while reading (so a FIFO or a growing file cannot exceed it either).
-pub(crate) fn read_text_limited(path: &Path, limit: u64, what: &'static str) -> Result<String> {
+pub(crate) fn read_text_limited(path: &Path, limit: u64, what: FileKind) -> Result<String> {
     let read_err = |source| Error::Read {
         path: path.to_path_buf(),
         source,

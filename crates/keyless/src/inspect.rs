@@ -1,7 +1,7 @@
 //! `keyless inspect`: what a bundle, certificate or PEP 740 attestation
 //! claims. Nothing here is verified.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use serde::Serialize;
 use sigstore_types::{Bundle, DerCertificate};
 use std::path::Path;
@@ -151,7 +151,7 @@ pub fn inspect(path: &Path, roots: &[sigstore_trust_root::TrustedRoot]) -> Resul
             path: path.to_path_buf(),
             size: meta.len(),
             limit: crate::bundle::MAX_BUNDLE_BYTES,
-            what: "file to inspect",
+            what: FileKind::Inspectable,
         });
     }
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
@@ -178,7 +178,7 @@ pub fn inspect(path: &Path, roots: &[sigstore_trust_root::TrustedRoot]) -> Resul
         .and_then(|c| claims(&c))
         .map_err(|reason| Error::Malformed {
             path: path.to_path_buf(),
-            what: "bundle, PEP 740 attestation or certificate",
+            what: FileKind::Inspectable,
             reason,
         })?;
     Ok(Inspection {

@@ -5,7 +5,7 @@
 //! its own `trusted_root.json` or a ClientTrustConfig (trusted root plus
 //! signing config, as sigstore-python's `--trust-config` reads).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use crate::files::read_text_limited;
 use sigstore_trust_root::{SigningConfig, SigstoreInstance, TrustedRoot};
 use std::path::{Path, PathBuf};
@@ -75,16 +75,18 @@ impl TrustMaterial {
             let dir = dir.join(instance.0);
             let root_path = dir.join("trusted_root.json");
             if root_path.is_file() {
-                let text = read_text_limited(&root_path, MAX_TRUST_FILE_BYTES, "trusted root")?;
+                let text =
+                    read_text_limited(&root_path, MAX_TRUST_FILE_BYTES, FileKind::TrustedRoot)?;
                 let config_path = dir.join("signing_config.json");
                 let signing_config = if config_path.is_file() {
-                    let text =
-                        read_text_limited(&config_path, MAX_TRUST_FILE_BYTES, "signing config")?;
-                    Some(
-                        SigningConfig::from_json(&text).map_err(|e| {
-                            malformed(&config_path, "signing config", e.to_string())
-                        })?,
-                    )
+                    let text = read_text_limited(
+                        &config_path,
+                        MAX_TRUST_FILE_BYTES,
+                        FileKind::SigningConfig,
+                    )?;
+                    Some(SigningConfig::from_json(&text).map_err(|e| {
+                        malformed(&config_path, FileKind::SigningConfig, e.to_string())
+                    })?)
                 } else {
                     None
                 };
@@ -102,10 +104,10 @@ impl TrustMaterial {
     /// Sign with the services of this signing config (v0.2) file instead of
     /// any the source named: `--signing-config` beside `--trusted-root`.
     pub fn with_signing_config_file(mut self, path: &Path) -> Result<Self> {
-        let text = read_text_limited(path, MAX_TRUST_FILE_BYTES, "signing config")?;
+        let text = read_text_limited(path, MAX_TRUST_FILE_BYTES, FileKind::SigningConfig)?;
         self.signing_config = Some(
             SigningConfig::from_json(&text)
-                .map_err(|e| malformed(path, "signing config", e.to_string()))?,
+                .map_err(|e| malformed(path, FileKind::SigningConfig, e.to_string()))?,
         );
         Ok(self)
     }
@@ -137,7 +139,7 @@ impl TrustMaterial {
                 })
             }
             TrustSource::TrustedRootFile(path) => {
-                let text = read_text_limited(path, MAX_TRUST_FILE_BYTES, "trusted root")?;
+                let text = read_text_limited(path, MAX_TRUST_FILE_BYTES, FileKind::TrustedRoot)?;
                 Ok(Self {
                     source: source.clone(),
                     trusted_root: parse_trusted_root(path, &text)?,
@@ -146,14 +148,15 @@ impl TrustMaterial {
                 })
             }
             TrustSource::TrustConfigFile(path) => {
-                let text = read_text_limited(path, MAX_TRUST_FILE_BYTES, "client trust config")?;
+                let text =
+                    read_text_limited(path, MAX_TRUST_FILE_BYTES, FileKind::ClientTrustConfig)?;
                 parse_client_trust_config(path, &text)
             }
         }
     }
 }
 
-fn malformed(path: &Path, what: &'static str, reason: impl Into<String>) -> Error {
+fn malformed(path: &Path, what: FileKind, reason: impl Into<String>) -> Error {
     Error::Malformed {
         path: path.to_path_buf(),
         what,
@@ -162,8 +165,8 @@ fn malformed(path: &Path, what: &'static str, reason: impl Into<String>) -> Erro
 }
 
 fn parse_trusted_root(path: &Path, text: &str) -> Result<TrustedRoot> {
-    let root =
-        TrustedRoot::from_json(text).map_err(|e| malformed(path, "trusted root", e.to_string()))?;
+    let root = TrustedRoot::from_json(text)
+        .map_err(|e| malformed(path, FileKind::TrustedRoot, e.to_string()))?;
     check_trusted_root_media_type(path, &root)?;
     Ok(root)
 }
@@ -173,7 +176,7 @@ fn check_trusted_root_media_type(path: &Path, root: &TrustedRoot) -> Result<()> 
     {
         return Err(malformed(
             path,
-            "trusted root",
+            FileKind::TrustedRoot,
             format!("unknown mediaType {:?}", root.media_type),
         ));
     }
@@ -184,7 +187,7 @@ fn check_trusted_root_media_type(path: &Path, root: &TrustedRoot) -> Result<()> 
 /// the original snake_case field names, and real files use both
 /// (sigstore-python's test assets say `signing_config`), so both are read.
 fn parse_client_trust_config(path: &Path, text: &str) -> Result<TrustMaterial> {
-    const WHAT: &str = "client trust config";
+    const WHAT: FileKind = FileKind::ClientTrustConfig;
     let doc: serde_json::Value =
         serde_json::from_str(text).map_err(|e| malformed(path, WHAT, e.to_string()))?;
     let field = |camel: &str, snake: &str| doc.get(camel).or_else(|| doc.get(snake));

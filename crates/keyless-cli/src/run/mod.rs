@@ -21,14 +21,22 @@ fn hint(command: &str, err: &keyless::Error) -> Option<String> {
     }
 }
 
-/// Print an error that stops `keyless <command>` before a verdict, with its
-/// hint; the exit status 2.
+/// Print an error that stops `keyless <command>`, with its hint; the exit
+/// status: 1 for a verification failure, 2 when there is no verdict.
 fn fail(command: &str, err: &keyless::Error) -> u8 {
     eprintln!("keyless: error: {err}");
     if let Some(hint) = hint(command, err) {
         eprintln!("  hint: {hint}");
     }
-    2
+    exit_code(err)
+}
+
+/// 1 for a verification failure (a verdict), 2 for every other error.
+fn exit_code(err: &keyless::Error) -> u8 {
+    match err {
+        keyless::Error::Failed(_) => 1,
+        _ => 2,
+    }
 }
 
 /// Print a report (text or JSON); false when stdout is gone.

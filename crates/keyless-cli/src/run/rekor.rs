@@ -89,8 +89,8 @@ fn get(args: &RekorGetArgs) -> u8 {
     // Evidence is only exported for an entry that was proven.
     if let (Some(path), 0) = (&args.bundle_out, code) {
         match a.export_bundle(&raw, path, args.overwrite) {
-            Ok(Ok(p)) => bundle = Some(Ok(p)),
-            Ok(Err(f)) => {
+            Ok(p) => bundle = Some(Ok(p)),
+            Err(keyless::Error::Failed(f)) => {
                 bundle = Some(Err(f));
                 code = 1;
             }

@@ -29,7 +29,7 @@ pub mod entry;
 pub mod monitor;
 
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use crate::net::rekor::{NetError, RekorV1};
 use crate::trust::TrustMaterial;
 use sigstore_crypto::VerificationKey;
@@ -346,7 +346,7 @@ impl SearchQuery {
 
     /// A search by a PEM public key or certificate file.
     pub fn public_key(path: &Path) -> Result<Self> {
-        const WHAT: &str = "PEM public key or certificate";
+        const WHAT: FileKind = FileKind::PublicKeyOrCertificate;
         let pem = crate::files::read_text_limited(path, 256 * 1024, WHAT)?;
         let malformed = |reason: String| Error::Malformed {
             path: path.to_path_buf(),
@@ -498,13 +498,14 @@ impl Auditor {
 
     /// Write a v0.3 bundle for a verified hashedrekord entry to `path`
     /// (atomically; an existing file only with `overwrite`). The bundle is
-    /// verified as `keyless verify` would before it is written.
+    /// verified as `keyless verify` would before it is written
+    /// ([`Error::Failed`] when it does not verify).
     pub fn export_bundle(
         &self,
         raw: &sigstore_rekor::LogEntry,
         path: &Path,
         overwrite: bool,
-    ) -> Result<std::result::Result<PathBuf, crate::verify::Failure>> {
+    ) -> Result<PathBuf> {
         if !overwrite && path.exists() {
             return Err(Error::Usage(format!(
                 "{} exists; pass --overwrite to replace it",
@@ -525,17 +526,15 @@ impl Auditor {
             ValueMatcher::Exact(issuer),
         ));
         let verifier = crate::verify::Verifier::with_clock(&self.trust, self.clock.clone())?;
-        if let Err(f) = verifier.verify_digest(digest, &bundle, &policy) {
-            return Ok(Err(f));
-        }
+        verifier.verify_digest(digest, &bundle, &policy)?;
         let json = bundle
             .to_json_pretty()
             .map_err(|e| Error::Usage(format!("cannot encode the bundle: {e}")))?;
-        crate::files::write_atomic(path, json.as_bytes()).map_err(|source| Error::Read {
+        crate::files::write_atomic(path, json.as_bytes()).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,
         })?;
-        Ok(Ok(path.to_path_buf()))
+        Ok(path.to_path_buf())
     }
 
     /// Search the log's index and fetch and prove the first `limit` entries
@@ -581,7 +580,7 @@ impl Auditor {
     /// (`{uuid: {...}}`) or a bundle's `TransparencyLogEntry` (Rekor v1, or
     /// Rekor v2 hashedrekord 0.0.2 with its C2SP checkpoint).
     pub fn verify_entry_file(&self, path: &Path) -> Result<entry::EntryReport> {
-        const WHAT: &str = "transparency log entry";
+        const WHAT: FileKind = FileKind::TransparencyLogEntry;
         let text = crate::files::read_text_limited(path, 8 * 1024 * 1024, WHAT)?;
         let evidence = entry::Evidence::from_json(&text).map_err(|reason| Error::Malformed {
             path: path.to_path_buf(),

@@ -16,7 +16,7 @@
 use super::checkpoint::{self, ConsistencyProof, Growth, VerifiedCheckpoint};
 use super::entry::{self, CertificateSummary, EntryReport};
 use super::{Auditor, Failure, Rekor, Step};
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use sigstore_types::Sha256Hash;
 use std::path::{Path, PathBuf};
 
@@ -163,7 +163,7 @@ pub fn lock_state(state: &Path) -> Result<StateLock> {
 impl State {
     /// Read a state file; `None` when it does not exist.
     pub fn load(path: &Path) -> Result<Option<Self>> {
-        const WHAT: &str = "monitor state file";
+        const WHAT: FileKind = FileKind::MonitorState;
         if !path.exists() {
             return Ok(None);
         }
@@ -346,7 +346,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         .map(|s| {
             s.checkpoint().map_err(|reason| Error::Malformed {
                 path: options.state.clone(),
-                what: "monitor state file",
+                what: FileKind::MonitorState,
                 reason,
             })
         })

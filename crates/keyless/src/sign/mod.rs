@@ -372,7 +372,7 @@ impl Signer {
                         service: "TSA".into(),
                         reason: format!("timestamping the certificate check: {reason}"),
                     },
-                    Precheck::Certificate(reason) => Error::Network {
+                    Precheck::Certificate(reason) => Error::Untrusted {
                         service: "Fulcio".into(),
                         reason: format!(
                             "the certificate it issued does not verify against the trust root: {reason}"

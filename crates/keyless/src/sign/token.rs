@@ -4,7 +4,7 @@
 //! The token is a bearer credential. It is never printed, logged or written:
 //! [`Token`]'s `Debug` shows only its claims summary, and errors never carry it.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Map, Value};
@@ -234,7 +234,7 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
             crate::files::read_text_limited(
                 std::path::Path::new(path),
                 64 * 1024,
-                "identity token file",
+                FileKind::IdentityToken,
             )?
         } else {
             flag.clone()

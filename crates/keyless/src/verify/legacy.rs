@@ -3,7 +3,7 @@
 //! turned into a bundle, which is then verified like any other.
 
 use super::{Failure, Step};
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sigstore_types::{Bundle, DerCertificate, Sha256Hash, SignatureBytes};
@@ -12,10 +12,10 @@ use std::time::Duration;
 
 /// Read a base64 signature file (cosign `--output-signature`).
 pub fn read_signature(path: &Path) -> Result<SignatureBytes> {
-    let text = crate::files::read_text_limited(path, 64 * 1024, "base64 signature")?;
+    let text = crate::files::read_text_limited(path, 64 * 1024, FileKind::Signature)?;
     let bytes = B64.decode(text.trim()).map_err(|e| Error::Malformed {
         path: path.to_path_buf(),
-        what: "base64 signature",
+        what: FileKind::Signature,
         reason: e.to_string(),
     })?;
     Ok(SignatureBytes::new(bytes))
@@ -23,10 +23,10 @@ pub fn read_signature(path: &Path) -> Result<SignatureBytes> {
 
 /// Read a certificate file: PEM, or base64 of PEM as older cosign wrote.
 pub fn read_certificate(path: &Path) -> Result<DerCertificate> {
-    let text = crate::files::read_text_limited(path, 256 * 1024, "PEM certificate")?;
+    let text = crate::files::read_text_limited(path, 256 * 1024, FileKind::Certificate)?;
     let malformed = |reason: String| Error::Malformed {
         path: path.to_path_buf(),
-        what: "PEM certificate",
+        what: FileKind::Certificate,
         reason,
     };
     if text.contains("-----BEGIN") {
@@ -41,15 +41,15 @@ pub fn read_certificate(path: &Path) -> Result<DerCertificate> {
 }
 
 /// Find the Rekor v1 entry for `signature` by `cert` over `digest` and
-/// assemble a v0.3 bundle from it. `Ok(Err(_))` when the log has no such
-/// entry (a verification failure); `Err(_)` when Rekor could not be asked.
+/// assemble a v0.3 bundle from it. [`Error::Failed`] when the log has no
+/// such entry; another error when Rekor could not be asked.
 pub fn bundle_from_rekor(
     rekor_url: &str,
     digest: Sha256Hash,
     signature: &SignatureBytes,
     cert: &DerCertificate,
     timeout: Duration,
-) -> Result<std::result::Result<Bundle, Failure>> {
+) -> Result<Bundle> {
     let network = |reason: String| Error::Network {
         service: format!("Rekor {rekor_url}"),
         reason,
@@ -61,25 +61,24 @@ pub fn bundle_from_rekor(
         .block_on(rekor.find_hashedrekord(&digest, signature, Some(cert)))
         .map_err(|(reason, _)| network(reason))?;
     let Some(entry) = found else {
-        return Ok(Err(Failure::new(
+        return Err(Failure::new(
             Step::LogEntry,
             format!(
                 "{rekor_url} has no log entry for this signature and certificate over this artifact"
             ),
-        )));
+        )
+        .into());
     };
     let tlog = entry
         .to_bundle_entry(sigstore_types::KindVersion::HashedRekordV001)
         .map_err(|e| network(format!("unusable entry: {e}")))?;
-    Ok(Ok(
-        sigstore_bundle::BundleV03::with_certificate_and_signature(
-            cert.clone(),
-            signature.clone(),
-            digest,
-        )
-        .with_tlog_entry(tlog)
-        .into_bundle(),
-    ))
+    Ok(sigstore_bundle::BundleV03::with_certificate_and_signature(
+        cert.clone(),
+        signature.clone(),
+        digest,
+    )
+    .with_tlog_entry(tlog)
+    .into_bundle())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub mod policy;
 
 use crate::bundle::{self, EvidenceProblem};
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 pub use crate::failure::{Failure, Step};
 use crate::trust::TrustMaterial;
 use policy::Policy;
@@ -111,6 +111,16 @@ pub enum Outcome {
     Error(Error),
 }
 
+impl From<Result<Verified>> for Outcome {
+    fn from(result: Result<Verified>) -> Self {
+        match result {
+            Ok(v) => Outcome::Verified(Box::new(v)),
+            Err(Error::Failed(f)) => Outcome::Failed(f),
+            Err(e) => Outcome::Error(e),
+        }
+    }
+}
+
 /// One input's report line.
 #[derive(Debug)]
 pub struct InputReport {
@@ -132,6 +142,8 @@ pub struct Verifier {
     inner: sigstore_verify::Verifier,
     tsa_authorities: Vec<sigstore_tsa::TsaAuthority>,
     clock: Arc<dyn Clock>,
+    /// Where the trust material came from, for errors about it.
+    trust_source: String,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -158,6 +170,7 @@ impl Verifier {
             inner,
             tsa_authorities: trust.trusted_root.tsa_authorities(),
             clock,
+            trust_source: trust.source.to_string(),
         })
     }
 
@@ -168,7 +181,7 @@ impl Verifier {
         artifact: impl Read,
         bundle: &Bundle,
         policy: &Policy,
-    ) -> std::result::Result<Verified, Failure> {
+    ) -> Result<Verified> {
         self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
             inner.verify_reader(artifact, bundle, sigpolicy)
         })
@@ -180,7 +193,7 @@ impl Verifier {
         digest: Sha256Hash,
         bundle: &Bundle,
         policy: &Policy,
-    ) -> std::result::Result<Verified, Failure> {
+    ) -> Result<Verified> {
         self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
             inner.verify(digest, bundle, sigpolicy)
         })
@@ -195,7 +208,7 @@ impl Verifier {
             &Bundle,
             &dyn sigstore_verify::Policy,
         ) -> sigstore_verify::Result<sigstore_verify::VerificationResult>,
-    ) -> std::result::Result<Verified, Failure> {
+    ) -> Result<Verified> {
         // (1) Evidence caps and duplicates, before any cryptography.
         bundle::check_evidence(bundle).map_err(|problem| {
             let step = match problem {
@@ -231,16 +244,18 @@ impl Verifier {
                 &sigstore_verify::PublicKeyVerificationPolicy::new(key.clone()),
             ),
         }
-        .map_err(|e| {
-            let mut failure = classify(e);
-            if let (Step::SigningTime, Some(first)) = (failure.step, set_aside.first()) {
-                failure.step = Step::Timestamp;
-                failure.reason += &format!(
-                    " ({} RFC 3161 timestamp(s) did not verify; the first: {first})",
-                    set_aside.len()
-                );
+        .map_err(|e| match classify(e, &self.trust_source) {
+            Ok(mut failure) => {
+                if let (Step::SigningTime, Some(first)) = (failure.step, set_aside.first()) {
+                    failure.step = Step::Timestamp;
+                    failure.reason += &format!(
+                        " ({} RFC 3161 timestamp(s) did not verify; the first: {first})",
+                        set_aside.len()
+                    );
+                }
+                Error::Failed(failure)
             }
-            failure
+            Err(no_verdict) => no_verdict,
         })?;
 
         // (2, part) No verified time may lie after our clock's "now".
@@ -250,7 +265,8 @@ impl Verifier {
             return Err(Failure::new(
                 Step::SigningTime,
                 format!("verified signing time {future} is after the current time {now}"),
-            ));
+            )
+            .into());
         }
 
         // (8) The identity policy, on verified claims only.
@@ -262,7 +278,8 @@ impl Verifier {
                 return Err(Failure::new(
                     Step::Certificate,
                     "certificate or log inclusion was not verified",
-                ));
+                )
+                .into());
             }
             identity
                 .check(cert)
@@ -357,7 +374,7 @@ impl Verifier {
             sha256: None,
             outcome: Outcome::Error(Error::Usage(String::new())),
         };
-        report.outcome = (|| {
+        report.outcome = (|| -> Result<Verified> {
             let digest = match input {
                 Input::Digest(d) => *d,
                 Input::File(path) => crate::digest::sha256_file(path)?,
@@ -365,22 +382,16 @@ impl Verifier {
             report.sha256 = Some(digest);
             let sig = legacy::read_signature(signature)?;
             let cert = legacy::read_certificate(certificate)?;
-            let bundle = match legacy::bundle_from_rekor(
+            let bundle = legacy::bundle_from_rekor(
                 rekor_url,
                 digest,
                 &sig,
                 &cert,
                 std::time::Duration::from_secs(60),
-            )? {
-                Ok(b) => b,
-                Err(f) => return Ok(Outcome::Failed(f)),
-            };
-            Ok(match self.verify_digest(digest, &bundle, policy) {
-                Ok(v) => Outcome::Verified(Box::new(v)),
-                Err(f) => Outcome::Failed(f),
-            })
+            )?;
+            self.verify_digest(digest, &bundle, policy)
         })()
-        .unwrap_or_else(Outcome::Error);
+        .into();
         report
     }
 
@@ -431,7 +442,7 @@ impl Verifier {
                 match crate::attestation::Attestation::read(p).and_then(|a| {
                     let statement = a.statement().map_err(|reason| Error::Malformed {
                         path: p.clone(),
-                        what: "PEP 740 attestation",
+                        what: FileKind::Attestation,
                         reason,
                     })?;
                     Ok((a.to_bundle(p)?, Some(statement)))
@@ -498,14 +509,11 @@ impl Verifier {
                     &digest.to_hex(),
                 )
                 .map(|()| v)
-                .map_err(|reason| Failure::new(Step::Artifact, reason))
+                .map_err(|reason| Failure::new(Step::Artifact, reason).into())
             }
             _ => Ok(v),
         });
-        match verdict {
-            Ok(v) => Outcome::Verified(Box::new(v)),
-            Err(f) => Outcome::Failed(f),
-        }
+        verdict.into()
     }
 }
 
@@ -618,8 +626,13 @@ fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result<(), Failur
     Ok(())
 }
 
-/// Name the step a sigstore-verify error belongs to.
-fn classify(err: sigstore_verify::Error) -> Failure {
+/// Name the step a sigstore-verify error belongs to. Errors that say nothing
+/// about the bundle (unusable trust material, or a kind this version of
+/// keyless does not know) are no verdict at all: `Err`, exit status 2.
+fn classify(
+    err: sigstore_verify::Error,
+    trust_source: &str,
+) -> std::result::Result<Failure, Error> {
     use sigstore_bundle::Error as B;
     use sigstore_verify::{
         CertificateError as C, Error as E, TimestampError as T, TransparencyLogError as L,
@@ -646,9 +659,14 @@ fn classify(err: sigstore_verify::Error) -> Failure {
         E::Bundle(B::MissingInclusionPromise(_)) => Step::Set,
         E::InvalidBundle(_) | E::UnsupportedBundle(_) | E::Bundle(_) | E::Types(_) => Step::Bundle,
         E::Crypto(_) => Step::Signature,
-        E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => Step::Bundle,
+        E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => {
+            return Err(Error::TrustMaterial {
+                source_name: trust_source.to_string(),
+                reason: err.to_string(),
+            });
+        }
         E::ArtifactRead(_) => Step::Artifact,
-        _ => Step::Bundle,
+        _ => return Err(Error::Verifier { source: err }),
     };
-    Failure::new(step, err.to_string())
+    Ok(Failure::new(step, err.to_string()))
 }

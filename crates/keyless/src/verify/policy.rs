@@ -3,7 +3,7 @@
 //! A policy is checked only after every cryptographic step has passed (see
 //! [`super::Step`]); before that the certificate's claims are unauthenticated.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileKind, Result};
 use sigstore_crypto::CertificateInfo;
 
 /// How one certificate value (SAN or issuer) must look.
@@ -193,10 +193,10 @@ impl Policy {
     /// A managed-key policy from a PEM public key file (cosign's `--key`).
     pub fn from_public_key_file(path: &std::path::Path) -> Result<Self> {
         let pem =
-            crate::files::read_text_limited(path, MAX_PUBLIC_KEY_FILE_BYTES, "PEM public key")?;
+            crate::files::read_text_limited(path, MAX_PUBLIC_KEY_FILE_BYTES, FileKind::PublicKey)?;
         let key = sigstore_types::DerPublicKey::from_pem(&pem).map_err(|e| Error::Malformed {
             path: path.to_path_buf(),
-            what: "PEM public key",
+            what: FileKind::PublicKey,
             reason: e.to_string(),
         })?;
         Ok(Policy::PublicKey(key))
