@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod errors;
 mod gitlab;
 mod identity;
 mod inspect;
