@@ -1,73 +1,62 @@
-//! The testbed is a faithful Sigstore: the sigstore-rust signer (a peer that
-//! passes the Sigstore conformance suite) signs against it, and keyless
-//! verifies the result with the testbed's trust material.
+//! The testbed's bundles through `keyless verify`: the sigstore-rust signer
+//! (a peer that passes the Sigstore conformance suite) signs against it and
+//! keyless verifies the result with the testbed's trust material, refuses it
+//! under the production root, and fails the bundles of a faulty Fulcio; email
+//! identities; the `keyless-testbed demo` release flow, which runs `keyless`.
 //!
 //! The testbed's own behaviour (HTTP endpoints, faults, certificates, state,
 //! its `token` command) is tested in crates/keyless-testbed/tests.
 
-use crate::common::verify_json;
-use keyless_testbed::{JwsAlg, Testbed, TestbedOptions, TokenSpec};
-use std::ffi::OsStr;
+use crate::common::bed::{Bed, GITLAB, MAIN_SAN};
+use crate::common::{count_lines_starting, verify_identity};
+use keyless_testbed::{JwsAlg, TokenSpec};
 use std::path::Path;
 
-const GITLAB_SAN: &str = "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/heads/main";
-
-fn sign_with_sigstore_rust(tb: &Testbed, config: &Path, token: &str, data: &[u8]) -> String {
-    crate::common::sign_with_sigstore_rust(config, token, data)
-        .unwrap_or_else(|e| panic!("signing against {} failed: {e}", tb.url()))
-}
-
+/// `keyless verify --json` of `artifact` (bundle next to it) under
+/// `trust_config`: (exit code, the file's result).
 fn verify(
     artifact: &Path,
     trust_config: &Path,
     identity: &str,
     issuer: &str,
 ) -> (i32, serde_json::Value) {
-    let args: [&OsStr; 7] = [
-        artifact.as_os_str(),
-        "--trust-config".as_ref(),
-        trust_config.as_os_str(),
-        "--certificate-identity".as_ref(),
-        identity.as_ref(),
-        "--certificate-oidc-issuer".as_ref(),
-        issuer.as_ref(),
-    ];
-    let (code, report) = verify_json(&args);
+    let (code, report) = verify_identity(
+        &[artifact.as_os_str()],
+        Some(trust_config),
+        identity,
+        issuer,
+    );
     (code, report["results"][0].clone())
 }
 
 #[test]
 fn sigstore_rust_signs_against_the_testbed_and_keyless_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
-    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::RS256);
+    let bed = Bed::start();
+    let token = bed.gitlab_token(JwsAlg::RS256);
 
     for (config, trust, rekor) in [
         ("signing_config.json", "trust_config.json", "v1"),
         ("signing_config_v2.json", "trust_config_v2.json", "v2"),
     ] {
         let data = format!("release artifact for Rekor {rekor}");
-        let json =
-            sign_with_sigstore_rust(&tb, &tb.state_dir().join(config), &token, data.as_bytes());
-        let artifact = dir.path().join(format!("pkg-{rekor}.tar.gz"));
-        std::fs::write(&artifact, &data).unwrap();
-        std::fs::write(
-            dir.path().join(format!("pkg-{rekor}.tar.gz.sigstore.json")),
-            &json,
-        )
-        .unwrap();
-        let trust = tb.state_dir().join(trust);
+        let artifact = bed.sigstore_rust_file(
+            config,
+            &token,
+            &format!("pkg-{rekor}.tar.gz"),
+            data.as_bytes(),
+        );
+        let trust = bed.state_file(trust);
 
-        let (code, r) = verify(&artifact, &trust, GITLAB_SAN, "https://gitlab.com");
+        let (code, r) = verify(&artifact, &trust, MAIN_SAN, GITLAB);
         assert_eq!(code, 0, "Rekor {rekor}: {r:#}");
-        assert_eq!(r["identity"], GITLAB_SAN);
+        assert_eq!(r["identity"], MAIN_SAN);
         if rekor == "v2" {
             assert!(r["integrated_time"].is_null(), "{r}");
         }
         // Every verified time comes from the testbed (SET and/or TSA).
         assert!(!r["timestamps"].as_array().unwrap().is_empty());
 
-        let (code, r) = verify(&artifact, &trust, GITLAB_SAN, "https://gitlab.example.com");
+        let (code, r) = verify(&artifact, &trust, MAIN_SAN, "https://gitlab.example.com");
         assert_eq!(
             (code, r["failed_step"].as_str()),
             (1, Some("identity")),
@@ -75,14 +64,7 @@ fn sigstore_rust_signs_against_the_testbed_and_keyless_verifies() {
         );
 
         // Not trusted by the public-good root.
-        let args: [&OsStr; 5] = [
-            artifact.as_os_str(),
-            "--certificate-identity".as_ref(),
-            GITLAB_SAN.as_ref(),
-            "--certificate-oidc-issuer".as_ref(),
-            "https://gitlab.com".as_ref(),
-        ];
-        let (code, _) = verify_json(&args);
+        let (code, _) = verify_identity(&[artifact.as_os_str()], None, MAIN_SAN, GITLAB);
         assert_eq!(
             code, 1,
             "Rekor {rekor}: a testbed bundle must not verify against production"
@@ -94,30 +76,26 @@ fn sigstore_rust_signs_against_the_testbed_and_keyless_verifies() {
 /// certificate that expired before it was issued, must not verify.
 #[test]
 fn fulcio_faults_produce_bundles_that_fail_verification() {
-    use keyless_testbed::faults::FaultRule;
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
-    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::RS256);
-    let trust = tb.trust_config_path();
+    let bed = Bed::start();
+    let token = bed.gitlab_token(JwsAlg::RS256);
+    let trust = bed.tb.trust_config_path();
     for (fault, step) in [
         ("fulcio=untrusted-sct", "SCT"),
         ("fulcio=expired-cert", "certificate"),
     ] {
-        tb.clear_faults();
-        tb.add_fault(fault.parse::<FaultRule>().unwrap());
-        let signed = crate::common::sign_with_sigstore_rust(
-            &tb.state_dir().join("signing_config.json"),
+        bed.tb.clear_faults();
+        bed.fault(fault);
+        let signed = bed.try_sigstore_rust_file(
+            "signing_config.json",
             &token,
+            &format!("{step}.txt"),
             b"payload",
         );
-        let Ok(bundle) = signed else {
+        let Ok(artifact) = signed else {
             // Refusing to produce a bundle is also a correct outcome.
             continue;
         };
-        let artifact = dir.path().join(format!("{step}.txt"));
-        std::fs::write(&artifact, b"payload").unwrap();
-        std::fs::write(dir.path().join(format!("{step}.txt.sigstore.json")), bundle).unwrap();
-        let (code, r) = verify(&artifact, &trust, GITLAB_SAN, "https://gitlab.com");
+        let (code, r) = verify(&artifact, &trust, MAIN_SAN, GITLAB);
         assert_eq!(code, 1, "{fault}: {r:#}");
         assert_eq!(r["failed_step"], step, "{fault}: {r:#}");
     }
@@ -127,40 +105,28 @@ fn fulcio_faults_produce_bundles_that_fail_verification() {
 /// email (Fulcio's challenge claim for email issuers), an email SAN.
 #[test]
 fn email_identities_sign_and_verify() {
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
-    let mut spec = TokenSpec::gitlab(tb.url());
+    let bed = Bed::start();
+    let mut spec = TokenSpec::gitlab(bed.tb.url());
     spec.kind = keyless_testbed::TokenKind::Email;
     spec.email = "maintainer@example.org".into();
-    let token = tb.mint(&spec, JwsAlg::ES256);
-    let json = sign_with_sigstore_rust(
-        &tb,
-        &tb.state_dir().join("signing_config.json"),
-        &token,
-        b"mail",
-    );
-    let artifact = dir.path().join("m.txt");
-    std::fs::write(&artifact, b"mail").unwrap();
-    std::fs::write(dir.path().join("m.txt.sigstore.json"), json).unwrap();
+    let token = bed.tb.mint(&spec, JwsAlg::ES256);
+    let artifact = bed.sigstore_rust_file("signing_config.json", &token, "m.txt", b"mail");
     let (code, r) = verify(
         &artifact,
-        &tb.trust_config_path(),
+        &bed.tb.trust_config_path(),
         "maintainer@example.org",
-        tb.url(),
+        bed.tb.url(),
     );
     assert_eq!(code, 0, "{r:#}");
 
     // The same email claim under a CI issuer is refused: issuers are bound
     // to one identity type.
-    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    let mut spec = TokenSpec::gitlab(GITLAB);
     spec.kind = keyless_testbed::TokenKind::Email;
-    let token = tb.mint(&spec, JwsAlg::ES256);
-    let err = crate::common::sign_with_sigstore_rust(
-        &tb.state_dir().join("signing_config.json"),
-        &token,
-        b"x",
-    )
-    .unwrap_err();
+    let token = bed.tb.mint(&spec, JwsAlg::ES256);
+    let err = bed
+        .try_sigstore_rust_file("signing_config.json", &token, "x.txt", b"x")
+        .unwrap_err();
     assert!(err.contains("401"), "{err}");
 }
 
@@ -183,16 +149,8 @@ fn the_demo_runs_the_release_flow_end_to_end() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("OK   ")).count(),
-        6,
-        "{stdout}"
-    );
-    assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("FAIL ")).count(),
-        1,
-        "{stdout}"
-    );
+    assert_eq!(count_lines_starting(&stdout, "OK   "), 6, "{stdout}");
+    assert_eq!(count_lines_starting(&stdout, "FAIL "), 1, "{stdout}");
     assert!(
         dir.path()
             .join("dist/hello_py-1.0.tar.gz.sigstore.json")
