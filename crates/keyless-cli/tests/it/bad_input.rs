@@ -1,7 +1,7 @@
 //! Bad input gets a clear error naming the file and exit status 2: never a
 //! panic, a hang, or a verdict.
 
-use crate::common::{WHEEL_IDENTITY, WHEEL_ISSUER, keyless, verify_json, wheel};
+use crate::common::{WHEEL_IDENTITY, WHEEL_ISSUER, keyless, verify_identity, wheel};
 use predicates::prelude::*;
 use std::ffi::OsStr;
 use std::path::Path;
@@ -44,28 +44,31 @@ fn setup() -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, artifact)
 }
 
+/// A bundle file `name` holding `contents`, for an artifact it does not
+/// sign: exit 2 with `message` (see [`expect_input_error`]).
+fn expect_bundle_error(name: &str, contents: impl AsRef<[u8]>, message: &str) {
+    let (tmp, artifact) = setup();
+    let b = tmp.path().join(name);
+    std::fs::write(&b, contents).unwrap();
+    expect_input_error(&artifact, &b, message);
+}
+
 #[test]
 fn malformed_json() {
-    let (tmp, artifact) = setup();
-    let b = tmp.path().join("malformed.sigstore.json");
-    std::fs::write(
-        &b,
+    expect_bundle_error(
+        "malformed.sigstore.json",
         r#"{"mediaType": application/vnd.dev.sigstore.bundle.v0.3+json}"#,
-    )
-    .unwrap();
-    expect_input_error(&artifact, &b, "not JSON");
+        "not JSON",
+    );
 }
 
 #[test]
 fn truncated_json() {
-    let (tmp, artifact) = setup();
-    let b = tmp.path().join("truncated.sigstore.json");
-    std::fs::write(
-        &b,
+    expect_bundle_error(
+        "truncated.sigstore.json",
         r#"{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verif"#,
-    )
-    .unwrap();
-    expect_input_error(&artifact, &b, "truncated JSON");
+        "truncated JSON",
+    );
 }
 
 #[test]
@@ -80,37 +83,28 @@ fn truncated_real_bundle() {
 
 #[test]
 fn binary_garbage() {
-    let (tmp, artifact) = setup();
-    let b = tmp.path().join("garbage.sigstore.json");
     let bytes: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    std::fs::write(&b, bytes).unwrap();
-    expect_input_error(&artifact, &b, "not UTF-8");
+    expect_bundle_error("garbage.sigstore.json", bytes, "not UTF-8");
 }
 
 #[test]
 fn unknown_media_type() {
-    let (tmp, artifact) = setup();
-    let b = tmp.path().join("future.sigstore.json");
-    std::fs::write(
-        &b,
+    expect_bundle_error(
+        "future.sigstore.json",
         r#"{"mediaType": "application/vnd.dev.sigstore.bundle.v0.9+json"}"#,
-    )
-    .unwrap();
-    expect_input_error(&artifact, &b, "unsupported bundle media type");
+        "unsupported bundle media type",
+    );
 }
 
 #[test]
 fn a_bundle_of_the_wrong_shape() {
-    let (tmp, artifact) = setup();
-    let b = tmp.path().join("shape.sigstore.json");
-    std::fs::write(
-        &b,
+    expect_bundle_error(
+        "shape.sigstore.json",
         r#"{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": 7}"#,
-    )
-    .unwrap();
-    expect_input_error(&artifact, &b, "not a valid Sigstore bundle");
+        "not a valid Sigstore bundle",
+    );
 }
 
 #[test]
@@ -157,25 +151,16 @@ fn a_missing_artifact() {
 fn a_digest_input_verifies_with_bundle() {
     let w = wheel();
     let digest = sigstore_crypto::sha256(&std::fs::read(&w.artifact).unwrap()).to_hex();
-    let input = format!("sha256:{digest}");
-    let args: [&OsStr; 7] = [
-        input.as_ref(),
-        "--bundle".as_ref(),
-        w.bundle.as_os_str(),
-        "--certificate-identity".as_ref(),
-        WHEEL_IDENTITY.as_ref(),
-        "--certificate-oidc-issuer".as_ref(),
-        WHEEL_ISSUER.as_ref(),
-    ];
-    let (code, report) = verify_json(&args);
+    let verify = |input: &str| {
+        let args: [&OsStr; 3] = [input.as_ref(), "--bundle".as_ref(), w.bundle.as_os_str()];
+        verify_identity(&args, None, WHEEL_IDENTITY, WHEEL_ISSUER)
+    };
+    let (code, report) = verify(&format!("sha256:{digest}"));
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["results"][0]["sha256"], digest.as_str());
 
     // Another digest must not verify.
-    let other = format!("sha256:{}", "ab".repeat(32));
-    let mut args = args;
-    args[0] = other.as_ref();
-    let (code, report) = verify_json(&args);
+    let (code, report) = verify(&format!("sha256:{}", "ab".repeat(32)));
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["results"][0]["failed_step"], "artifact");
 }

@@ -2,22 +2,20 @@
 //! attestation and on testbed certificates, generic Fulcio extension
 //! requirements, and PEP 740 subject binding.
 
-use crate::common::{keyless, vectors, verify_json};
-use keyless_testbed::{JwsAlg, Testbed, TestbedOptions, TokenSpec};
+use crate::common::bed::{Bed, GITLAB};
+use crate::common::{
+    keyless, keyless_with_token, read_json, run, vectors, verify_identity, verify_json,
+};
+use keyless_testbed::{JwsAlg, TokenSpec};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 const GITLAB_PROJECT: &str = "facutuesca/gitlab-oidc-project";
 
+/// `keyless verify gitlab --json <args>`: (exit code, the first result).
 fn gitlab(args: &[&OsStr]) -> (i32, serde_json::Value) {
-    let out = keyless()
-        .args(["verify", "gitlab", "--json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code().unwrap(), report["results"][0].clone())
+    let r = run(keyless().args(["verify", "gitlab", "--json"]).args(args));
+    (r.code, r.json()["results"][0].clone())
 }
 
 fn real_sdist() -> PathBuf {
@@ -161,14 +159,12 @@ fn the_github_attestation_fails_verify_gitlab_but_verifies_for_its_identity() {
         (1, Some("identity")),
         "{r:#}"
     );
-    let args: [&OsStr; 5] = [
-        sdist.as_os_str(),
-        "--certificate-identity".as_ref(),
-        "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19".as_ref(),
-        "--certificate-oidc-issuer".as_ref(),
-        "https://token.actions.githubusercontent.com".as_ref(),
-    ];
-    let (code, report) = verify_json(&args);
+    let (code, report) = verify_identity(
+        &[sdist.as_os_str()],
+        None,
+        "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19",
+        "https://token.actions.githubusercontent.com",
+    );
     assert_eq!(code, 0, "{report:#}");
 }
 
@@ -180,7 +176,7 @@ fn generic_certificate_extension_requirements() {
         "--certificate-identity-regexp".as_ref(),
         "https://gitlab[.]com/facutuesca/.*".as_ref(),
         "--certificate-oidc-issuer".as_ref(),
-        "https://gitlab.com".as_ref(),
+        GITLAB.as_ref(),
     ];
     let run = |ext: &[&str]| {
         let mut args = base.clone();
@@ -243,29 +239,22 @@ fn an_attestation_binds_the_file_name() {
     );
 }
 
-/// Sign `file` with `keyless sign` against `tb` using `spec`.
-fn sign(tb: &Testbed, spec: &TokenSpec, file: &Path) {
-    let token = tb.mint(spec, JwsAlg::RS256);
-    keyless()
-        .args(["sign", "--overwrite", "--trust-config"])
-        .arg(tb.trust_config_path())
-        .arg(file)
-        .env("SIGSTORE_ID_TOKEN", token)
-        .assert()
-        .success();
+/// Sign `file` with `keyless sign` against `bed` using `spec`.
+fn sign(bed: &Bed, spec: &TokenSpec, file: &Path) {
+    let token = bed.tb.mint(spec, JwsAlg::RS256);
+    bed.keyless_sign(
+        &token,
+        &bed.tb.trust_config_path(),
+        &["--overwrite".as_ref(), file.as_os_str()],
+    )
+    .assert_code(0);
 }
 
 #[test]
 fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut options = TestbedOptions::new(dir.path().join("state"));
-    options
-        .trusted_issuers
-        .push("https://gitlab.example.com".into());
-    let tb = Testbed::start(options).unwrap();
-    let file = dir.path().join("app-1.0.tar.gz");
-    std::fs::write(&file, b"sdist").unwrap();
-    let trust = tb.trust_config_path();
+    let bed = Bed::start_trusting(&["https://gitlab.example.com"]);
+    let file = bed.write("app-1.0.tar.gz", b"sdist");
+    let trust = bed.tb.trust_config_path();
     let check = |extra: &[&str]| {
         let mut args: Vec<&OsStr> = vec![
             file.as_os_str(),
@@ -277,11 +266,11 @@ fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
     };
 
     for source in ["push", "web", "schedule", "merge_request_event"] {
-        let mut spec = TokenSpec::gitlab("https://gitlab.com");
+        let mut spec = TokenSpec::gitlab(GITLAB);
         spec.project = "acme/tools/app".into();
         spec.tag = Some("v1.0".into());
         spec.pipeline_source = source.into();
-        sign(&tb, &spec, &file);
+        sign(&bed, &spec, &file);
         let (code, r) = check(&[
             "--project",
             "acme/tools/app",
@@ -310,11 +299,11 @@ fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
     }
 
     // A branch pipeline on a self-hosted runner.
-    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    let mut spec = TokenSpec::gitlab(GITLAB);
     spec.project = "acme/app".into();
     spec.git_ref = "release".into();
     spec.runner_environment = "self-hosted".into();
-    sign(&tb, &spec, &file);
+    sign(&bed, &spec, &file);
     assert_eq!(
         check(&[
             "--project",
@@ -342,7 +331,7 @@ fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
     let mut spec = TokenSpec::gitlab("https://gitlab.example.com");
     spec.project = "team/svc".into();
     spec.tag = Some("v2".into());
-    sign(&tb, &spec, &file);
+    sign(&bed, &spec, &file);
     let (code, r) = check(&[
         "--project",
         "team/svc",
@@ -359,31 +348,28 @@ fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
 
 #[test]
 fn attest_writes_pep740_attestations_that_verify_gitlab_accepts() {
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
-    let dist = dir.path().join("dist");
+    let bed = Bed::start();
+    let tb = &bed.tb;
+    let dist = bed.path("dist");
     std::fs::create_dir(&dist).unwrap();
     for name in ["app-1.0.tar.gz", "app-1.0-py3-none-any.whl"] {
         std::fs::write(dist.join(name), name).unwrap();
     }
-    let mut spec = TokenSpec::gitlab("https://gitlab.com");
+    let mut spec = TokenSpec::gitlab(GITLAB);
     spec.project = "acme/app".into();
     spec.tag = Some("v1.0".into());
     let token = tb.mint(&spec, JwsAlg::RS256);
-    let attest = |extra: &[&str]| {
-        keyless()
-            .args(["attest", "--trust-config"])
-            .arg(tb.trust_config_path())
-            .arg(&dist)
+    let attest = |extra: &[&str], trust: &Path| {
+        keyless_with_token(&token)
+            .arg("attest")
             .args(extra)
-            .env("SIGSTORE_ID_TOKEN", &token)
+            .arg("--trust-config")
+            .arg(trust)
+            .arg(&dist)
             .assert()
     };
-    attest(&[]).success();
-    let att: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dist.join("app-1.0.tar.gz.publish.attestation")).unwrap(),
-    )
-    .unwrap();
+    attest(&[], &tb.trust_config_path()).success();
+    let att = read_json(&dist.join("app-1.0.tar.gz.publish.attestation"));
     assert_eq!(att["version"], 1);
     assert_eq!(
         att["verification_material"]["transparency_entries"][0]["kindVersion"]["kind"],
@@ -409,21 +395,13 @@ fn attest_writes_pep740_attestations_that_verify_gitlab_accepts() {
         );
     }
     // Existing attestations are kept without --overwrite; Rekor v2 is refused.
-    attest(&[])
+    attest(&[], &tb.trust_config_path())
         .code(2)
         .stderr(predicates::str::contains("already exists"));
-    keyless()
-        .args([
-            "attest",
-            "--overwrite",
-            "--rekor-version",
-            "2",
-            "--trust-config",
-        ])
-        .arg(tb.trust_config_v2_path())
-        .arg(&dist)
-        .env("SIGSTORE_ID_TOKEN", &token)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("dsse 0.0.2"));
+    attest(
+        &["--overwrite", "--rekor-version", "2"],
+        &tb.trust_config_v2_path(),
+    )
+    .code(2)
+    .stderr(predicates::str::contains("dsse 0.0.2"));
 }

@@ -1,20 +1,22 @@
 //! `keyless inspect`: claims of bundles, attestations and certificates,
 //! never a verdict.
 
-use crate::common::{keyless, vectors};
+use crate::common::{bundle_certificate_der, keyless, read_json, run, vectors};
 use predicates::prelude::*;
+use std::path::Path;
+
+/// `keyless inspect --json <path>`: (exit code, the parsed claims).
+fn inspect_json(path: &Path) -> (i32, serde_json::Value) {
+    let r = run(keyless().args(["inspect", "--json"]).arg(path));
+    (r.code, r.json())
+}
 
 #[test]
 fn the_real_gitlab_certificate_lists_all_fifteen_fulcio_extensions_by_name() {
     let dir = vectors("pypi-attestations");
     let att = dir.join("gitlab_oidc_project-0.0.3.tar.gz.publish.attestation");
-    let out = keyless()
-        .args(["inspect", "--json"])
-        .arg(&att)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, i) = inspect_json(&att);
+    assert_eq!(code, 0, "{i:#}");
     assert_eq!(i["verified"], false);
     assert_eq!(i["kind"], "attestation");
     let names: Vec<&str> = i["certificate"]["extensions"]
@@ -66,12 +68,8 @@ fn the_real_gitlab_certificate_lists_all_fifteen_fulcio_extensions_by_name() {
 #[test]
 fn bundles_and_certificates_in_pem_and_der() {
     let dir = vectors("sigstore-python");
-    let out = keyless()
-        .args(["inspect", "--json"])
-        .arg(dir.join("staging-rekor-v2.txt.sigstore.json"))
-        .output()
-        .unwrap();
-    let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bundle_path = dir.join("staging-rekor-v2.txt.sigstore.json");
+    let (_, i) = inspect_json(&bundle_path);
     assert_eq!(
         i["media_type"],
         "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -85,29 +83,13 @@ fn bundles_and_certificates_in_pem_and_der() {
     assert_eq!(i["rfc3161_timestamps"], 1);
 
     // The same certificate alone, as PEM and as DER.
-    let bundle: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.join("staging-rekor-v2.txt.sigstore.json")).unwrap(),
-    )
-    .unwrap();
-    use base64::Engine;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(
-            bundle["verificationMaterial"]["certificate"]["rawBytes"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
+    let der = bundle_certificate_der(&read_json(&bundle_path));
     let tmp = tempfile::tempdir().unwrap();
     let pem = sigstore_types::DerCertificate::new(der.clone()).to_pem();
     std::fs::write(tmp.path().join("c.pem"), pem).unwrap();
     std::fs::write(tmp.path().join("c.der"), &der).unwrap();
     for f in ["c.pem", "c.der"] {
-        let out = keyless()
-            .args(["inspect", "--json"])
-            .arg(tmp.path().join(f))
-            .output()
-            .unwrap();
-        let i: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (_, i) = inspect_json(&tmp.path().join(f));
         assert_eq!(i["kind"], "certificate", "{f}");
         assert_eq!(i["certificate"]["identity"], "jku@goto.fi", "{f}");
     }

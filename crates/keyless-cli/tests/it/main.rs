@@ -1,4 +1,6 @@
 //! Integration tests: one binary (as ripgrep does), one module per concern.
+//! Shared helpers are in `common`; the testbed's own tests are in
+//! crates/keyless-testbed/tests.
 
 mod bad_input;
 mod cli;

@@ -1,7 +1,7 @@
 //! Tampering with a valid production bundle: each mutation must fail, at the
 //! step that owns the mutated evidence.
 
-use crate::common::{WHEEL_IDENTITY, WHEEL_ISSUER, verify_json, wheel};
+use crate::common::{WHEEL_IDENTITY, WHEEL_ISSUER, read_json, verify_identity, wheel};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
@@ -23,18 +23,27 @@ fn entry(doc: &mut Value) -> &mut Value {
     &mut doc["verificationMaterial"]["tlogEntries"][0]
 }
 
+/// Verify `artifact` with `bundle` for the wheel's identity: (exit code,
+/// the result).
 fn run(artifact: &Path, bundle: &Path) -> (i32, Value) {
-    let args: [&OsStr; 7] = [
+    let args: [&OsStr; 3] = [
         artifact.as_os_str(),
         "--bundle".as_ref(),
         bundle.as_os_str(),
-        "--certificate-identity".as_ref(),
-        WHEEL_IDENTITY.as_ref(),
-        "--certificate-oidc-issuer".as_ref(),
-        WHEEL_ISSUER.as_ref(),
     ];
-    let (code, report) = verify_json(&args);
+    let (code, report) = verify_identity(&args, None, WHEEL_IDENTITY, WHEEL_ISSUER);
     (code, report["results"][0].clone())
+}
+
+/// The wheel's bundle with `mutate` applied, verified for the wheel.
+fn run_mutated(mutate: impl FnOnce(&mut Value)) -> (i32, Value) {
+    let w = wheel();
+    let mut doc = read_json(&w.bundle);
+    mutate(&mut doc);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("mutated.sigstore.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    run(&w.artifact, &path)
 }
 
 type Mutation = fn(&mut Value);
@@ -42,8 +51,7 @@ type Mutation = fn(&mut Value);
 #[test]
 fn every_mutation_fails_at_its_step() {
     let w = wheel();
-    let original: Value =
-        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
+    let original = read_json(&w.bundle);
     let tmp = tempfile::tempdir().unwrap();
 
     // The unmodified bundle verifies: otherwise every failure below is moot.
@@ -187,18 +195,13 @@ fn artifact_with_one_flipped_byte_fails() {
 
 #[test]
 fn a_duplicated_log_entry_is_refused() {
-    let w = wheel();
-    let mut doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
-    let e = entry(&mut doc).clone();
-    doc["verificationMaterial"]["tlogEntries"]
-        .as_array_mut()
-        .unwrap()
-        .push(e);
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("dup.sigstore.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
-    let (code, result) = run(&w.artifact, &path);
+    let (code, result) = run_mutated(|doc| {
+        let e = entry(doc).clone();
+        doc["verificationMaterial"]["tlogEntries"]
+            .as_array_mut()
+            .unwrap()
+            .push(e);
+    });
     assert_eq!(code, 1);
     assert_eq!(result["failed_step"], "log entry");
     assert!(
@@ -214,18 +217,11 @@ fn a_duplicated_log_entry_is_refused() {
 /// needs only a SET) and dropping its inclusion proof must not pass.
 #[test]
 fn relabelling_as_v0_1_does_not_shed_the_inclusion_proof() {
-    let w = wheel();
-    let mut doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
-    doc["mediaType"] = Value::String("application/vnd.dev.sigstore.bundle+json;version=0.1".into());
-    entry(&mut doc)
-        .as_object_mut()
-        .unwrap()
-        .remove("inclusionProof");
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("v01.sigstore.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
-    let (code, result) = run(&w.artifact, &path);
+    let (code, result) = run_mutated(|doc| {
+        doc["mediaType"] =
+            Value::String("application/vnd.dev.sigstore.bundle+json;version=0.1".into());
+        entry(doc).as_object_mut().unwrap().remove("inclusionProof");
+    });
     assert_eq!(code, 1, "{result:#}");
     assert_eq!(result["failed_step"], "inclusion proof");
 }
@@ -233,19 +229,14 @@ fn relabelling_as_v0_1_does_not_shed_the_inclusion_proof() {
 /// A copy of an entry under another (unsigned) log ID is still a duplicate.
 #[test]
 fn a_duplicate_under_another_log_id_is_refused() {
-    let w = wheel();
-    let mut doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(&w.bundle).unwrap()).unwrap();
-    let mut e = entry(&mut doc).clone();
-    e["logId"]["keyId"] = Value::String(B64.encode([7u8; 32]));
-    doc["verificationMaterial"]["tlogEntries"]
-        .as_array_mut()
-        .unwrap()
-        .push(e);
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("dup2.sigstore.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
-    let (code, result) = run(&w.artifact, &path);
+    let (code, result) = run_mutated(|doc| {
+        let mut e = entry(doc).clone();
+        e["logId"]["keyId"] = Value::String(B64.encode([7u8; 32]));
+        doc["verificationMaterial"]["tlogEntries"]
+            .as_array_mut()
+            .unwrap()
+            .push(e);
+    });
     assert_eq!(code, 1, "{result:#}");
     assert_eq!(result["failed_step"], "log entry");
 }

@@ -1,42 +1,61 @@
 //! `keyless trust update`: trust material refreshed through TUF from the
 //! testbed's repository, used by `verify`, and refused when TUF says no.
 
-use crate::common::keyless;
+use crate::common::bed::{Bed, GITLAB, MAIN_SAN};
+use crate::common::{keyless, read_json};
 use keyless_testbed::tuf::RepoOptions;
-use keyless_testbed::{JwsAlg, Testbed, TestbedOptions, TokenSpec};
+use keyless_testbed::{JwsAlg, Testbed};
 use predicates::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn update(tb: &Testbed, cache: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
-    keyless()
-        .env("KEYLESS_CACHE_DIR", cache)
-        .args(["trust", "update", "--tuf-url", &tb.tuf_url(), "--tuf-root"])
-        .arg(tb.state_dir().join("tuf/1.root.json"))
+/// [`keyless`] with its trust cache in `cache`.
+fn keyless_cached(cache: &Path) -> assert_cmd::Command {
+    let mut cmd = keyless();
+    cmd.env("KEYLESS_CACHE_DIR", cache);
+    cmd
+}
+
+/// `keyless trust update [--offline]` from the TUF repository at `url`,
+/// rooted in `root`, into `cache`.
+fn update_from(url: &str, root: &Path, cache: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    keyless_cached(cache)
+        .args(["trust", "update", "--tuf-url", url, "--tuf-root"])
+        .arg(root)
         .args(extra)
         .timeout(std::time::Duration::from_secs(60))
         .assert()
 }
 
-fn custom_dir(tb: &Testbed, cache: &Path) -> std::path::PathBuf {
+fn tuf_root(tb: &Testbed) -> PathBuf {
+    tb.state_dir().join("tuf/1.root.json")
+}
+
+fn update(tb: &Testbed, cache: &Path) -> assert_cmd::assert::Assert {
+    update_from(&tb.tuf_url(), &tuf_root(tb), cache, &[])
+}
+
+fn custom_dir(tb: &Testbed, cache: &Path) -> PathBuf {
     cache.join(keyless::trust::InstanceName::custom(&tb.tuf_url()).0)
+}
+
+/// A testbed whose TUF repository is republished with `options`.
+fn republished(options: &RepoOptions) -> Bed {
+    let bed = Bed::start();
+    bed.tb.republish_tuf(options).unwrap();
+    bed
 }
 
 #[test]
 fn update_fetches_the_testbed_trust_material_through_tuf() {
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
+    let Bed { dir, tb } = Bed::start();
     let cache = dir.path().join("cache");
-    update(&tb, &cache, &[])
+    update(&tb, &cache)
         .success()
         .stdout(predicate::str::contains(
             "1 certificate authorities, 2 transparency logs",
         ));
-    let cached: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(custom_dir(&tb, &cache).join("trusted_root.json")).unwrap(),
-    )
-    .unwrap();
-    let served: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(tb.trusted_root_path()).unwrap()).unwrap();
+    let cached = read_json(&custom_dir(&tb, &cache).join("trusted_root.json"));
+    let served = read_json(&tb.trusted_root_path());
     assert_eq!(
         cached["certificateAuthorities"],
         served["certificateAuthorities"]
@@ -44,48 +63,31 @@ fn update_fetches_the_testbed_trust_material_through_tuf() {
     assert_eq!(cached["tlogs"][0]["logId"], served["tlogs"][0]["logId"]);
 
     // --offline works from the TUF cache alone, with the server gone...
-    let (url, root) = (tb.tuf_url(), tb.state_dir().join("tuf/1.root.json"));
+    let (url, root) = (tb.tuf_url(), tuf_root(&tb));
     drop(tb);
-    let offline = |cache: &Path| {
-        keyless()
-            .env("KEYLESS_CACHE_DIR", cache)
-            .args([
-                "trust",
-                "update",
-                "--offline",
-                "--tuf-url",
-                &url,
-                "--tuf-root",
-            ])
-            .arg(&root)
-            .timeout(std::time::Duration::from_secs(60))
-            .assert()
-    };
-    offline(&cache).success();
+    update_from(&url, &root, &cache, &["--offline"]).success();
     // ... and without a cache it fails rather than reaching out.
-    offline(&dir.path().join("empty-cache")).code(2);
+    update_from(&url, &root, &dir.path().join("empty-cache"), &["--offline"]).code(2);
 }
 
 #[test]
 fn a_tampered_timestamp_role_is_refused_and_nothing_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
-    tb.republish_tuf(&RepoOptions::default().with_tampered_timestamp())
-        .unwrap();
-    let cache = dir.path().join("cache");
-    update(&tb, &cache, &[])
+    let bed = republished(&RepoOptions::default().with_tampered_timestamp());
+    let cache = bed.path("cache");
+    update(&bed.tb, &cache)
         .code(2)
         .stderr(predicate::str::contains("timestamp"));
-    assert!(!custom_dir(&tb, &cache).join("trusted_root.json").exists());
+    assert!(
+        !custom_dir(&bed.tb, &cache)
+            .join("trusted_root.json")
+            .exists()
+    );
 }
 
 #[test]
 fn an_expired_timestamp_role_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
-    tb.republish_tuf(&RepoOptions::default().with_expired_timestamp())
-        .unwrap();
-    update(&tb, &dir.path().join("cache"), &[])
+    let bed = republished(&RepoOptions::default().with_expired_timestamp());
+    update(&bed.tb, &bed.path("cache"))
         .code(2)
         .stderr(predicate::str::contains("expired"));
 }
@@ -93,45 +95,26 @@ fn an_expired_timestamp_role_is_refused() {
 /// Cached production material replaces the embedded snapshot for `verify`.
 #[test]
 fn verify_uses_cached_material_for_its_instance() {
-    let dir = tempfile::tempdir().unwrap();
-    let tb = Testbed::start(TestbedOptions::new(dir.path().join("state"))).unwrap();
-    let token = tb.mint(&TokenSpec::gitlab("https://gitlab.com"), JwsAlg::ES256);
-    let bundle = crate::common::sign_with_sigstore_rust(
-        &tb.state_dir().join("signing_config.json"),
-        &token,
-        b"data",
-    )
-    .unwrap();
-    let artifact = dir.path().join("a.txt");
-    std::fs::write(&artifact, b"data").unwrap();
-    std::fs::write(dir.path().join("a.txt.sigstore.json"), bundle).unwrap();
-    let policy = [
-        "--certificate-identity",
-        "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/heads/main",
-        "--certificate-oidc-issuer",
-        "https://gitlab.com",
-    ];
-    let cache = dir.path().join("cache");
+    let bed = Bed::start();
+    let token = bed.gitlab_token(JwsAlg::ES256);
+    let artifact = bed.sigstore_rust_file("signing_config.json", &token, "a.txt", b"data");
+    let cache = bed.path("cache");
+    let verify = || {
+        keyless_cached(&cache)
+            .arg("verify")
+            .arg(&artifact)
+            .args(["--certificate-identity", MAIN_SAN])
+            .args(["--certificate-oidc-issuer", GITLAB])
+            .assert()
+    };
     // No cache: the embedded production root does not know the testbed.
-    keyless()
-        .env("KEYLESS_CACHE_DIR", &cache)
-        .arg("verify")
-        .arg(&artifact)
-        .args(policy)
-        .assert()
-        .code(1);
+    verify().code(1);
     // "Production" material in the cache (here: the testbed's) is used.
     std::fs::create_dir_all(cache.join("production")).unwrap();
     std::fs::copy(
-        tb.trusted_root_path(),
+        bed.tb.trusted_root_path(),
         cache.join("production/trusted_root.json"),
     )
     .unwrap();
-    keyless()
-        .env("KEYLESS_CACHE_DIR", &cache)
-        .arg("verify")
-        .arg(&artifact)
-        .args(policy)
-        .assert()
-        .success();
+    verify().success();
 }

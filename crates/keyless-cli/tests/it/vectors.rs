@@ -1,7 +1,7 @@
 //! Every case of the real sigstore-python vectors reaches its expected
 //! outcome through the CLI, and fails at the step we expect.
 
-use crate::common::{vectors, verify_json};
+use crate::common::{read_json, vectors, verify_json};
 use std::ffi::OsStr;
 
 /// The step each failing vector must stop at, or `None` for exit 2 (no
@@ -30,7 +30,7 @@ fn expected_step(bundle: &str) -> Option<&'static str> {
 fn sigstore_python_vectors_reach_expected_outcomes() {
     let dir = vectors("sigstore-python");
     let cases: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+        serde_json::from_value(read_json(&dir.join("expected.json"))).unwrap();
     assert!(cases.len() >= 17, "expected.json has {} cases", cases.len());
     let (mut ok, mut failed) = (0, 0);
     for case in &cases {
@@ -143,10 +143,8 @@ fn an_invalid_timestamp_is_set_aside_but_never_counted() {
     // that signed the good token (its leaf serial 2E4D...; trust_config.json
     // lists another test TSA), so a root with it added must accept that
     // token, and the other token must still fail.
-    let mut root: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&trust_path).unwrap()).unwrap();
-    let ca: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("tsa/ca.json")).unwrap()).unwrap();
+    let mut root = read_json(&trust_path);
+    let ca = read_json(&dir.join("tsa/ca.json"));
     let mut root = root["trustedRoot"].take();
     root["timestampAuthorities"] = serde_json::json!([ca]);
     let tmp = tempfile::tempdir().unwrap();

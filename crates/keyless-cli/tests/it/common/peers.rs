@@ -1,0 +1,77 @@
+//! The Python peers: sigstore-python 4.5.1 and pypi-attestations 0.0.30.
+//!
+//! `.ci/run` installs them into `target/ci-venv`; `KEYLESS_SIGSTORE_PYTHON`
+//! and `KEYLESS_PYTHON` point elsewhere. A test that needs a peer and cannot
+//! find it fails: an interop test that skips proves nothing.
+
+use super::repo_root;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The sigstore-python CLI that `.ci/run` installs (or
+/// `$KEYLESS_SIGSTORE_PYTHON`).
+pub fn sigstore_python() -> PathBuf {
+    let path = std::env::var_os("KEYLESS_SIGSTORE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/ci-venv/bin/sigstore"));
+    assert!(
+        path.is_file(),
+        "sigstore-python is missing at {} (.ci/run installs it; run the tests with .ci/run)",
+        path.display()
+    );
+    path
+}
+
+/// The venv's Python with pypi-attestations (or `$KEYLESS_PYTHON`).
+pub fn python_with_pypi_attestations() -> PathBuf {
+    let path = std::env::var_os("KEYLESS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/ci-venv/bin/python"));
+    let ok = path.is_file()
+        && Command::new(&path)
+            .args(["-c", "import pypi_attestations"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "pypi-attestations is not importable from {} (.ci/run installs it; run the tests with .ci/run)",
+        path.display()
+    );
+    path
+}
+
+/// Run a peer: (succeeded, stdout followed by stderr).
+pub fn run_peer(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().expect("the peer runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// `sigstore verify identity --offline` of `files` (each next to its
+/// `.sigstore.json`) under `trust`, for `identity` and `issuer`:
+/// (accepted, output).
+pub fn sigstore_python_verify(
+    trust: &Path,
+    files: &[PathBuf],
+    identity: &str,
+    issuer: &str,
+) -> (bool, String) {
+    run_peer(
+        Command::new(sigstore_python())
+            .arg("--trust-config")
+            .arg(trust)
+            .args([
+                "verify",
+                "identity",
+                "--offline",
+                "--cert-identity",
+                identity,
+            ])
+            .args(["--cert-oidc-issuer", issuer])
+            .args(files),
+    )
+}

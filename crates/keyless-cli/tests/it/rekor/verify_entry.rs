@@ -1,0 +1,127 @@
+//! `keyless rekor verify-entry`: an entry proven offline, as the Rekor v1
+//! API serves it and as a bundle carries it (Rekor v1 and v2); each tampered
+//! field fails at its check; what is not an entry, or has a hostile UUID,
+//! gets no verdict and no panic.
+
+use super::{GITLAB, Log, PROJECT, raw_entry, start, strs};
+use crate::common::read_json;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// `keyless rekor verify-entry --json` of `doc` under `trust`: (exit code, report).
+fn verify_entry(log: &Log, doc: &Value, trust: &Path) -> (i32, Value) {
+    let path = log.write("entry.json", doc.to_string());
+    let r = log.rekor_with(trust, &["verify-entry".as_ref(), path.as_os_str()], true);
+    (r.code, r.json)
+}
+
+#[test]
+fn entries_are_proven_offline_and_tampered_ones_fail() {
+    let log = start();
+    let [(i1, _), (i2, _)]: [(u64, PathBuf); 2] =
+        log.sign(&["a.tar.gz", "b.tar.gz"]).try_into().unwrap();
+    let v1 = log.trust();
+
+    // A Rekor v1 LogEntry, as the API serves it.
+    let entry: Value = serde_json::from_str(&raw_entry(&log, i1)).unwrap();
+    let (code, r) = verify_entry(&log, &entry, &v1);
+    assert_eq!((code, r["log_index"].as_u64()), (0, Some(i1)), "{r}");
+    assert_eq!(r["integrated_time_verified"], true);
+    let uuid = entry.as_object().unwrap().keys().next().unwrap().clone();
+    let other: Value = serde_json::from_str(&raw_entry(&log, i2)).unwrap();
+    let other_body = other.as_object().unwrap().values().next().unwrap()["body"].clone();
+
+    type Tamper = fn(&mut Value, &Value);
+    let cases: [(&str, Tamper, &str); 5] = [
+        (
+            "integrated time",
+            |e, _| e["integratedTime"] = (e["integratedTime"].as_i64().unwrap() + 1).into(),
+            "set",
+        ),
+        (
+            "log index",
+            |e, _| e["logIndex"] = (e["logIndex"].as_u64().unwrap() + 7).into(),
+            "set",
+        ),
+        (
+            "proof hash",
+            |e, _| e["verification"]["inclusionProof"]["hashes"][0] = "11".repeat(32).into(),
+            "inclusion-proof",
+        ),
+        ("body", |e, other| e["body"] = other.clone(), "log-entry"),
+        (
+            "checkpoint",
+            |e, _| {
+                let cp = e["verification"]["inclusionProof"]["checkpoint"]
+                    .as_str()
+                    .unwrap()
+                    .replacen('\n', " \n", 1);
+                e["verification"]["inclusionProof"]["checkpoint"] = cp.into();
+            },
+            "checkpoint",
+        ),
+    ];
+    for (what, tamper, check) in cases {
+        let mut doc = entry.clone();
+        tamper(doc.get_mut(&uuid).unwrap(), &other_body);
+        let (code, r) = verify_entry(&log, &doc, &v1);
+        assert_eq!(
+            (code, r["failed_check"].as_str()),
+            (1, Some(check)),
+            "{what}: {r}"
+        );
+    }
+
+    // A bundle's TransparencyLogEntry: Rekor v1, and Rekor v2 (hashedrekord
+    // 0.0.2, Ed25519 C2SP checkpoint, no SET).
+    for (v2, trust) in [(false, v1.clone()), (true, log.tb.trust_config_v2_path())] {
+        let name = if v2 { "v2.tar.gz" } else { "v1.tar.gz" };
+        log.sign_as(GITLAB, PROJECT, &[name], v2);
+        let bundle = read_json(&log.path(&format!("{name}.sigstore.json")));
+        let tle = bundle["verificationMaterial"]["tlogEntries"][0].clone();
+        let (code, r) = verify_entry(&log, &tle, &trust);
+        assert_eq!(code, 0, "{r}");
+        assert_eq!(r["version"], if v2 { "0.0.2" } else { "0.0.1" });
+        assert_eq!(r["integrated_time_verified"], !v2);
+        let mut tampered = tle.clone();
+        tampered["logIndex"] = "5".into();
+        let (code, r) = verify_entry(&log, &tampered, &trust);
+        assert_eq!(code, 1, "{r}");
+        let mut relabelled = tle.clone();
+        relabelled["kindVersion"]["version"] = if v2 { "0.0.1" } else { "0.0.2" }.into();
+        let (code, r) = verify_entry(&log, &relabelled, &trust);
+        assert_eq!(
+            (code, r["failed_check"].as_str()),
+            (1, Some("log-entry")),
+            "{r}"
+        );
+    }
+
+    // Not an entry at all: no verdict.
+    let (code, r) = verify_entry(&log, &serde_json::json!({"mediaType": "x"}), &v1);
+    assert_eq!((code, r["ok"].as_bool()), (2, Some(false)), "{r}");
+}
+
+/// An 80-byte UUID with a multi-byte character where the tree ID ends is
+/// refused, never a panic.
+#[test]
+fn a_hostile_uuid_is_refused_without_panic() {
+    let log = start();
+    log.sign(&["pkg-1.0.tar.gz"]);
+    let raw: Value = serde_json::from_str(&raw_entry(&log, 0)).unwrap();
+    let entry = raw.as_object().unwrap().values().next().unwrap().clone();
+    let key = format!("{}é{}", "a".repeat(15), "a".repeat(63));
+    assert_eq!(key.len(), 80);
+    let file = log.write(
+        "hostile.json",
+        serde_json::json!({ key: entry }).to_string(),
+    );
+    let run = log.rekor(&strs(&["verify-entry", file.to_str().unwrap()]), true);
+    assert!(
+        run.code == 1 || run.code == 2,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

@@ -1,0 +1,121 @@
+//! What `keyless sign` refuses, and what it leaves behind when it does:
+//! bad tokens, no token, missing inputs and empty selections exit 2 before
+//! signing; existing outputs need `--overwrite`; an output that cannot be
+//! written fails that file and leaves none of its outputs.
+
+use super::{SAN, setup};
+use crate::common::bed::GITLAB;
+use crate::common::{keyless_without_token, run};
+use keyless_testbed::faults::Endpoint;
+use keyless_testbed::{JwsAlg, TokenSpec};
+
+#[test]
+fn refusals_before_signing_exit_2_and_write_nothing() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let dist = s.dist();
+    let mut expired = TokenSpec::gitlab(GITLAB);
+    expired.expires_in = -30;
+    let mut wrong_aud = TokenSpec::gitlab(GITLAB);
+    wrong_aud.audience = "gitlab".into();
+    let untrusted = TokenSpec::gitlab("https://gitlab.evil.example");
+    for (spec, message) in [
+        (expired, "expired"),
+        (wrong_aud, "aud: sigstore"),
+        (untrusted, "not accepted"),
+    ] {
+        let token = s.tb.mint(&spec, JwsAlg::RS256);
+        let r = s.sign_with_token(&token, "trust_config.json", &[dist.as_os_str()]);
+        assert_eq!(r.code, 2, "{message}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(message), "{message}: {}", r.stderr);
+        assert!(s.outputs().is_empty(), "{message}: {:?}", s.outputs());
+    }
+    // No token at all: the error shows the GitLab YAML that provides one.
+    let r = run(keyless_without_token()
+        .args(["sign", "--trust-config"])
+        .arg(s.tb.trust_config_path())
+        .arg(&f));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("SIGSTORE_ID_TOKEN:") && r.stderr.contains("aud: sigstore"),
+        "{}",
+        r.stderr
+    );
+    // A missing input, and an empty selection.
+    let r = s.sign(
+        "trust_config.json",
+        &[s.dist().join("nope.whl").as_os_str()],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nope.whl"), "{}", r.stderr);
+    let empty = s.path("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let r = s.sign("trust_config.json", &[empty.as_os_str()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nothing to sign"), "{}", r.stderr);
+    assert!(s.outputs().is_empty());
+}
+
+#[test]
+fn existing_outputs_need_overwrite_and_unwritable_outputs_fail_cleanly() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let bundle = s.dist().join("pkg-1.0.tar.gz.sigstore.json");
+    std::fs::write(&bundle, "old").unwrap();
+    let r = s.sign("trust_config.json", &[f.as_os_str()]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("already exists") && r.stderr.contains("--overwrite"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&bundle).unwrap(), "old");
+    assert_eq!(
+        s.tb.requests(Endpoint::Fulcio),
+        0,
+        "refused before any network call"
+    );
+
+    s.sign(
+        "trust_config.json",
+        &[f.as_os_str(), "--overwrite".as_ref()],
+    )
+    .assert_code(0);
+    assert_eq!(
+        s.verify("trust_config.json", std::slice::from_ref(&f), SAN)
+            .0,
+        0
+    );
+
+    // An output folder that cannot be written (here: does not exist; root
+    // ignores permission bits) fails that file, leaving nothing behind.
+    let unwritable = s.path("no-such-dir/b.sigstore.json");
+    let r = s.sign(
+        "trust_config.json",
+        &[f.as_os_str(), "--bundle".as_ref(), unwritable.as_os_str()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("cannot write"), "{}", r.stdout);
+    assert!(!s.path("no-such-dir").exists());
+}
+
+#[test]
+fn a_failed_output_write_leaves_no_output_of_that_file() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let bad_sig = s.path("missing/pkg.sig");
+    let r = s.sign(
+        "trust_config.json",
+        &[
+            f.as_os_str(),
+            "--output-signature".as_ref(),
+            bad_sig.as_os_str(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        s.outputs().is_empty(),
+        "the bundle must not stay behind: {:?}",
+        s.outputs()
+    );
+}
