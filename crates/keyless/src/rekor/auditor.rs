@@ -127,12 +127,16 @@ impl Auditor {
             )));
         }
         let (bundle, digest, cert) = entry::bundle_for(raw)?;
-        let info = sigstore_crypto::parse_certificate_info(&cert)
-            .map_err(|e| Error::Usage(format!("the logged certificate does not parse: {e}")))?;
+        let info =
+            sigstore_crypto::parse_certificate_info(&cert).map_err(|e| Error::UnusableEntry {
+                reason: format!("the logged certificate does not parse: {e}"),
+                source: Some(Box::new(e)),
+            })?;
         let (Some(identity), Some(issuer)) = (info.identity, info.issuer) else {
-            return Err(Error::Usage(
-                "the logged certificate has no identity or issuer, so no keyless bundle can be made from it".into(),
-            ));
+            return Err(Error::UnusableEntry {
+                reason: "the logged certificate has no identity or issuer, so no keyless bundle can be made from it".into(),
+                source: None,
+            });
         };
         use crate::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
         let policy = Policy::Identity(IdentityPolicy::new(
@@ -141,9 +145,10 @@ impl Auditor {
         ));
         let verifier = crate::verify::Verifier::with_clock(&self.trust, self.clock.clone())?;
         verifier.verify_digest(digest, &bundle, &policy)?;
-        let json = bundle
-            .to_json_pretty()
-            .map_err(|e| Error::Usage(format!("cannot encode the bundle: {e}")))?;
+        let json = bundle.to_json_pretty().map_err(|e| Error::Runtime {
+            what: "cannot encode the bundle",
+            source: Box::new(e),
+        })?;
         crate::files::write_atomic(path, json.as_bytes()).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,

@@ -94,18 +94,13 @@ impl Verifier {
         rekor_url: &str,
         policy: &Policy,
     ) -> InputReport {
-        let mut report = InputReport {
-            input: input.display_name(),
-            bundle: None,
-            sha256: None,
-            outcome: Outcome::Error(Error::Usage(String::new())),
-        };
-        report.outcome = (|| -> Result<Verified> {
+        let mut sha256 = None;
+        let outcome = (|| -> Result<Verified> {
             let digest = match input {
                 Input::Digest(d) => *d,
                 Input::File(path) => crate::digest::sha256_file(path)?,
             };
-            report.sha256 = Some(digest);
+            sha256 = Some(digest);
             let sig = legacy::read_signature(signature)?;
             let cert = legacy::read_certificate(certificate)?;
             let bundle = legacy::bundle_from_rekor(
@@ -118,13 +113,18 @@ impl Verifier {
             self.verify_digest(digest, &bundle, policy)
         })()
         .into();
-        report
+        InputReport {
+            input: input.display_name(),
+            bundle: None,
+            sha256,
+            outcome,
+        }
     }
 
     /// Verify one command-line input against its bundle: read the bundle,
     /// stream and hash the artifact, verify, and report.
     ///
-    /// `bundle_path` overrides the default `<file>.sigstore.json` /
+    /// `source` overrides the default `<file>.sigstore.json` /
     /// `<file>.sigstore` lookup; a digest input needs it.
     pub fn verify_input(
         &self,
@@ -132,14 +132,14 @@ impl Verifier {
         source: Option<&BundleSource>,
         policy: &Policy,
     ) -> InputReport {
-        let mut report = InputReport {
+        let (mut bundle, mut sha256) = (None, None);
+        let outcome = self.verify_input_inner(input, source, policy, &mut bundle, &mut sha256);
+        InputReport {
             input: input.display_name(),
-            bundle: None,
-            sha256: None,
-            outcome: Outcome::Error(Error::Usage(String::new())),
-        };
-        report.outcome = self.verify_input_inner(input, source, policy, &mut report);
-        report
+            bundle,
+            sha256,
+            outcome,
+        }
     }
 
     fn verify_input_inner(
@@ -147,7 +147,8 @@ impl Verifier {
         input: &Input,
         source: Option<&BundleSource>,
         policy: &Policy,
-        report: &mut InputReport,
+        bundle_path: &mut Option<PathBuf>,
+        sha256: &mut Option<Sha256Hash>,
     ) -> Outcome {
         let source = match (source, input) {
             (Some(s), _) => s.clone(),
@@ -158,7 +159,7 @@ impl Verifier {
                 ));
             }
         };
-        report.bundle = Some(source.path().to_path_buf());
+        *bundle_path = Some(source.path().to_path_buf());
         let (bundle, statement) = match &source {
             BundleSource::Bundle(p) => match bundle::read_bundle(p) {
                 Ok(b) => (b, None),
@@ -180,7 +181,7 @@ impl Verifier {
         };
         let verdict = match input {
             Input::Digest(digest) => {
-                report.sha256 = Some(*digest);
+                *sha256 = Some(*digest);
                 if let Some(e) = digest_input_unusable(&bundle) {
                     return Outcome::Error(e);
                 }
@@ -192,7 +193,7 @@ impl Verifier {
             Input::File(path) if sha256_suffices(&bundle, policy) => {
                 match crate::digest::sha256_file(path) {
                     Ok(digest) => {
-                        report.sha256 = Some(digest);
+                        *sha256 = Some(digest);
                         self.verify_digest(digest, &bundle, policy)
                     }
                     Err(e) => return Outcome::Error(e),
@@ -214,12 +215,12 @@ impl Verifier {
                 // None when verification stopped before reading the file:
                 // the verdict is known, and re-reading (a FIFO, say) could
                 // block, so the report leaves the digest out.
-                report.sha256 = reader.finish();
+                *sha256 = reader.finish();
                 verdict
             }
         };
         // PEP 740: the statement names the file and its digest.
-        let verdict = verdict.and_then(|v| match (&statement, report.sha256) {
+        let verdict = verdict.and_then(|v| match (&statement, *sha256) {
             (Some(st), Some(digest)) => {
                 let name = match input {
                     Input::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),

@@ -50,16 +50,14 @@ pub fn lock_state(state: &Path) -> Result<StateLock> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|source| crate::error::Error::Read {
+        .map_err(|source| Error::Read {
             path: path.clone(),
             source,
         })?;
-    file.try_lock().map_err(|_| {
-        crate::error::Error::Usage(format!(
-            "another keyless rekor monitor is using {} (lock {})",
-            state.display(),
-            path.display()
-        ))
+    file.try_lock().map_err(|source| Error::Busy {
+        path: state.to_path_buf(),
+        lock: path.clone(),
+        source,
     })?;
     Ok(StateLock(file))
 }
@@ -131,8 +129,10 @@ impl State {
     }
 
     pub(super) fn save(&self, path: &Path) -> Result<()> {
-        let mut json = serde_json::to_string_pretty(self)
-            .map_err(|e| Error::Usage(format!("cannot encode the monitor state: {e}")))?;
+        let mut json = serde_json::to_string_pretty(self).map_err(|e| Error::Runtime {
+            what: "cannot encode the monitor state",
+            source: Box::new(e),
+        })?;
         json.push('\n');
         crate::files::write_atomic(path, json.as_bytes()).map_err(|source| Error::Write {
             path: path.to_path_buf(),
