@@ -88,7 +88,7 @@ impl Attestation {
     }
 
     /// The statement, decoded.
-    pub fn statement(&self) -> std::result::Result<Value, String> {
+    pub(crate) fn statement(&self) -> std::result::Result<Value, String> {
         let bytes = B64
             .decode(&self.envelope.statement)
             .map_err(|e| format!("statement is not base64: {e}"))?;
@@ -114,7 +114,10 @@ impl Attestation {
     }
 
     /// The attestation form of a DSSE bundle with a certificate.
-    pub fn from_bundle(bundle: &sigstore_types::Bundle) -> std::result::Result<Self, String> {
+    #[cfg(feature = "sign")]
+    pub(crate) fn from_bundle(
+        bundle: &sigstore_types::Bundle,
+    ) -> std::result::Result<Self, String> {
         let doc: Value = serde_json::from_str(&bundle.to_json().map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
         let envelope = &doc["dsseEnvelope"];
@@ -158,7 +161,7 @@ pub fn publish_statement(file_name: &str, sha256_hex: &str) -> Value {
 /// PEP 740's binding of a statement to a file: it is a publish statement,
 /// with exactly one subject, named after the file (as distributions are
 /// named, PEP 625/427), whose SHA-256 is the file's.
-pub fn check_subject(
+pub(crate) fn check_subject(
     statement: &Value,
     file_name: &str,
     sha256_hex: &str,

@@ -27,8 +27,9 @@ pub fn sha256_file(path: &Path) -> Result<Sha256Hash> {
             }
         }
     }
-    r.finish()
-        .ok_or_else(|| Error::Usage(format!("{}: not read to the end", path.display())))
+    r.finish().ok_or_else(|| Error::Incomplete {
+        path: path.to_path_buf(),
+    })
 }
 
 /// Open an artifact for reading; a directory is refused by name.

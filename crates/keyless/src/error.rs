@@ -142,6 +142,27 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A file could not be read to its end: the reading stopped early
+    /// without the operating system reporting an error.
+    #[error("{}: not read to the end", path.display())]
+    Incomplete {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A file is in use by another keyless process: another
+    /// `keyless rekor monitor` holds the lock on its state file.
+    #[error("another keyless rekor monitor is using {} (lock {})", path.display(), lock.display())]
+    Busy {
+        /// The file in use (the monitor's state file).
+        path: PathBuf,
+        /// The lock file held on it (`<state>.lock`).
+        lock: PathBuf,
+        /// Why the lock could not be taken.
+        #[source]
+        source: std::fs::TryLockError,
+    },
+
     /// A file is larger than keyless accepts for its kind; it was not parsed.
     #[error("{}: {size} bytes is larger than the {limit}-byte limit for a {what}", path.display())]
     TooLarge {
@@ -193,6 +214,44 @@ pub enum Error {
         reason: String,
     },
 
+    /// The signing config offers nothing keyless can sign with: no Fulcio,
+    /// Rekor or TSA valid now in a version keyless speaks (or in the Rekor
+    /// version asked for), a Rekor v2 without a TSA, a selector asking for
+    /// more than one service of a kind, or no OIDC provider for a login.
+    #[error("{reason}")]
+    SigningConfig {
+        /// What the signing config lacks.
+        reason: String,
+    },
+
+    /// No usable identity token: it is not a JWT, is for another audience,
+    /// has expired, or could not be obtained (standard input, GitHub
+    /// Actions' provider, an interactive or device login).
+    ///
+    /// The cause is kept as (redacted) text only: the errors of token
+    /// libraries may quote the token, which must never be carried.
+    #[error("identity token from {origin}: {reason}")]
+    IdentityToken {
+        /// Where the token came from (`--identity-token`,
+        /// `SIGSTORE_ID_TOKEN`, `GitHub Actions`, `interactive login`).
+        origin: String,
+        /// What is wrong with it, or why it could not be obtained.
+        reason: String,
+    },
+
+    /// A transparency log entry is authentic but cannot serve what was
+    /// asked: no bundle can be made from it (that needs a hashedrekord
+    /// 0.0.1 entry signed with a Fulcio certificate over a SHA-256 digest),
+    /// or the certificate it logs does not parse or names no identity.
+    #[error("{reason}")]
+    UnusableEntry {
+        /// What about the entry is unusable.
+        reason: String,
+        /// The parser's error, when one said why.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// The command line or API call is contradictory or incomplete.
     #[error("{0}")]
     Usage(String),
@@ -220,8 +279,9 @@ pub enum Error {
         source: sigstore_verify::Error,
     },
 
-    /// The machine could not provide what keyless needs to run at all: an
-    /// async runtime, an HTTP client, randomness for a key.
+    /// The machine could not provide what keyless needs to run at all (an
+    /// async runtime, an HTTP client, randomness for a key), or a document
+    /// keyless built could not be encoded.
     #[error("{what}: {source}")]
     Runtime {
         /// What could not be done.
@@ -246,10 +306,13 @@ impl Error {
                     Some("check the path")
                 }
             }
-            Error::Read { .. } => None,
+            Error::Read { .. } | Error::Incomplete { .. } => None,
             Error::Write { .. } => Some("check that the directory exists and is writable"),
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")
+            }
+            Error::Busy { .. } => {
+                Some("wait for the other run to finish, or give this one another --state file")
             }
             Error::TooLarge {
                 what: FileKind::Bundle,
@@ -268,6 +331,15 @@ impl Error {
             Error::Network { .. } => Some(
                 "check the service URL (--rekor-url, or the instance URLs in the signing config) and the network; transient failures were retried within --timeout",
             ),
+            Error::SigningConfig { .. } => Some(
+                "pass a signing config that lists the services this run needs, valid now: --trust-config, or --signing-config with --trusted-root",
+            ),
+            Error::IdentityToken { .. } => Some(
+                "pass a current token whose audience is sigstore with --identity-token or SIGSTORE_ID_TOKEN; in GitLab CI, give the job an id_tokens entry SIGSTORE_ID_TOKEN with aud: sigstore",
+            ),
+            Error::UnusableEntry { .. } => {
+                Some("run without --bundle-out to see and verify the entry itself")
+            }
             Error::Untrusted { .. } => Some(
                 "the service is not the instance the trust root describes: check --trust-config / --trusted-root (or --staging) against the services you sign with",
             ),
@@ -280,3 +352,71 @@ impl Error {
 
 /// Result type of keyless operations that can stop before a verdict.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_errors_keep_their_messages_and_choose_their_hints() {
+        let busy = Error::Busy {
+            path: "state.json".into(),
+            lock: "state.json.lock".into(),
+            source: std::fs::TryLockError::WouldBlock,
+        };
+        assert_eq!(
+            busy.to_string(),
+            "another keyless rekor monitor is using state.json (lock state.json.lock)"
+        );
+        assert!(busy.hint().unwrap().contains("--state"));
+        assert!(std::error::Error::source(&busy).is_some());
+
+        let encoding = serde_json::from_str::<u8>("x").unwrap_err();
+        let reason = encoding.to_string();
+        let runtime = Error::Runtime {
+            what: "cannot encode the bundle",
+            source: Box::new(encoding),
+        };
+        assert_eq!(
+            runtime.to_string(),
+            format!("cannot encode the bundle: {reason}")
+        );
+        assert!(std::error::Error::source(&runtime).is_some());
+
+        let incomplete = Error::Incomplete {
+            path: "dist/a.whl".into(),
+        };
+        assert_eq!(incomplete.to_string(), "dist/a.whl: not read to the end");
+
+        let token = Error::IdentityToken {
+            origin: "SIGSTORE_ID_TOKEN".into(),
+            reason: "it has no iss claim".into(),
+        };
+        assert_eq!(
+            token.to_string(),
+            "identity token from SIGSTORE_ID_TOKEN: it has no iss claim"
+        );
+        assert!(token.hint().unwrap().contains("aud"));
+
+        let config = Error::SigningConfig {
+            reason: "the signing config lists no Rekor valid now".into(),
+        };
+        assert_eq!(
+            config.to_string(),
+            "the signing config lists no Rekor valid now"
+        );
+        assert!(config.hint().unwrap().contains("--signing-config"));
+
+        let entry = Error::UnusableEntry {
+            reason: "the logged certificate has no identity or issuer".into(),
+            source: None,
+        };
+        assert_eq!(
+            entry.to_string(),
+            "the logged certificate has no identity or issuer"
+        );
+        assert!(entry.hint().unwrap().contains("--bundle-out"));
+
+        assert!(Error::Usage("bad".into()).hint().is_none());
+    }
+}

@@ -93,7 +93,7 @@ impl VerifiedCheckpoint {
 }
 
 /// Parse a signed note.
-pub fn parse(text: &str) -> Result<Checkpoint, String> {
+pub(crate) fn parse(text: &str) -> Result<Checkpoint, String> {
     Checkpoint::from_text(text).map_err(|e| format!("the checkpoint does not parse: {e}"))
 }
 
@@ -150,7 +150,7 @@ pub fn verify_signature(
 /// Verify the log's answer: its checkpoint's signature, and that the
 /// unsigned tree size and root hash say what the checkpoint signs. `Err`
 /// when the checkpoint does not even parse (a malformed answer).
-pub fn verify_log_info(
+pub(crate) fn verify_log_info(
     info: &LogInfo,
     logs: &TrustedLogs,
     now: jiff::Timestamp,
@@ -164,7 +164,7 @@ pub fn verify_log_info(
     // The current tree head must come from a key valid now, not one whose
     // validity ended (a retired or compromised key).
     if logs
-        .find(&verified.log_id)
+        .by_id(&verified.log_id)
         .is_some_and(|l| !l.valid_at(now))
     {
         return Ok(Err(Failure::new(

@@ -66,14 +66,16 @@ fn select_one<'a>(
         _ => usize::from(!candidates.is_empty()),
     };
     if needed > 1 {
-        return Err(Error::Usage(format!(
-            "the signing config asks for {needed} {what} services ({selector:?}); keyless signs with one"
-        )));
+        return Err(Error::SigningConfig {
+            reason: format!(
+                "the signing config asks for {needed} {what} services ({selector:?}); keyless signs with one"
+            ),
+        });
     }
     if needed == 1 && candidates.is_empty() {
-        return Err(Error::Usage(format!(
-            "the signing config lists no usable {what}"
-        )));
+        return Err(Error::SigningConfig {
+            reason: format!("the signing config lists no usable {what}"),
+        });
     }
     Ok(candidates.first().copied())
 }
@@ -88,8 +90,8 @@ pub fn select(
     let fulcio = eligible(&config.ca_urls, FULCIO_VERSIONS, now)
         .first()
         .map(|e| e.url.trim_end_matches('/').to_string())
-        .ok_or_else(|| {
-            Error::Usage("the signing config lists no Fulcio valid now (major version 1)".into())
+        .ok_or_else(|| Error::SigningConfig {
+            reason: "the signing config lists no Fulcio valid now (major version 1)".into(),
         })?;
     let rekor_versions: Vec<u32> = match force_rekor_version {
         Some(v) if REKOR_VERSIONS.contains(&v) => vec![v],
@@ -107,9 +109,11 @@ pub fn select(
         config.rekor_tlog_config.selector,
         config.rekor_tlog_config.count,
     )?
-    .ok_or_else(|| match force_rekor_version {
-        Some(v) => Error::Usage(format!("the signing config lists no Rekor v{v} valid now")),
-        None => Error::Usage("the signing config lists no Rekor valid now".into()),
+    .ok_or_else(|| Error::SigningConfig {
+        reason: match force_rekor_version {
+            Some(v) => format!("the signing config lists no Rekor v{v} valid now"),
+            None => "the signing config lists no Rekor valid now".into(),
+        },
     })?;
     let tsas = eligible(&config.tsa_urls, TSA_VERSIONS, now);
     let tsa = select_one(
@@ -120,10 +124,11 @@ pub fn select(
     )?
     .map(|e| e.url.clone());
     if rekor.major_api_version == 2 && tsa.is_none() {
-        return Err(Error::Usage(
-            "Rekor v2 gives no signed time, so it needs a TSA, and the signing config lists none"
-                .into(),
-        ));
+        return Err(Error::SigningConfig {
+            reason:
+                "Rekor v2 gives no signed time, so it needs a TSA, and the signing config lists none"
+                    .into(),
+        });
     }
     let oidc = config
         .oidc_urls

@@ -57,7 +57,10 @@ impl std::fmt::Debug for Token {
 pub const GITLAB_ID_TOKENS_YAML: &str = "  sign:\n    id_tokens:\n      SIGSTORE_ID_TOKEN:\n        aud: sigstore\n    script:\n      - keyless sign dist/";
 
 fn token_error(origin: TokenOrigin, reason: impl std::fmt::Display) -> Error {
-    Error::Usage(format!("identity token from {origin}: {reason}"))
+    Error::IdentityToken {
+        origin: origin.to_string(),
+        reason: reason.to_string(),
+    }
 }
 
 impl Token {
@@ -257,15 +260,21 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
         }
     }
     if options.oauth_device {
-        let url = options.oidc_url.clone().ok_or_else(|| {
-            Error::Usage("the signing config names no OIDC provider for a device login".into())
-        })?;
+        let url = options
+            .oidc_url
+            .clone()
+            .ok_or_else(|| Error::SigningConfig {
+                reason: "the signing config names no OIDC provider for a device login".into(),
+            })?;
         return device_flow(&url, &mut std::io::stderr());
     }
     if options.interactive {
-        let url = options.oidc_url.clone().ok_or_else(|| {
-            Error::Usage("the signing config names no OIDC provider for interactive login".into())
-        })?;
+        let url = options
+            .oidc_url
+            .clone()
+            .ok_or_else(|| Error::SigningConfig {
+                reason: "the signing config names no OIDC provider for interactive login".into(),
+            })?;
         let runtime = crate::net::current_thread_runtime()?;
         let client =
             sigstore_oidc::oauth::OAuthClient::new(sigstore_oidc::oauth::OAuthConfig::dex(&url))

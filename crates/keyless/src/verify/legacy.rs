@@ -43,7 +43,7 @@ pub fn read_certificate(path: &Path) -> Result<DerCertificate> {
 /// Find the Rekor v1 entry for `signature` by `cert` over `digest` and
 /// assemble a v0.3 bundle from it. [`Error::Failed`] when the log has no
 /// such entry; another error when Rekor could not be asked.
-pub fn bundle_from_rekor(
+pub(crate) fn bundle_from_rekor(
     rekor_url: &str,
     digest: Sha256Hash,
     signature: &SignatureBytes,

@@ -153,7 +153,7 @@ impl IdentityPolicy {
 
     /// Check a verified certificate's claims. The issuer is Fulcio's OID
     /// 1.3.6.1.4.1.57264.1.8, or the legacy .1.1 when .1.8 is absent.
-    pub fn check(&self, cert: &CertificateInfo) -> std::result::Result<(), String> {
+    pub(crate) fn check(&self, cert: &CertificateInfo) -> std::result::Result<(), String> {
         // The issuer first: it says which instance's claims the rest are.
         match cert.issuer.as_deref() {
             Some(issuer) if self.issuer.matches(issuer) => {}

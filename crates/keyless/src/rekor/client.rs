@@ -1,0 +1,176 @@
+//! The blocking Rekor v1 client auditors use: URLs, timeouts, retries,
+//! and the few API calls an audit needs.
+
+use super::{SearchQuery, checkpoint};
+use crate::error::{Error, Result};
+use crate::net::rekor::{NetError, RekorV1};
+use std::time::Duration;
+
+/// A Rekor v1 log to query, from blocking code: keyless's own Rekor
+/// client on a runtime of its own. Transient failures (connection, timeout,
+/// 5xx, 429) are retried with backoff within the timeout.
+pub struct Rekor {
+    url: String,
+    client: RekorV1,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for Rekor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rekor")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many entries are fetched at once while scanning.
+const FETCH_CONCURRENCY: usize = 8;
+
+impl Rekor {
+    /// A client for the Rekor v1 API at `url`; every interaction (retries
+    /// included) must finish within `timeout`.
+    pub fn new(url: &str, timeout: Duration) -> Result<Self> {
+        let url = url.trim_end_matches('/').to_string();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(Error::Usage(format!(
+                "{url:?} is not an http(s) URL of a Rekor v1 log"
+            )));
+        }
+        // The retry loop enforces `timeout` (and says so); this only bounds
+        // a request that outlives it.
+        let http = crate::net::http_client(timeout + Duration::from_secs(1))?;
+        let client = RekorV1::new(&url, http, timeout).map_err(|reason| Error::Network {
+            service: format!("Rekor {url}"),
+            reason,
+        })?;
+        Ok(Self {
+            url,
+            client,
+            runtime: crate::net::current_thread_runtime()?,
+        })
+    }
+
+    /// The log's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(super) fn network(&self, reason: String) -> Error {
+        Error::Network {
+            service: format!("Rekor {}", self.url),
+            reason,
+        }
+    }
+
+    fn block_on<T>(
+        &self,
+        op: impl std::future::Future<Output = std::result::Result<T, NetError>>,
+    ) -> Result<T> {
+        self.runtime
+            .block_on(op)
+            .map_err(|(reason, _)| self.network(reason))
+    }
+
+    /// `GET /api/v1/log`: the log's current tree head, unverified.
+    pub fn log_info(&self) -> Result<checkpoint::LogInfo> {
+        let wire: checkpoint::LogInfoWire =
+            self.block_on(self.client.get_json("/api/v1/log", "GET /api/v1/log"))?;
+        wire.into_log_info().map_err(|e| self.network(e))
+    }
+
+    /// `GET /api/v1/log/proof`: the consistency proof between two tree
+    /// sizes, unverified.
+    pub fn consistency_proof(&self, first: u64, last: u64) -> Result<checkpoint::ConsistencyProof> {
+        let path = format!("/api/v1/log/proof?firstSize={first}&lastSize={last}");
+        let wire: checkpoint::ConsistencyProofWire =
+            self.block_on(self.client.get_json(&path, "GET /api/v1/log/proof"))?;
+        wire.into_proof(first, last).map_err(|e| self.network(e))
+    }
+
+    /// The entry at a log index.
+    pub fn entry_by_index(&self, index: u64) -> Result<sigstore_rekor::LogEntry> {
+        let index = log_index(index)?;
+        self.block_on(
+            self.client
+                .entry_by_index(index, &format!("entry #{index}")),
+        )
+    }
+
+    /// The entry with a UUID (64 hex digits, or 80 with the tree ID prefix).
+    pub fn entry_by_uuid(&self, uuid: &str) -> Result<sigstore_rekor::LogEntry> {
+        if !matches!(uuid.len(), 64 | 80) || !uuid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Usage(format!(
+                "{uuid:?} is not a Rekor entry UUID (64 or 80 hex digits)"
+            )));
+        }
+        let uuid = sigstore_types::EntryUuid::new(uuid.to_ascii_lowercase());
+        self.block_on(self.client.entry_by_uuid(&uuid, &format!("entry {uuid}")))
+    }
+
+    /// The entries at `indexes`, in order, a few requests at a time.
+    pub fn entries_by_index(
+        &self,
+        indexes: std::ops::Range<u64>,
+    ) -> Result<Vec<sigstore_rekor::LogEntry>> {
+        let mut out = Vec::new();
+        let all: Vec<u64> = indexes.collect();
+        for chunk in all.chunks(FETCH_CONCURRENCY) {
+            let mut tasks = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                let index = log_index(i)?;
+                let client = &self.client;
+                tasks.push(async move {
+                    client
+                        .entry_by_index(index, &format!("entry #{index}"))
+                        .await
+                });
+            }
+            let results = self.runtime.block_on(futures_util::future::join_all(tasks));
+            for r in results {
+                out.push(r.map_err(|(reason, _)| self.network(reason))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `POST /api/v1/index/retrieve`: the UUIDs the search index lists.
+    pub fn search(&self, query: &SearchQuery) -> Result<Vec<String>> {
+        match query {
+            SearchQuery::Sha256(digest) => {
+                let uuids = self.block_on(self.client.search_by_hash(digest, "search"))?;
+                Ok(uuids.into_iter().map(|u| u.into_string()).collect())
+            }
+            // sigstore-rekor's SearchIndex has no public-key query (only
+            // sha256 and email constructors), so this one is sent as Rekor
+            // documents it: the key or certificate, base64 of its PEM.
+            SearchQuery::PublicKey { pem, .. } => {
+                use base64::Engine;
+                let body = serde_json::json!({"publicKey": {
+                    "format": "x509",
+                    "content": base64::engine::general_purpose::STANDARD.encode(pem.as_bytes()),
+                }});
+                self.block_on(self.client.post_json(
+                    "/api/v1/index/retrieve",
+                    &body,
+                    "POST /api/v1/index/retrieve",
+                ))
+            }
+        }
+    }
+}
+
+fn log_index(index: u64) -> Result<sigstore_types::LogIndex> {
+    sigstore_types::LogIndex::new(index)
+        .map_err(|e| Error::Usage(format!("log index {index}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rekor_urls_must_be_http() {
+        let err = Rekor::new("rekor.sigstore.dev", Duration::from_secs(1)).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err}");
+    }
+}

@@ -1,0 +1,341 @@
+//! One monitor run: verify the current checkpoint, hold the log to the
+//! stored one, scan the new entries for watched identities.
+
+use super::report::{Match, MonitorReport, Outcome, Scan};
+use super::state::State;
+use super::watch::Watch;
+use crate::error::{Error, FileKind, Result};
+use crate::rekor::checkpoint::{self, Growth};
+use crate::rekor::entry::{self, CertificateSummary, EntryReport};
+use crate::rekor::{Auditor, Failure, Rekor, Step};
+use std::path::PathBuf;
+
+/// How to monitor.
+#[derive(Debug, Clone)]
+pub struct MonitorOptions {
+    /// The state file (JSON).
+    pub state: PathBuf,
+    /// Identities to scan new entries for (none: no scan).
+    pub watch: Vec<Watch>,
+    /// At most this many entries are scanned per run.
+    pub max_entries: u64,
+}
+
+/// One monitor run (see the module documentation). `Err` when no verdict
+/// could be reached (network, I/O, a malformed answer or state file): the
+/// state file is then left unchanged too.
+pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result<MonitorReport> {
+    let state = State::load(&options.state)?;
+    if let Some(s) = &state
+        && s.rekor_url != rekor.url()
+    {
+        return Err(Error::Usage(format!(
+            "{} monitors {}, not {}; pass --rekor-url {} or use another --state file",
+            options.state.display(),
+            s.rekor_url,
+            rekor.url(),
+            s.rekor_url
+        )));
+    }
+    let stored = state
+        .as_ref()
+        .map(|s| {
+            s.checkpoint().map_err(|reason| Error::Malformed {
+                path: options.state.clone(),
+                what: FileKind::MonitorState,
+                reason,
+            })
+        })
+        .transpose()?;
+    let info = rekor.log_info()?;
+    let mut report = MonitorReport {
+        rekor_url: rekor.url().to_string(),
+        state_path: options.state.clone(),
+        stored: stored.clone(),
+        current_text: info.signed_tree_head.clone(),
+        current: None,
+        proof: None,
+        outcome: Outcome::Unchanged,
+        scan: None,
+        watching: options.watch.iter().map(Watch::describe).collect(),
+        pending: None,
+    };
+    let alarm = |mut report: MonitorReport, f: Failure| {
+        report.outcome = Outcome::Alarm(f);
+        Ok(report)
+    };
+
+    // (1) The current checkpoint is signed by a trusted log key (the same
+    // log as before, once one is stored) and agrees with the answer.
+    let now = auditor.now();
+    let pinned = stored.as_ref().map(|s| s.log_id);
+    let current = match checkpoint::verify_log_info(&info, auditor.logs(), now, pinned.as_ref())
+        .map_err(|reason| rekor.network(reason))?
+    {
+        Ok(c) => c,
+        Err(f) => return alarm(report, f),
+    };
+    report.current = Some(current.clone());
+    // First run: when the trust root places logs at this URL, the checkpoint
+    // must come from one of them, not from any trusted log.
+    if pinned.is_none() {
+        let here: Vec<_> = auditor
+            .logs()
+            .at_url(rekor.url())
+            .map(|l| l.log_id)
+            .collect();
+        if !here.is_empty() && !here.contains(&current.log_id) {
+            return alarm(
+                report,
+                Failure::new(
+                    Step::LogIdentity,
+                    format!(
+                        "the checkpoint from {} is signed by a log the trust root places elsewhere",
+                        rekor.url()
+                    ),
+                ),
+            );
+        }
+    }
+    let end = info
+        .index_offset
+        .checked_add(current.tree_size)
+        .ok_or_else(|| rekor.network("log info: the log index overflows".into()))?;
+
+    let (Some(state), Some(stored)) = (state, stored) else {
+        // First run: trust on first use, recorded so later runs can hold
+        // the log to it. Entries already logged are not scanned.
+        report.outcome = Outcome::Initialized;
+        if !options.watch.is_empty() {
+            report.scan = Some(Scan {
+                from: end,
+                to: end,
+                end,
+                matches: Vec::new(),
+            });
+        }
+        report.pending = Some(State::new(
+            rekor.url(),
+            &current,
+            info.index_offset,
+            end,
+            now,
+        ));
+        return Ok(report);
+    };
+
+    // (2) Append-only: the same log, never smaller, one root per size, and
+    // a verified consistency proof for growth.
+    if info.index_offset != state.index_offset {
+        return alarm(
+            report,
+            Failure::new(
+                Step::LogIdentity,
+                format!(
+                    "the log's entries now start at index {} instead of {}: a new shard",
+                    info.index_offset, state.index_offset
+                ),
+            ),
+        );
+    }
+    let growth = match checkpoint::compare(&stored, &current) {
+        Err(f) => return alarm(report, f),
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            let proof = rekor.consistency_proof(stored.tree_size, current.tree_size)?;
+            report.proof = Some(proof.clone());
+            match checkpoint::check_proof(&stored, &current, &proof) {
+                Ok(g) => g,
+                Err(f) => return alarm(report, f),
+            }
+        }
+    };
+    report.outcome = match growth {
+        Growth::Unchanged => Outcome::Unchanged,
+        Growth::Grew => Outcome::Grew,
+    };
+
+    // (3) The identity scan, from where the last run stopped.
+    let mut next_index = end;
+    if !options.watch.is_empty() {
+        let from = state.next_index.min(end);
+        let to = end.min(from.saturating_add(options.max_entries));
+        let mut scan = Scan {
+            from,
+            to,
+            end,
+            matches: Vec::new(),
+        };
+        let entries = rekor.entries_by_index(from..to)?;
+        // Trees (size, root) already shown consistent with `current`.
+        let mut bound = std::collections::HashSet::new();
+        for (index, raw) in (from..to).zip(&entries) {
+            let evidence =
+                entry::Evidence::from_log_entry(raw).map_err(|reason| rekor.network(reason))?;
+            // A minute of tolerance: the newest entries' integrated times
+            // must not raise an alarm on a runner whose clock is a little slow.
+            let r = EntryReport::new(
+                &evidence,
+                auditor.logs(),
+                now + jiff::SignedDuration::from_secs(60),
+                true,
+            );
+            // Every entry is proven: a log that serves an entry it cannot
+            // prove, or another entry than the one asked for, could hide
+            // one in this range.
+            if evidence.log_index != index {
+                return alarm(
+                    report,
+                    Failure::new(
+                        Step::LogEntry,
+                        format!(
+                            "asked for entry #{index}, the log answered with entry #{}",
+                            evidence.log_index
+                        ),
+                    ),
+                );
+            }
+            if let Err(f) = &r.verdict {
+                return alarm(
+                    report,
+                    Failure::new(f.step, format!("entry #{index}: {}", f.reason)),
+                );
+            }
+            // The entry must be in the tree this run verified, not merely in
+            // some tree the log key signed: at the right leaf, under the same
+            // origin, with its proof's root consistent with `current`.
+            if let Err(f) = bind_to_current(
+                rekor,
+                &current,
+                &evidence,
+                index - info.index_offset,
+                &mut bound,
+            )? {
+                return alarm(
+                    report,
+                    Failure::new(f.step, format!("entry #{index}: {}", f.reason)),
+                );
+            }
+            for cert in &r.description.certificates {
+                let Some(summary) = CertificateSummary::of(cert) else {
+                    continue;
+                };
+                let reasons: Vec<String> = options
+                    .watch
+                    .iter()
+                    .filter_map(|w| w.matches(&summary))
+                    .collect();
+                if !reasons.is_empty() {
+                    scan.matches.push(Match {
+                        log_index: index,
+                        uuid: r.uuid.clone(),
+                        kind: format!("{} {}", r.description.kind, r.description.version),
+                        integrated_time: r.verdict.as_ref().ok().and_then(|v| v.integrated_time),
+                        digest: r.description.digest.clone(),
+                        certificate: summary,
+                        reasons,
+                    });
+                }
+            }
+        }
+        next_index = to;
+        report.scan = Some(scan);
+    }
+
+    // (4) Only a run that reached a clean verdict moves the state forward.
+    report.pending = Some(State::new(
+        rekor.url(),
+        &current,
+        info.index_offset,
+        next_index,
+        now,
+    ));
+    Ok(report)
+}
+
+/// Tie an entry's inclusion proof to the verified current checkpoint. `Err`
+/// is a network error; `Ok(Err(_))` an alarm.
+fn bind_to_current(
+    rekor: &Rekor,
+    current: &checkpoint::VerifiedCheckpoint,
+    evidence: &entry::Evidence,
+    leaf: u64,
+    bound: &mut std::collections::HashSet<(u64, [u8; 32])>,
+) -> Result<std::result::Result<(), Failure>> {
+    let Some(proof) = &evidence.proof else {
+        return Ok(Err(Failure::new(
+            Step::InclusionProof,
+            "the log served it without an inclusion proof",
+        )));
+    };
+    if proof.log_index != leaf {
+        return Ok(Err(Failure::new(
+            Step::InclusionProof,
+            format!(
+                "its proof is for leaf {} of the tree, not {leaf}",
+                proof.log_index
+            ),
+        )));
+    }
+    let origin = sigstore_types::Checkpoint::from_text(&proof.checkpoint)
+        .map(|c| c.origin().to_string())
+        .unwrap_or_default();
+    if origin != current.origin {
+        return Ok(Err(Failure::new(
+            Step::LogIdentity,
+            format!("its checkpoint names {origin:?}, not {:?}", current.origin),
+        )));
+    }
+    let mut root = [0u8; 32];
+    root.copy_from_slice(proof.root_hash.as_bytes());
+    if proof.tree_size == current.tree_size {
+        if proof.root_hash != current.root_hash {
+            return Ok(Err(Failure::new(
+                Step::Fork,
+                format!(
+                    "its tree of size {} has another root than the checkpoint",
+                    proof.tree_size
+                ),
+            )));
+        }
+        return Ok(Ok(()));
+    }
+    if !bound.insert((proof.tree_size, root)) {
+        return Ok(Ok(()));
+    }
+    let (small, small_root, large, large_root) = if proof.tree_size < current.tree_size {
+        (
+            proof.tree_size,
+            proof.root_hash,
+            current.tree_size,
+            current.root_hash,
+        )
+    } else {
+        (
+            current.tree_size,
+            current.root_hash,
+            proof.tree_size,
+            proof.root_hash,
+        )
+    };
+    let consistency = rekor.consistency_proof(small, large)?;
+    if sigstore_merkle::verify_consistency_proof(
+        small,
+        large,
+        &consistency.hashes,
+        &small_root,
+        &large_root,
+    )
+    .is_err()
+    {
+        bound.remove(&(proof.tree_size, root));
+        return Ok(Err(Failure::new(
+            Step::ConsistencyProof,
+            format!(
+                "its tree (size {}) is not consistent with the checkpoint (size {})",
+                proof.tree_size, current.tree_size
+            ),
+        )));
+    }
+    Ok(Ok(()))
+}

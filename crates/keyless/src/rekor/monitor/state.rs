@@ -1,0 +1,142 @@
+//! What a monitor keeps between runs: the state file (the last verified
+//! checkpoint and where the identity scan stopped) and its lock.
+
+use crate::error::{Error, FileKind, Result};
+use crate::rekor::checkpoint::{self, VerifiedCheckpoint};
+use sigstore_types::Sha256Hash;
+use std::path::{Path, PathBuf};
+
+/// What a monitor keeps between runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Format version: 1.
+    pub version: u32,
+    /// The log monitored.
+    pub rekor_url: String,
+    /// The log ID whose key signed the stored checkpoint (hex).
+    pub log_id: String,
+    /// The stored checkpoint's origin.
+    pub origin: String,
+    /// The stored checkpoint's tree size.
+    pub tree_size: u64,
+    /// The stored checkpoint's root hash (hex).
+    pub root_hash: String,
+    /// The log index of the active shard's first entry.
+    pub index_offset: u64,
+    /// The next log index to scan for watched identities.
+    pub next_index: u64,
+    /// The stored checkpoint, exactly as the log signed it.
+    pub checkpoint: String,
+    /// When it was stored.
+    pub updated: jiff::Timestamp,
+}
+
+const STATE_VERSION: u32 = 1;
+const MAX_STATE_BYTES: u64 = 1024 * 1024;
+
+/// An exclusive lock on a state file (`<state>.lock`), held for a run so
+/// two overlapping monitors cannot race and move the state backwards.
+#[derive(Debug)]
+pub struct StateLock(#[allow(dead_code)] std::fs::File);
+
+/// Take the lock for `state`, or fail at once if another run holds it.
+pub fn lock_state(state: &Path) -> Result<StateLock> {
+    let mut name = state.as_os_str().to_os_string();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+    file.try_lock().map_err(|source| Error::Busy {
+        path: state.to_path_buf(),
+        lock: path.clone(),
+        source,
+    })?;
+    Ok(StateLock(file))
+}
+
+impl State {
+    /// Read a state file; `None` when it does not exist.
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        const WHAT: FileKind = FileKind::MonitorState;
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = crate::files::read_text_limited(path, MAX_STATE_BYTES, WHAT)?;
+        let malformed = |reason: String| Error::Malformed {
+            path: path.to_path_buf(),
+            what: WHAT,
+            reason,
+        };
+        let state: State = serde_json::from_str(&text).map_err(|e| malformed(e.to_string()))?;
+        if state.version != STATE_VERSION {
+            return Err(malformed(format!(
+                "version {} (this keyless writes version {STATE_VERSION})",
+                state.version
+            )));
+        }
+        let cp = state.checkpoint().map_err(malformed)?;
+        if cp.tree_size != state.tree_size
+            || cp.root_hash.to_hex() != state.root_hash
+            || cp.origin != state.origin
+        {
+            return Err(malformed(
+                "tree_size, root_hash or origin disagree with the stored checkpoint".into(),
+            ));
+        }
+        Ok(Some(state))
+    }
+
+    /// The stored checkpoint (verified when it was stored).
+    pub(crate) fn checkpoint(&self) -> std::result::Result<VerifiedCheckpoint, String> {
+        let parsed = checkpoint::parse(&self.checkpoint)?;
+        let log_id = Sha256Hash::from_hex(&self.log_id).map_err(|e| format!("log_id: {e}"))?;
+        Ok(VerifiedCheckpoint {
+            text: self.checkpoint.clone(),
+            origin: parsed.origin().to_string(),
+            tree_size: parsed.tree_size(),
+            root_hash: *parsed.root_hash(),
+            log_id,
+        })
+    }
+
+    pub(super) fn new(
+        rekor_url: &str,
+        cp: &VerifiedCheckpoint,
+        index_offset: u64,
+        next_index: u64,
+        now: jiff::Timestamp,
+    ) -> Self {
+        Self {
+            version: STATE_VERSION,
+            rekor_url: rekor_url.to_string(),
+            log_id: cp.log_id_hex(),
+            origin: cp.origin.clone(),
+            tree_size: cp.tree_size,
+            root_hash: cp.root_hash.to_hex(),
+            index_offset,
+            next_index,
+            checkpoint: cp.text.clone(),
+            updated: now,
+        }
+    }
+
+    pub(super) fn save(&self, path: &Path) -> Result<()> {
+        let mut json = serde_json::to_string_pretty(self).map_err(|e| Error::Runtime {
+            what: "cannot encode the monitor state",
+            source: Box::new(e),
+        })?;
+        json.push('\n');
+        crate::files::write_atomic(path, json.as_bytes()).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}

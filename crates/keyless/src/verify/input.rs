@@ -1,0 +1,318 @@
+//! What to verify and what was found: command-line inputs (a file or a
+//! digest), where their evidence is, and the report for each.
+
+use super::policy::Policy;
+use super::{Failure, Step, Verified, Verifier, legacy};
+use crate::bundle;
+use crate::error::{Error, FileKind, Result};
+use sigstore_types::{Bundle, Sha256Hash};
+use std::path::{Path, PathBuf};
+
+/// What to verify: a file, or only its SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file on disk; it is read (streamed) and hashed.
+    File(PathBuf),
+    /// A SHA-256 digest given as `sha256:<64 hex>`.
+    Digest(Sha256Hash),
+}
+
+impl Input {
+    /// Interpret a command-line argument: a path when such a file exists,
+    /// else `sha256:<64 hex>` as a digest, else a path (which will fail to
+    /// open, with a message naming it).
+    pub fn parse(arg: &str) -> Result<Self> {
+        let path = PathBuf::from(arg);
+        if path.exists() {
+            return Ok(Input::File(path));
+        }
+        if let Some(hex) = arg.strip_prefix("sha256:") {
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::Usage(format!(
+                    "{arg:?} is neither an existing file nor a digest of the form sha256:<64 hex digits>"
+                )));
+            }
+            let digest = Sha256Hash::from_hex(&hex.to_ascii_lowercase())
+                .map_err(|e| Error::Usage(format!("{arg:?}: {e}")))?;
+            return Ok(Input::Digest(digest));
+        }
+        Ok(Input::File(path))
+    }
+
+    /// How the input is named in reports.
+    pub fn display_name(&self) -> String {
+        match self {
+            Input::File(p) => p.display().to_string(),
+            Input::Digest(d) => format!("sha256:{}", d.to_hex()),
+        }
+    }
+}
+
+/// The verdict on one input.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every step passed.
+    Verified(Box<Verified>),
+    /// A step failed: exit status 1.
+    Failed(Failure),
+    /// No verdict could be reached (I/O, malformed bundle, usage): exit status 2.
+    Error(Error),
+}
+
+impl From<Result<Verified>> for Outcome {
+    fn from(result: Result<Verified>) -> Self {
+        match result {
+            Ok(v) => Outcome::Verified(Box::new(v)),
+            Err(Error::Failed(f)) => Outcome::Failed(f),
+            Err(e) => Outcome::Error(e),
+        }
+    }
+}
+
+/// One input's report line.
+#[derive(Debug)]
+pub struct InputReport {
+    /// The input as named on the command line.
+    pub input: String,
+    /// The bundle that was used, when one was found.
+    pub bundle: Option<PathBuf>,
+    /// The artifact's SHA-256, when it could be read.
+    pub sha256: Option<Sha256Hash>,
+    /// The verdict.
+    pub outcome: Outcome,
+}
+
+impl Verifier {
+    /// Verify a file against cosign-style detached outputs: the base64
+    /// signature at `signature` and the certificate at `certificate`, with
+    /// the log entry looked up in the Rekor v1 log at `rekor_url` (online).
+    pub fn verify_legacy(
+        &self,
+        input: &Input,
+        signature: &Path,
+        certificate: &Path,
+        rekor_url: &str,
+        policy: &Policy,
+    ) -> InputReport {
+        let mut sha256 = None;
+        let outcome = (|| -> Result<Verified> {
+            let digest = match input {
+                Input::Digest(d) => *d,
+                Input::File(path) => crate::digest::sha256_file(path)?,
+            };
+            sha256 = Some(digest);
+            let sig = legacy::read_signature(signature)?;
+            let cert = legacy::read_certificate(certificate)?;
+            let bundle = legacy::bundle_from_rekor(
+                rekor_url,
+                digest,
+                &sig,
+                &cert,
+                std::time::Duration::from_secs(60),
+            )?;
+            self.verify_digest(digest, &bundle, policy)
+        })()
+        .into();
+        InputReport {
+            input: input.display_name(),
+            bundle: None,
+            sha256,
+            outcome,
+        }
+    }
+
+    /// Verify one command-line input against its bundle: read the bundle,
+    /// stream and hash the artifact, verify, and report.
+    ///
+    /// `source` overrides the default `<file>.sigstore.json` /
+    /// `<file>.sigstore` lookup; a digest input needs it.
+    pub fn verify_input(
+        &self,
+        input: &Input,
+        source: Option<&BundleSource>,
+        policy: &Policy,
+    ) -> InputReport {
+        let (mut bundle, mut sha256) = (None, None);
+        let outcome = self.verify_input_inner(input, source, policy, &mut bundle, &mut sha256);
+        InputReport {
+            input: input.display_name(),
+            bundle,
+            sha256,
+            outcome,
+        }
+    }
+
+    fn verify_input_inner(
+        &self,
+        input: &Input,
+        source: Option<&BundleSource>,
+        policy: &Policy,
+        bundle_path: &mut Option<PathBuf>,
+        sha256: &mut Option<Sha256Hash>,
+    ) -> Outcome {
+        let source = match (source, input) {
+            (Some(s), _) => s.clone(),
+            (None, Input::File(path)) => BundleSource::find_for(path),
+            (None, Input::Digest(_)) => {
+                return Outcome::Error(Error::Usage(
+                    "a digest input needs --bundle (or --attestation) to name its evidence".into(),
+                ));
+            }
+        };
+        *bundle_path = Some(source.path().to_path_buf());
+        let (bundle, statement) = match &source {
+            BundleSource::Bundle(p) => match bundle::read_bundle(p) {
+                Ok(b) => (b, None),
+                Err(e) => return Outcome::Error(e),
+            },
+            BundleSource::Attestation(p) => {
+                match crate::attestation::Attestation::read(p).and_then(|a| {
+                    let statement = a.statement().map_err(|reason| Error::Malformed {
+                        path: p.clone(),
+                        what: FileKind::Attestation,
+                        reason,
+                    })?;
+                    Ok((a.to_bundle(p)?, Some(statement)))
+                }) {
+                    Ok(x) => x,
+                    Err(e) => return Outcome::Error(e),
+                }
+            }
+        };
+        let verdict = match input {
+            Input::Digest(digest) => {
+                *sha256 = Some(*digest);
+                if let Some(e) = digest_input_unusable(&bundle) {
+                    return Outcome::Error(e);
+                }
+                self.verify_digest(*digest, &bundle, policy)
+            }
+            // A SHA-256 message signature needs only the file's SHA-256:
+            // hash it once here instead of twice (ours for the report, the
+            // verifier's for the signature).
+            Input::File(path) if sha256_suffices(&bundle, policy) => {
+                match crate::digest::sha256_file(path) {
+                    Ok(digest) => {
+                        *sha256 = Some(digest);
+                        self.verify_digest(digest, &bundle, policy)
+                    }
+                    Err(e) => return Outcome::Error(e),
+                }
+            }
+            Input::File(path) => {
+                let file = match crate::digest::open_artifact(path) {
+                    Ok(f) => f,
+                    Err(e) => return Outcome::Error(e),
+                };
+                let mut reader = crate::digest::HashingReader::new(file);
+                let verdict = self.verify_reader(&mut reader, &bundle, policy);
+                if let Some(err) = reader.error.take() {
+                    return Outcome::Error(Error::Read {
+                        path: path.clone(),
+                        source: err,
+                    });
+                }
+                // None when verification stopped before reading the file:
+                // the verdict is known, and re-reading (a FIFO, say) could
+                // block, so the report leaves the digest out.
+                *sha256 = reader.finish();
+                verdict
+            }
+        };
+        // PEP 740: the statement names the file and its digest.
+        let verdict = verdict.and_then(|v| match (&statement, *sha256) {
+            (Some(st), Some(digest)) => {
+                let name = match input {
+                    Input::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                    Input::Digest(_) => None,
+                };
+                let subject_name = st["subject"][0]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                crate::attestation::check_subject(
+                    st,
+                    name.as_deref().unwrap_or(&subject_name),
+                    &digest.to_hex(),
+                )
+                .map(|()| v)
+                .map_err(|reason| Failure::new(Step::Artifact, reason).into())
+            }
+            _ => Ok(v),
+        });
+        verdict.into()
+    }
+}
+
+/// Where an input's evidence is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BundleSource {
+    /// A Sigstore bundle.
+    Bundle(PathBuf),
+    /// A PEP 740 attestation.
+    Attestation(PathBuf),
+}
+
+impl BundleSource {
+    /// The file.
+    pub fn path(&self) -> &Path {
+        match self {
+            BundleSource::Bundle(p) | BundleSource::Attestation(p) => p,
+        }
+    }
+
+    /// The default evidence of `file`: `<file>.sigstore.json`, else
+    /// `<file>.sigstore`, else, for a wheel or sdist,
+    /// `<file>.publish.attestation`; the first name when none exists.
+    pub fn find_for(file: &Path) -> Self {
+        let bundle = bundle::find_bundle_for(file);
+        if !bundle.exists() && crate::attestation::is_distribution(file) {
+            let att = crate::attestation::default_path(file);
+            if att.exists() {
+                return BundleSource::Attestation(att);
+            }
+        }
+        BundleSource::Bundle(bundle)
+    }
+}
+
+/// A SHA-256 digest cannot stand in for an artifact whose signature is over
+/// another digest; that is a usage problem (pass the file), not a verdict.
+fn digest_input_unusable(bundle: &Bundle) -> Option<Error> {
+    match &bundle.content {
+        sigstore_types::SignatureContent::MessageSignature(m) => {
+            let alg = m.message_digest.as_ref()?.algorithm;
+            (alg != sigstore_types::HashAlgorithm::Sha2256).then(|| {
+                Error::Usage(format!(
+                    "this bundle signs a {alg} digest, so a sha256: input cannot be checked; pass the file itself"
+                ))
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether a SHA-256 digest of the artifact is all verification needs: a
+/// message signature over a SHA-256 digest by a key whose signing scheme
+/// hashes with SHA-256 (so the signature verifies prehashed). DSSE bundles
+/// (whose statement may name other digests) and other keys read the file.
+fn sha256_suffices(bundle: &Bundle, policy: &Policy) -> bool {
+    use sigstore_types::{HashAlgorithm, SignatureContent};
+    let SignatureContent::MessageSignature(m) = &bundle.content else {
+        return false;
+    };
+    if m.message_digest.as_ref().map(|d| d.algorithm) != Some(HashAlgorithm::Sha2256) {
+        return false;
+    }
+    let key_algorithm = match policy {
+        Policy::PublicKey(key) => sigstore_crypto::KeyAlgorithm::from_spki(key).ok(),
+        Policy::Identity(_) => bundle
+            .signing_certificate()
+            .and_then(|c| sigstore_crypto::parse_certificate_info(c).ok())
+            .map(|i| i.key_algorithm),
+    };
+    key_algorithm
+        .and_then(|a| a.resolve_signing_scheme(HashAlgorithm::Sha2256).ok())
+        .and_then(|scheme| scheme.hash_algorithm())
+        == Some(HashAlgorithm::Sha2256)
+}

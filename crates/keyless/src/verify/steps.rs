@@ -1,0 +1,89 @@
+//! Checks of single verification steps that sigstore-verify does not make
+//! (or makes differently), and the naming of the step its errors belong to.
+
+use super::{Failure, Step};
+use crate::error::Error;
+use sigstore_types::{Bundle, KindVersion};
+
+/// The signature bytes an RFC 3161 timestamp in this bundle must cover.
+pub(super) fn signature_bytes(
+    bundle: &Bundle,
+) -> std::result::Result<sigstore_types::SignatureBytes, ()> {
+    match &bundle.content {
+        sigstore_types::SignatureContent::MessageSignature(m) => Ok(m.signature.clone()),
+        sigstore_types::SignatureContent::DsseEnvelope(e) => Ok(e.signature.sig.clone()),
+        _ => Err(()),
+    }
+}
+
+/// For Rekor v1 entries the inclusion proof repeats the tree size the
+/// checkpoint signs. sigstore-verify compares the root hashes but not the
+/// sizes; a proof for another tree size must not borrow a checkpoint.
+pub(super) fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result<(), Failure> {
+    for entry in &bundle.verification_material.tlog_entries {
+        if entry.kind_version == KindVersion::HashedRekordV002 {
+            continue;
+        }
+        let Some(proof) = &entry.inclusion_proof else {
+            continue;
+        };
+        if let Some(checkpoint) = proof.checkpoint.checkpoint()
+            && checkpoint.tree_size() != proof.tree_size
+        {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "checkpoint is for tree size {} but the inclusion proof is for tree size {}",
+                    checkpoint.tree_size(),
+                    proof.tree_size
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Name the step a sigstore-verify error belongs to. Errors that say nothing
+/// about the bundle (unusable trust material, or a kind this version of
+/// keyless does not know) are no verdict at all: `Err`, exit status 2.
+pub(super) fn classify(
+    err: sigstore_verify::Error,
+    trust_source: &str,
+) -> std::result::Result<Failure, Error> {
+    use sigstore_bundle::Error as B;
+    use sigstore_verify::{
+        CertificateError as C, Error as E, TimestampError as T, TransparencyLogError as L,
+    };
+    let step = match &err {
+        E::IdentityMismatch { .. } | E::IssuerMismatch { .. } => Step::Identity,
+        E::SignatureInvalid(_) => Step::Signature,
+        E::ArtifactMismatch(_) | E::UnsupportedArtifact(_) => Step::Artifact,
+        E::Certificate(C::Sct(_)) => Step::Sct,
+        E::Certificate(_) => Step::Certificate,
+        E::TransparencyLog(L::InclusionProof(_)) => Step::InclusionProof,
+        E::TransparencyLog(L::Checkpoint(_)) => Step::Checkpoint,
+        E::TransparencyLog(L::InclusionPromise(_)) => Step::Set,
+        E::TransparencyLog(L::IntegratedTime(_)) => Step::IntegratedTime,
+        E::TransparencyLog(_) => Step::LogEntry,
+        E::Timestamp(T::NoVerifiedTimestamp(_)) => Step::SigningTime,
+        E::Timestamp(_) => Step::Timestamp,
+        // Structural problems that belong to one piece of log evidence are
+        // named after it, so "checkpoint: ..." reads as what is missing.
+        E::Bundle(B::MissingCheckpoint | B::CheckpointRootMismatch) => Step::Checkpoint,
+        E::Bundle(B::MissingInclusionProof(_) | B::LogIndexOutOfRange { .. }) => {
+            Step::InclusionProof
+        }
+        E::Bundle(B::MissingInclusionPromise(_)) => Step::Set,
+        E::InvalidBundle(_) | E::UnsupportedBundle(_) | E::Bundle(_) | E::Types(_) => Step::Bundle,
+        E::Crypto(_) => Step::Signature,
+        E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => {
+            return Err(Error::TrustMaterial {
+                source_name: trust_source.to_string(),
+                reason: err.to_string(),
+            });
+        }
+        E::ArtifactRead(_) => Step::Artifact,
+        _ => return Err(Error::Verifier { source: err }),
+    };
+    Ok(Failure::new(step, err.to_string()))
+}

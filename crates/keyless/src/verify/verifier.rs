@@ -1,0 +1,264 @@
+//! The verifier: trust material parsed once, and the verification routine
+//! that runs the steps of the Sigstore client specification in order.
+
+use super::policy::Policy;
+use super::steps::{check_checkpoint_tree_size, classify, signature_bytes};
+use super::{Failure, Step};
+use crate::bundle::{self, EvidenceProblem};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::trust::TrustMaterial;
+use sigstore_types::{Bundle, Sha256Hash};
+use std::io::Read;
+use std::sync::Arc;
+
+/// What a successful verification established.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The certificate's SAN (keyless bundles).
+    pub identity: Option<String>,
+    /// The certificate's OIDC issuer (keyless bundles).
+    pub issuer: Option<String>,
+    /// The verified certificate, with its Fulcio claims (keyless bundles).
+    pub certificate: Option<sigstore_crypto::CertificateInfo>,
+    /// Log index of the first transparency log entry.
+    pub log_index: Option<u64>,
+    /// Earliest SET-authenticated Rekor integrated time, if any.
+    pub integrated_time: Option<jiff::Timestamp>,
+    /// Every verified signing time (RFC 3161 timestamps and integrated times).
+    pub verified_times: Vec<jiff::Timestamp>,
+}
+
+impl Verified {
+    /// The earliest verified signing time.
+    pub fn signing_time(&self) -> Option<jiff::Timestamp> {
+        self.integrated_time
+            .into_iter()
+            .chain(self.verified_times.iter().copied())
+            .min()
+    }
+}
+
+/// A verifier bound to one set of trust material and one clock.
+///
+/// Building it parses and checks all trust material once; it then verifies
+/// any number of bundles.
+pub struct Verifier {
+    inner: sigstore_verify::Verifier,
+    tsa_authorities: Vec<sigstore_tsa::TsaAuthority>,
+    clock: Arc<dyn Clock>,
+    /// Where the trust material came from, for errors about it.
+    trust_source: String,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier for `trust`, using the system clock.
+    pub fn new(trust: &TrustMaterial) -> Result<Self> {
+        Self::with_clock(trust, Arc::new(SystemClock))
+    }
+
+    /// A verifier for `trust` that takes "now" from `clock`.
+    pub fn with_clock(trust: &TrustMaterial, clock: Arc<dyn Clock>) -> Result<Self> {
+        let inner = sigstore_verify::Verifier::new(&trust.trusted_root).map_err(|e| {
+            Error::TrustMaterial {
+                source_name: trust.source.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self {
+            inner,
+            tsa_authorities: trust.trusted_root.tsa_authorities(),
+            clock,
+            trust_source: trust.source.to_string(),
+        })
+    }
+
+    /// Verify `bundle` over the artifact read from `artifact` (streamed, in
+    /// constant memory) against `policy`.
+    pub fn verify_reader(
+        &self,
+        artifact: impl Read,
+        bundle: &Bundle,
+        policy: &Policy,
+    ) -> Result<Verified> {
+        self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
+            inner.verify_reader(artifact, bundle, sigpolicy)
+        })
+    }
+
+    /// Verify `bundle` over an artifact known only by its SHA-256 digest.
+    pub fn verify_digest(
+        &self,
+        digest: Sha256Hash,
+        bundle: &Bundle,
+        policy: &Policy,
+    ) -> Result<Verified> {
+        self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
+            inner.verify(digest, bundle, sigpolicy)
+        })
+    }
+
+    fn verify_with(
+        &self,
+        bundle: &Bundle,
+        policy: &Policy,
+        run: impl FnOnce(
+            &sigstore_verify::Verifier,
+            &Bundle,
+            &dyn sigstore_verify::Policy,
+        ) -> sigstore_verify::Result<sigstore_verify::VerificationResult>,
+    ) -> Result<Verified> {
+        // (1) Evidence caps and duplicates, before any cryptography.
+        bundle::check_evidence(bundle).map_err(|problem| {
+            let step = match problem {
+                EvidenceProblem::MissingInclusionProof { .. } => Step::InclusionProof,
+                EvidenceProblem::NoLogEntry
+                | EvidenceProblem::TooManyLogEntries(_)
+                | EvidenceProblem::DuplicateLogEntry { .. } => Step::LogEntry,
+                EvidenceProblem::TooManyTimestamps(_)
+                | EvidenceProblem::DuplicateTimestamp { .. } => Step::Timestamp,
+            };
+            Failure::new(step, problem.to_string())
+        })?;
+        // (5, part) A Rekor v1 checkpoint must describe the tree the proof is for.
+        check_checkpoint_tree_size(bundle)?;
+        // (2, part) Timestamps that do not verify are set aside, as the
+        // Sigstore clients do; a verified time is still required below.
+        let (bundle, set_aside) = self.without_unverifiable_timestamps(bundle);
+        let bundle = bundle.as_ref();
+
+        // (1)-(7): structure, signing times, certificate chain and SCT,
+        // inclusion proof, checkpoint and SET, signature, entry consistency.
+        let result = match policy {
+            // Identity is checked below, after every cryptographic step, with
+            // matchers (anchored regexps) sigstore-verify does not offer.
+            Policy::Identity(_) => run(
+                &self.inner,
+                bundle,
+                &sigstore_verify::VerificationPolicy::any_identity(),
+            ),
+            Policy::PublicKey(key) => run(
+                &self.inner,
+                bundle,
+                &sigstore_verify::PublicKeyVerificationPolicy::new(key.clone()),
+            ),
+        }
+        .map_err(|e| match classify(e, &self.trust_source) {
+            Ok(mut failure) => {
+                if let (Step::SigningTime, Some(first)) = (failure.step, set_aside.first()) {
+                    failure.step = Step::Timestamp;
+                    failure.reason += &format!(
+                        " ({} RFC 3161 timestamp(s) did not verify; the first: {first})",
+                        set_aside.len()
+                    );
+                }
+                Error::Failed(failure)
+            }
+            Err(no_verdict) => no_verdict,
+        })?;
+
+        // (2, part) No verified time may lie after our clock's "now".
+        let now = self.clock.now();
+        let verified_times = result.verified_timestamps().to_vec();
+        if let Some(future) = verified_times.iter().find(|t| **t > now) {
+            return Err(Failure::new(
+                Step::SigningTime,
+                format!("verified signing time {future} is after the current time {now}"),
+            )
+            .into());
+        }
+
+        // (8) The identity policy, on verified claims only.
+        if let Policy::Identity(identity) = policy {
+            let cert = result
+                .certificate()
+                .ok_or_else(|| Failure::new(Step::Identity, "bundle has no signing certificate"))?;
+            if !result.certificate_verified() || !result.tlog_verified() {
+                return Err(Failure::new(
+                    Step::Certificate,
+                    "certificate or log inclusion was not verified",
+                )
+                .into());
+            }
+            identity
+                .check(cert)
+                .map_err(|reason| Failure::new(Step::Identity, reason))?;
+        }
+
+        Ok(Verified {
+            identity: result.identity().map(|s| s.as_str().to_string()),
+            issuer: result.issuer().map(str::to_string),
+            certificate: result.certificate().cloned(),
+            log_index: bundle
+                .verification_material
+                .tlog_entries
+                .first()
+                .map(|e| e.log_index.get()),
+            integrated_time: result.integrated_time(),
+            verified_times,
+        })
+    }
+
+    /// `bundle` without the RFC 3161 timestamps that no trusted TSA
+    /// authenticates (with the reasons), or `bundle` itself when all do.
+    ///
+    /// Works around sigstore-verify 0.15.1, which fails a bundle outright if
+    /// any one timestamp does not verify. The client spec, sigstore-python and
+    /// sigstore-go discard such a timestamp and require a threshold of
+    /// verified times; an attacker gains nothing from an extra bad token, and
+    /// a bundle with one stale TSA's token among good ones must still verify.
+    /// Excess and duplicate tokens were already refused, before this runs.
+    fn without_unverifiable_timestamps<'b>(
+        &self,
+        bundle: &'b Bundle,
+    ) -> (std::borrow::Cow<'b, Bundle>, Vec<String>) {
+        let timestamps = &bundle
+            .verification_material
+            .timestamp_verification_data
+            .rfc3161_timestamps;
+        let Ok(signature) = signature_bytes(bundle) else {
+            return (std::borrow::Cow::Borrowed(bundle), Vec::new());
+        };
+        let mut reasons = Vec::new();
+        let keep: Vec<bool> = timestamps
+            .iter()
+            .map(|ts| {
+                let mut last = None;
+                for authority in &self.tsa_authorities {
+                    match sigstore_tsa::verify_timestamp_for_authority(
+                        &ts.signed_timestamp,
+                        &signature,
+                        authority,
+                    ) {
+                        // Authentic but outside its TSA's validity window
+                        // (TOB-SIGSTORE-11): a trusted TSA misbehaved, so the
+                        // bundle must fail, not just lose this token.
+                        Ok(_) | Err(sigstore_tsa::Error::TimestampOutsideValidity { .. }) => {
+                            return true;
+                        }
+                        Err(e) => last = Some(e.to_string()),
+                    }
+                }
+                reasons.push(last.unwrap_or_else(|| "the trust root has no TSA".into()));
+                false
+            })
+            .collect();
+        if reasons.is_empty() {
+            return (std::borrow::Cow::Borrowed(bundle), reasons);
+        }
+        let mut trimmed = bundle.clone();
+        let mut keep = keep.into_iter();
+        trimmed
+            .verification_material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .retain(|_| keep.next().unwrap_or(false));
+        (std::borrow::Cow::Owned(trimmed), reasons)
+    }
+}
