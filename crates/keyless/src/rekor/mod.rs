@@ -19,10 +19,11 @@
 //! `sigstore-merkle`, checkpoints parsed by `sigstore-types`, signatures
 //! checked by `sigstore-crypto`, entries fetched by `sigstore-rekor`.
 //!
-//! Every library call returns `Result<std::result::Result<T, Failure>>`-like
-//! values: an [`Error`](crate::Error) means no verdict could be reached (network, I/O,
-//! malformed answers; the CLI exits 2), a [`Failure`] is a verdict against
-//! the log or the entry (the CLI exits 1).
+//! Reports carry their verdict (`verdict: Result<_, Failure>`): a
+//! [`Failure`] is a verdict against the log or the entry (the CLI exits 1).
+//! A call that returns an [`Error`](crate::Error) reached no verdict
+//! (network, I/O, malformed answers; the CLI exits 2), except
+//! [`Error::Failed`](crate::Error::Failed), which carries one.
 
 pub mod checkpoint;
 pub mod entry;

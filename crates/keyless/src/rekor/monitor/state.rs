@@ -50,14 +50,21 @@ pub fn lock_state(state: &Path) -> Result<StateLock> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|source| Error::Read {
+        .map_err(|source| Error::Write {
             path: path.clone(),
             source,
         })?;
-    file.try_lock().map_err(|source| Error::Busy {
-        path: state.to_path_buf(),
-        lock: path.clone(),
-        source,
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => Error::Busy {
+            path: state.to_path_buf(),
+            lock: path.clone(),
+            source: e,
+        },
+        // Locking itself failed (a file system without locks): not "in use".
+        std::fs::TryLockError::Error(source) => Error::Write {
+            path: path.clone(),
+            source,
+        },
     })?;
     Ok(StateLock(file))
 }
