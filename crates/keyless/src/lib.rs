@@ -28,6 +28,13 @@
 //!   [`rekor::Auditor`] with a [`rekor::Rekor`] client, and
 //!   [`rekor::monitor::run`].
 //! - Pin "now" in tests: [`clock::FixedClock`].
+//! - Read what a certificate's Fulcio extensions say: [`cert`] (the one
+//!   table of OIDs and names); hash an artifact as a stream:
+//!   [`digest::sha256_file`]; write outputs atomically: [`files`].
+//! - Tell a verdict from its absence: a [`failure::Failure`] (in
+//!   [`Error::Failed`], or in a report's outcome) names the step that failed
+//!   (exit 1 in the CLI); every other [`Error`] means no verdict was reached
+//!   (exit 2), and [`Error::hint`] says what to do about it.
 //!
 //! ```
 //! use keyless::trust::{TrustMaterial, TrustSource};
@@ -66,7 +73,6 @@ mod net;
 pub mod rekor;
 #[cfg(feature = "sign")]
 pub mod sign;
-
 pub mod trust;
 pub mod verify;
 
