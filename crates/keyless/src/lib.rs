@@ -61,6 +61,7 @@ pub mod digest;
 pub mod error;
 pub mod failure;
 pub mod files;
+mod inputs;
 pub mod inspect;
 mod net;
 pub mod rekor;
