@@ -41,7 +41,7 @@
 //!     ValueMatcher::Exact("https://gitlab.com".into()),
 //! ));
 //! let report = verifier.verify_input(&Input::File("no-such.whl".into()), None, &policy);
-//! // The bundle does not exist, so no verdict could be reached.
+//! // The file does not exist, so no verdict could be reached.
 //! assert!(matches!(report.outcome, Outcome::Error(_)));
 //! # Ok::<(), keyless::Error>(())
 //! ```

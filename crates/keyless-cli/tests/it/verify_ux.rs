@@ -460,3 +460,33 @@ fn no_colour_into_a_pipe_even_without_no_color() {
         );
     }
 }
+
+/// No false alarm: a bundle whose every key the trust root holds (Rekor v1,
+/// and Rekor v2 with a TSA timestamp) fails over a changed file with no
+/// hint about unknown keys.
+#[test]
+fn a_failure_under_known_keys_gets_no_trust_hint() {
+    let bed = Bed::start();
+    let token = bed.tb.mint(&tag_v1_0(), JwsAlg::ES256);
+    for trust in ["trust_config.json", "trust_config_v2.json"] {
+        let file = bed.write("app.txt", "signed");
+        let trust = bed.state_file(trust);
+        bed.keyless_sign(&token, &trust, &["--overwrite".as_ref(), file.as_os_str()])
+            .assert_code(0);
+        std::fs::write(&file, "changed").unwrap();
+        let r = run(keyless()
+            .args(["verify", "--json"])
+            .arg(&file)
+            .args(["--certificate-identity", TAG_SAN])
+            .args(["--certificate-oidc-issuer", GITLAB])
+            .arg("--trust-config")
+            .arg(&trust));
+        r.assert_code(1);
+        let report = r.json();
+        assert_eq!(
+            report["results"][0]["hint"],
+            serde_json::Value::Null,
+            "{report:#}"
+        );
+    }
+}

@@ -398,6 +398,43 @@ mod tests {
         assert!(!hint.contains("--staging"), "{hint}");
     }
 
+    fn vector(name: &str) -> Bundle {
+        let path = format!(
+            "{}/../../testdata/vectors/sigstore-python/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        Bundle::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// (unknown logs, unknown CA, unknown TSA) of `bundle` under `root`.
+    fn unknown(root: &TrustedRoot, bundle: &Bundle) -> (usize, bool, bool) {
+        let known = KnownKeys::of(root);
+        (
+            known.unknown_logs(bundle).len(),
+            known.unknown_ca(bundle),
+            known.unknown_tsa(bundle),
+        )
+    }
+
+    /// No false alarms: real bundles are known to their own instance's root
+    /// (a Rekor v1 bundle, and a Rekor v2 bundle with a TSA timestamp), and
+    /// unknown, in every part, to the other's.
+    #[test]
+    fn real_bundles_are_known_to_their_instance_and_unknown_to_the_other() {
+        let production = SigstoreInstance::PublicGood
+            .embedded_trusted_root()
+            .unwrap();
+        let staging = SigstoreInstance::Staging.embedded_trusted_root().unwrap();
+        let v1 = vector("bundle_v3_github.whl.sigstore");
+        let v2 = vector("staging-rekor-v2.txt.sigstore.json");
+        assert_eq!(unknown(&production, &v1), (0, false, false));
+        assert_eq!(unknown(&staging, &v1), (1, true, false));
+        assert_eq!(unknown(&staging, &v2), (0, false, false));
+        assert_eq!(unknown(&production, &v2), (1, true, true));
+        assert_eq!(public_instance_of(&v1), Some(TrustSource::Production));
+        assert_eq!(public_instance_of(&v2), Some(TrustSource::Staging));
+    }
+
     #[test]
     fn the_embedded_roots_know_their_own_logs_and_not_each_other() {
         let production = SigstoreInstance::PublicGood
