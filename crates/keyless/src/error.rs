@@ -135,6 +135,28 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A file named to be verified does not exist. Its bundle is looked for
+    /// only after the file itself is found, so this is what a mistyped
+    /// input reports.
+    #[error("{}: cannot read: {source}", path.display())]
+    MissingArtifact {
+        /// The file to verify.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// `keyless trust update --offline` found no TUF metadata in the cache
+    /// to work from: the repository was never fetched online.
+    #[error("no local TUF cache yet for {repository} (in {})", dir.display())]
+    NoTufCache {
+        /// The TUF repository's URL.
+        repository: String,
+        /// The cache folder that holds no metadata.
+        dir: PathBuf,
+    },
+
     /// A path that must name a regular file names a directory or something else.
     #[error("{}: is a directory, not a file", path.display())]
     IsADirectory {
@@ -307,6 +329,12 @@ impl Error {
                 }
             }
             Error::Read { .. } | Error::Incomplete { .. } => None,
+            Error::MissingArtifact { .. } => Some(
+                "check the path: an INPUT is a file, a folder (verifying what `keyless sign` signed in it), or sha256:<64 hex> with --bundle",
+            ),
+            Error::NoTufCache { .. } => Some(
+                "run the same `keyless trust update` without --offline once (it needs the network); later runs can use --offline",
+            ),
             Error::Write { .. } => Some("check that the directory exists and is writable"),
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")

@@ -10,6 +10,10 @@
 //!   [`verify::Verifier::verify_reader`] (a bundle you parsed yourself; parse
 //!   it with [`bundle::parse_bundle`], which refuses a missing media type that
 //!   `Bundle::from_json` would silently read as v0.1).
+//! - Turn command-line inputs into what to verify (a folder as `keyless
+//!   sign` takes it, bundles among the files): [`verify::select_inputs`]; say
+//!   more about a failure than its step (keys the trust root lacks, an
+//!   anchored regexp): [`verify::Verifier::diagnose`].
 //! - Say who must have signed: [`verify::policy::Policy`], built from an
 //!   [`verify::policy::IdentityPolicy`] (SAN and issuer, exact or anchored
 //!   regexp) or a managed public key.
@@ -48,7 +52,7 @@
 //!     ValueMatcher::Exact("https://gitlab.com".into()),
 //! ));
 //! let report = verifier.verify_input(&Input::File("no-such.whl".into()), None, &policy);
-//! // The bundle does not exist, so no verdict could be reached.
+//! // The file does not exist, so no verdict could be reached.
 //! assert!(matches!(report.outcome, Outcome::Error(_)));
 //! # Ok::<(), keyless::Error>(())
 //! ```
@@ -68,6 +72,7 @@ pub mod digest;
 pub mod error;
 pub mod failure;
 pub mod files;
+mod inputs;
 pub mod inspect;
 mod net;
 pub mod rekor;

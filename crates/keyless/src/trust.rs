@@ -193,13 +193,7 @@ fn parse_client_trust_config(path: &Path, text: &str) -> Result<TrustMaterial> {
     let field = |camel: &str, snake: &str| doc.get(camel).or_else(|| doc.get(snake));
     match field("mediaType", "media_type").and_then(|v| v.as_str()) {
         Some(CLIENT_TRUST_CONFIG_MEDIA_TYPE) => {}
-        other => {
-            return Err(malformed(
-                path,
-                WHAT,
-                format!("mediaType is {other:?}, expected {CLIENT_TRUST_CONFIG_MEDIA_TYPE:?}"),
-            ));
-        }
+        other => return Err(malformed(path, WHAT, not_a_trust_config(other))),
     }
     let root_json = field("trustedRoot", "trusted_root")
         .ok_or_else(|| malformed(path, WHAT, "it has no trustedRoot"))?;
@@ -218,6 +212,30 @@ fn parse_client_trust_config(path: &Path, text: &str) -> Result<TrustMaterial> {
         signing_config,
         path: Some(path.to_path_buf()),
     })
+}
+
+/// Why a document with media type `media_type` is not a ClientTrustConfig,
+/// naming what it is when that is a Sigstore document people mix up with
+/// one (a bundle given to --trust-config, say).
+fn not_a_trust_config(media_type: Option<&str>) -> String {
+    let expected = format!("expected mediaType {CLIENT_TRUST_CONFIG_MEDIA_TYPE}");
+    let Some(media_type) = media_type else {
+        return format!("it has no mediaType; {expected}");
+    };
+    let what = if media_type.starts_with("application/vnd.dev.sigstore.bundle") {
+        Some("a Sigstore bundle")
+    } else if media_type.starts_with("application/vnd.dev.sigstore.trustedroot") {
+        Some("a trusted root (pass it with --trusted-root)")
+    } else if media_type.starts_with("application/vnd.dev.sigstore.signingconfig") {
+        Some("a signing config")
+    } else {
+        None
+    };
+    // The value is the file's, shown quoted and escaped: untrusted text.
+    match what {
+        Some(what) => format!("it is {what} ({media_type:?}), not a ClientTrustConfig"),
+        None => format!("its mediaType is {media_type:?}; {expected}"),
+    }
 }
 
 /// The cache directory keyless keeps TUF-refreshed trust material in:
@@ -323,12 +341,21 @@ pub fn update_from_tuf(
         source_name: format!("TUF repository {}", repo.url),
         reason,
     };
+    // Offline, TUF re-verifies what an online run stored; without that
+    // there is nothing to verify (and nothing should be created).
+    let tuf_cache = dir.join("tuf");
+    if offline && !tuf_cache.join("timestamp.json").is_file() {
+        return Err(Error::NoTufCache {
+            repository: repo.url.clone(),
+            dir: tuf_cache,
+        });
+    }
     std::fs::create_dir_all(&dir).map_err(|source| Error::Read {
         path: dir.clone(),
         source,
     })?;
     let mut config = TufConfig::custom(repo.url.clone(), TufBootstrap::trusted(&repo.root))
-        .with_cache_dir(dir.join("tuf"));
+        .with_cache_dir(tuf_cache);
     if offline {
         config = config.offline();
     }
@@ -387,6 +414,35 @@ mod tests {
         let doc = format!(r#"{{"mediaType":"application/json","trustedRoot":{root}}}"#);
         let err = parse_client_trust_config(Path::new("t.json"), &doc).unwrap_err();
         assert!(err.to_string().contains("mediaType"), "{err}");
+    }
+
+    #[test]
+    fn a_bundle_as_trust_config_is_named_as_one() {
+        let doc = r#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}"#;
+        let err = parse_client_trust_config(Path::new("b.json"), doc).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "b.json: not a valid client trust config: it is a Sigstore bundle (\"application/vnd.dev.sigstore.bundle.v0.3+json\"), not a ClientTrustConfig"
+        );
+        assert!(err.hint().unwrap().contains("--trust-config"));
+        let err = parse_client_trust_config(Path::new("n.json"), "{}").unwrap_err();
+        assert!(!err.to_string().contains("None"), "{err}");
+        assert!(err.to_string().contains("no mediaType"), "{err}");
+    }
+
+    #[test]
+    fn offline_without_a_tuf_cache_says_so_and_creates_nothing() {
+        let cache = tempfile::tempdir().unwrap();
+        let err = update_from_tuf(
+            &TufRepository::staging(),
+            cache.path(),
+            jiff::Timestamp::now(),
+            true,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::NoTufCache { .. }), "{err:?}");
+        assert!(err.hint().unwrap().contains("without --offline"));
+        assert!(!cache.path().join("staging").exists());
     }
 
     #[test]

@@ -9,8 +9,11 @@ use std::path::PathBuf;
 /// `keyless verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Files to verify, or digests written sha256:<64 hex> (a digest only when
-    /// no file of that name exists; it needs --bundle).
+    /// Files or folders to verify, or digests written sha256:<64 hex> (a
+    /// digest only when no file of that name exists; it needs --bundle). A
+    /// folder stands for what `keyless sign` signs in it (*.whl, *.tar.gz)
+    /// and every file with a bundle or attestation beside it; a bundle among
+    /// the inputs is its file's evidence, not a file to verify.
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<String>,
 
@@ -118,7 +121,8 @@ impl EvidenceArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("gitref").args(["branch", "tag", "git_ref"]))]
 pub struct VerifyGitLabArgs {
-    /// Files to verify, or digests written sha256:<64 hex>.
+    /// Files or folders to verify (as `keyless verify` takes them), or
+    /// digests written sha256:<64 hex>.
     #[arg(value_name = "INPUT", required = true)]
     pub inputs: Vec<String>,
 

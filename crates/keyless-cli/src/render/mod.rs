@@ -5,5 +5,6 @@
 pub mod inspect;
 pub mod rekor;
 pub mod sign;
+pub mod style;
 pub mod trust;
 pub mod verify;

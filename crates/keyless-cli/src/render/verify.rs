@@ -1,6 +1,7 @@
 //! `keyless verify`'s output: one line per input, or a JSON report, and the
 //! exit status.
 
+use super::style::Style;
 use keyless::verify::{InputReport, Outcome};
 use serde::Serialize;
 
@@ -25,8 +26,8 @@ pub fn exit_code(reports: &[InputReport]) -> u8 {
 
 /// The human line for one input:
 /// `OK   <input>  <SAN> (<issuer>)  Rekor #<index> at <time>` or
-/// `FAIL <input>  <step>: <reason>`.
-pub fn text_line(report: &InputReport) -> String {
+/// `FAIL <input>  <step>: <reason>`, the verdict word in `style`.
+pub fn text_line(report: &InputReport, style: Style) -> String {
     match &report.outcome {
         Outcome::Verified(v) => {
             let who = match (&v.identity, &v.issuer) {
@@ -34,7 +35,7 @@ pub fn text_line(report: &InputReport) -> String {
                 (Some(id), None) => id.clone(),
                 _ => "public key".to_string(),
             };
-            let mut line = format!("OK   {}  {who}", report.input);
+            let mut line = format!("{}   {}  {who}", style.good("OK"), report.input);
             match (v.log_index, v.signing_time()) {
                 (Some(index), Some(time)) => line += &format!("  Rekor #{index} at {time}"),
                 (Some(index), None) => line += &format!("  Rekor #{index}"),
@@ -43,9 +44,21 @@ pub fn text_line(report: &InputReport) -> String {
             }
             line
         }
-        Outcome::Failed(f) => format!("FAIL {}  {f}", report.input),
-        Outcome::Error(e) => format!("FAIL {}  error: {e}", report.input),
+        Outcome::Failed(f) => format!("{} {}  {f}", style.bad("FAIL"), report.input),
+        Outcome::Error(e) => format!("{} {}  error: {e}", style.bad("FAIL"), report.input),
     }
+}
+
+/// The hint line (for stderr) under one input's line: `  hint: <hint>`,
+/// or, when several inputs are reported, `  hint: <input>: <hint>` so that
+/// each hint says which input it is about.
+pub fn hint_line(report: &InputReport, several: bool) -> Option<String> {
+    let hint = report.hint()?;
+    Some(if several {
+        format!("  hint: {}: {hint}", report.input)
+    } else {
+        format!("  hint: {hint}")
+    })
 }
 
 #[derive(Serialize)]
@@ -61,7 +74,7 @@ struct JsonInput<'a> {
     timestamps: Vec<String>,
     failed_step: Option<&'static str>,
     reason: Option<String>,
-    hint: Option<&'static str>,
+    hint: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -88,7 +101,7 @@ pub fn json_report(reports: &[InputReport]) -> String {
                 timestamps: Vec::new(),
                 failed_step: None,
                 reason: None,
-                hint: None,
+                hint: r.hint(),
             };
             match &r.outcome {
                 Outcome::Verified(v) => {
@@ -106,7 +119,6 @@ pub fn json_report(reports: &[InputReport]) -> String {
                 Outcome::Error(e) => {
                     j.failed_step = Some("input");
                     j.reason = Some(e.to_string());
-                    j.hint = e.hint();
                 }
             }
             j
@@ -132,6 +144,7 @@ mod tests {
             bundle: None,
             sha256: None,
             outcome,
+            diagnosis: None,
         }
     }
 
@@ -167,10 +180,44 @@ mod tests {
     #[test]
     fn one_line_per_input() {
         assert_eq!(
-            text_line(&report("a.whl", verified())),
+            text_line(&report("a.whl", verified()), Style::Plain),
             "OK   a.whl  https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main (https://gitlab.com)  Rekor #7 at 2025-01-02T03:04:05Z"
         );
-        assert!(text_line(&report("a.whl", failed())).starts_with("FAIL a.whl  "));
+        assert!(text_line(&report("a.whl", failed()), Style::Plain).starts_with("FAIL a.whl  "));
+    }
+
+    #[test]
+    fn only_the_verdict_word_is_coloured() {
+        assert!(
+            text_line(&report("a.whl", verified()), Style::Colour)
+                .starts_with("\x1b[32mOK\x1b[0m   a.whl  ")
+        );
+        assert!(
+            text_line(&report("a.whl", failed()), Style::Colour)
+                .starts_with("\x1b[31mFAIL\x1b[0m a.whl  ")
+        );
+    }
+
+    #[test]
+    fn a_hint_names_its_input_when_there_are_several() {
+        let missing = || {
+            report(
+                "dist/a.whl",
+                Outcome::Error(keyless::Error::MissingArtifact {
+                    path: "dist/a.whl".into(),
+                    source: std::io::ErrorKind::NotFound.into(),
+                }),
+            )
+        };
+        let alone = hint_line(&missing(), false).unwrap();
+        assert!(alone.starts_with("  hint: check the path"), "{alone}");
+        let among = hint_line(&missing(), true).unwrap();
+        assert!(
+            among.starts_with("  hint: dist/a.whl: check the path"),
+            "{among}"
+        );
+        assert_eq!(hint_line(&report("a", verified()), true), None);
+        assert_eq!(hint_line(&report("a", failed()), true), None);
     }
 
     #[test]

@@ -2,10 +2,11 @@
 
 use super::fail;
 use crate::cli::{VerifyCommand, VerifyPreset, VerifyingArgs};
+use crate::render::style::Style;
 use crate::render::verify as render;
 use keyless::trust::TrustMaterial;
 use keyless::verify::policy::Policy;
-use keyless::verify::{Input, InputReport, Outcome, Verifier};
+use keyless::verify::{Input, InputReport, Outcome, Verifier, select_inputs};
 use std::io::Write;
 
 /// `keyless verify [gitlab]`: verify every input, print a line each (or the
@@ -35,15 +36,27 @@ fn verify(
         trust,
         json,
     } = options;
-    if evidence.is_single_input() && inputs.len() > 1 {
-        return fail(command, &keyless::Error::Usage(
+    let one_input_only = || {
+        fail(command, &keyless::Error::Usage(
             "--bundle, --attestation and --signature name one input's evidence; with several inputs each is found next to its file".into(),
-        ));
+        ))
+    };
+    if evidence.is_single_input() && inputs.len() > 1 {
+        return one_input_only();
     }
     let policy = match policy {
         Ok(p) => p,
         Err(e) => return fail(command, &e),
     };
+    // Folders expanded; evidence named among the inputs is verified as
+    // evidence, unless an option names the evidence itself.
+    let selected = match select_inputs(inputs, !evidence.is_single_input()) {
+        Ok(s) => s,
+        Err(e) => return fail(command, &e),
+    };
+    if evidence.is_single_input() && selected.len() > 1 {
+        return one_input_only();
+    }
     let trust = match TrustMaterial::load(&trust.source()) {
         Ok(t) => t,
         Err(e) => return fail(command, &e),
@@ -60,15 +73,20 @@ fn verify(
             .map(|t| t.base_url.trim_end_matches('/').to_string())
     });
     let source = evidence.source();
-    let mut reports = Vec::with_capacity(inputs.len());
+    let style = Style::for_stdout();
+    let several = selected.len() > 1;
+    let mut reports = Vec::with_capacity(selected.len());
     let mut stdout = std::io::stdout().lock();
-    for arg in inputs {
-        let report = match Input::parse(arg) {
+    for selection in selected {
+        let arg = &selection.arg;
+        // Evidence named in the artifact's place is what it is checked against.
+        let source = selection.evidence.as_ref().or(source.as_ref());
+        let report = match selection.input {
             Ok(input @ Input::Digest(_)) if evidence.attestation.is_some() => {
                 eprintln!(
                     "keyless: warning: {arg}: a digest cannot be checked against the attestation's file name"
                 );
-                verifier.verify_input(&input, source.as_ref(), &policy)
+                verifier.verify_input(&input, source, &policy)
             }
             Ok(input) => match (&evidence.signature, &evidence.certificate, &rekor_url) {
                 (Some(sig), Some(cert), Some(url)) => {
@@ -80,19 +98,17 @@ fn verify(
                         "the trust root names no transparency log; pass --rekor-url".into(),
                     ),
                 ),
-                _ => verifier.verify_input(&input, source.as_ref(), &policy),
+                _ => verifier.verify_input(&input, source, &policy),
             },
             Err(e) => unchecked(arg, e),
         };
         if !*json {
             // A closed pipe (e.g. `| head`) is not an error worth a panic.
-            if writeln!(stdout, "{}", render::text_line(&report)).is_err() {
+            if writeln!(stdout, "{}", render::text_line(&report, style)).is_err() {
                 return 2;
             }
-            if let Outcome::Error(e) = &report.outcome
-                && let Some(hint) = e.hint()
-            {
-                eprintln!("  hint: {hint}");
+            if let Some(hint) = render::hint_line(&report, several) {
+                eprintln!("{hint}");
             }
         }
         reports.push(report);
@@ -110,5 +126,6 @@ fn unchecked(input: &str, err: keyless::Error) -> InputReport {
         bundle: None,
         sha256: None,
         outcome: Outcome::Error(err),
+        diagnosis: None,
     }
 }

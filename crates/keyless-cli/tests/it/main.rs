@@ -17,3 +17,4 @@ mod tamper;
 mod testbed;
 mod trust;
 mod vectors;
+mod verify_ux;

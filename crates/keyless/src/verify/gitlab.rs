@@ -87,7 +87,7 @@ impl GitLabSigner {
         let prefix = format!("https://{host}/{project}//{}@", self.config_path);
         let signer = match &self.git_ref {
             Some(r) => ValueMatcher::Exact(format!("{prefix}{}", r.full())),
-            None => ValueMatcher::Regex(RegexMatcher::new(&format!(
+            None => ValueMatcher::Regex(RegexMatcher::built(&format!(
                 "{}refs/(heads|tags)/.+",
                 regex::escape(&prefix)
             ))?),

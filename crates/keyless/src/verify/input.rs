@@ -2,7 +2,7 @@
 //! digest), where their evidence is, and the report for each.
 
 use super::policy::Policy;
-use super::{Failure, Step, Verified, Verifier, legacy};
+use super::{Diagnosis, Failure, Step, Verified, Verifier, legacy};
 use crate::bundle;
 use crate::error::{Error, FileKind, Result};
 use sigstore_types::{Bundle, Sha256Hash};
@@ -80,6 +80,20 @@ pub struct InputReport {
     pub sha256: Option<Sha256Hash>,
     /// The verdict.
     pub outcome: Outcome,
+    /// For a failure, what keyless can say about it beyond its step
+    /// ([`Verifier::diagnose`]).
+    pub diagnosis: Option<Diagnosis>,
+}
+
+impl InputReport {
+    /// The suggestion for a person: the diagnosis's, or the error's.
+    pub fn hint(&self) -> Option<String> {
+        match (&self.outcome, &self.diagnosis) {
+            (Outcome::Failed(_), Some(d)) => Some(d.hint()),
+            (Outcome::Error(e), _) => e.hint().map(str::to_string),
+            _ => None,
+        }
+    }
 }
 
 impl Verifier {
@@ -94,7 +108,7 @@ impl Verifier {
         rekor_url: &str,
         policy: &Policy,
     ) -> InputReport {
-        let mut sha256 = None;
+        let (mut sha256, mut diagnosis) = (None, None);
         let outcome = (|| -> Result<Verified> {
             let digest = match input {
                 Input::Digest(d) => *d,
@@ -111,6 +125,7 @@ impl Verifier {
                 std::time::Duration::from_secs(60),
             )?;
             self.verify_digest(digest, &bundle, policy)
+                .inspect_err(|e| diagnosis = self.diagnosis_of(e, &bundle, policy))
         })()
         .into();
         InputReport {
@@ -118,6 +133,7 @@ impl Verifier {
             bundle: None,
             sha256,
             outcome,
+            diagnosis,
         }
     }
 
@@ -132,13 +148,28 @@ impl Verifier {
         source: Option<&BundleSource>,
         policy: &Policy,
     ) -> InputReport {
-        let (mut bundle, mut sha256) = (None, None);
-        let outcome = self.verify_input_inner(input, source, policy, &mut bundle, &mut sha256);
+        let (mut bundle, mut sha256, mut diagnosis) = (None, None, None);
+        let outcome = self.verify_input_inner(
+            input,
+            source,
+            policy,
+            &mut bundle,
+            &mut sha256,
+            &mut diagnosis,
+        );
         InputReport {
             input: input.display_name(),
             bundle,
             sha256,
             outcome,
+            diagnosis,
+        }
+    }
+
+    fn diagnosis_of(&self, err: &Error, bundle: &Bundle, policy: &Policy) -> Option<Diagnosis> {
+        match err {
+            Error::Failed(failure) => self.diagnose(bundle, policy, failure),
+            _ => None,
         }
     }
 
@@ -149,7 +180,19 @@ impl Verifier {
         policy: &Policy,
         bundle_path: &mut Option<PathBuf>,
         sha256: &mut Option<Sha256Hash>,
+        diagnosis: &mut Option<Diagnosis>,
     ) -> Outcome {
+        // The file first: a mistyped name is a missing file, not a missing
+        // bundle.
+        if let Input::File(path) = input
+            && let Err(source) = std::fs::metadata(path)
+            && source.kind() == std::io::ErrorKind::NotFound
+        {
+            return Outcome::Error(Error::MissingArtifact {
+                path: path.clone(),
+                source,
+            });
+        }
         let source = match (source, input) {
             (Some(s), _) => s.clone(),
             (None, Input::File(path)) => BundleSource::find_for(path),
@@ -240,6 +283,9 @@ impl Verifier {
             }
             _ => Ok(v),
         });
+        if let Err(e) = &verdict {
+            *diagnosis = self.diagnosis_of(e, &bundle, policy);
+        }
         verdict.into()
     }
 }

@@ -22,10 +22,14 @@ pub mod gitlab;
 pub mod legacy;
 pub mod policy;
 
+mod diagnosis;
 mod input;
+mod select;
 mod steps;
 mod verifier;
 
 pub use crate::failure::{Failure, Step};
+pub use diagnosis::{Diagnosis, TrustGap};
 pub use input::{BundleSource, Input, InputReport, Outcome};
+pub use select::{EVIDENCE_SUFFIXES, Selected, select_inputs};
 pub use verifier::{Verified, Verifier};

@@ -25,6 +25,12 @@ pub enum ValueMatcher {
 pub struct RegexMatcher {
     pattern: String,
     regex: regex::Regex,
+    /// The pattern as written, unanchored: whether it matches part of a
+    /// value it failed to match in full says what to suggest.
+    unanchored: regex::Regex,
+    /// Whether a person wrote it (an option), so a failure may suggest how
+    /// to write it; false for patterns keyless builds itself.
+    written: bool,
 }
 
 impl RegexMatcher {
@@ -34,12 +40,49 @@ impl RegexMatcher {
             |e: regex::Error| Error::Usage(format!("invalid regular expression {pattern:?}: {e}"));
         // Compile the pattern as written first, so an error points into the
         // user's text rather than into the anchors added around it.
-        regex::Regex::new(pattern).map_err(invalid)?;
+        let unanchored = regex::Regex::new(pattern).map_err(invalid)?;
         let regex = regex::Regex::new(&format!(r"\A(?:{pattern})\z")).map_err(invalid)?;
         Ok(Self {
             pattern: pattern.to_string(),
             regex,
+            unanchored,
+            written: true,
         })
+    }
+
+    /// A pattern keyless builds itself (a preset's): a failure to match it
+    /// suggests no rewriting.
+    pub(crate) fn built(pattern: &str) -> Result<Self> {
+        Ok(Self {
+            written: false,
+            ..Self::new(pattern)?
+        })
+    }
+
+    /// For a value this pattern does not match in full but matches part
+    /// of: the pattern with `.*` added on the side(s) where the value has
+    /// more, which does match it in full. `None` otherwise.
+    fn widened_for(&self, value: &str) -> Option<String> {
+        if !self.written || self.is_match(value) {
+            return None;
+        }
+        let found = self.unanchored.find(value)?;
+        // A top-level alternation must not bind to the added `.*`.
+        let body = if self.pattern.contains('|') {
+            format!("(?:{})", self.pattern)
+        } else {
+            self.pattern.clone()
+        };
+        let widened = format!(
+            "{}{body}{}",
+            if found.start() > 0 { ".*" } else { "" },
+            if found.end() < value.len() { ".*" } else { "" }
+        );
+        // Suggest only what is known to work.
+        Self::new(&widened)
+            .ok()
+            .filter(|re| re.is_match(value))
+            .map(|_| widened)
     }
 
     /// Whether `value` matches in full.
@@ -151,6 +194,29 @@ impl IdentityPolicy {
         self
     }
 
+    /// When the claim [`IdentityPolicy::check`] refuses first is the
+    /// issuer or identity, matched by a written regexp that matches part
+    /// of the value: which, and the widened pattern that would accept it.
+    pub(crate) fn anchored_miss(&self, cert: &CertificateInfo) -> Option<AnchoredMiss> {
+        let miss = |claim, matcher: &ValueMatcher, value: &str| match matcher {
+            ValueMatcher::Regex(re) => re.widened_for(value).map(|suggestion| AnchoredMiss {
+                claim,
+                pattern: re.pattern.clone(),
+                suggestion,
+            }),
+            ValueMatcher::Exact(_) => None,
+        };
+        let issuer = cert.issuer.as_deref()?;
+        if !self.issuer.matches(issuer) {
+            return miss(Claim::Issuer, &self.issuer, issuer);
+        }
+        let san = cert.identity.as_ref()?.as_str();
+        if !self.identity.matches(san) {
+            return miss(Claim::Identity, &self.identity, san);
+        }
+        None
+    }
+
     /// Check a verified certificate's claims. The issuer is Fulcio's OID
     /// 1.3.6.1.4.1.57264.1.8, or the legacy .1.1 when .1.8 is absent.
     pub(crate) fn check(&self, cert: &CertificateInfo) -> std::result::Result<(), String> {
@@ -177,6 +243,29 @@ impl IdentityPolicy {
         }
         self.extensions.iter().try_for_each(|r| r.check(cert))
     }
+}
+
+/// Which certificate claim a policy matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Claim {
+    /// The SAN (`--certificate-identity-regexp`).
+    Identity,
+    /// The OIDC issuer (`--certificate-oidc-issuer-regexp`).
+    Issuer,
+}
+
+/// A regexp that failed only because keyless anchors it: it matches part of
+/// the certificate's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchoredMiss {
+    /// The claim it was matched against.
+    pub claim: Claim,
+    /// The pattern as written.
+    pub pattern: String,
+    /// The pattern with `.*` where the value has more; it matches the
+    /// value in full.
+    pub suggestion: String,
 }
 
 /// What a bundle must prove besides its own integrity.
@@ -221,6 +310,26 @@ mod tests {
         let re = RegexMatcher::new("a|b").unwrap();
         assert!(!re.is_match("ab"));
         assert!(!re.is_match("a\n"));
+    }
+
+    #[test]
+    fn a_partial_match_suggests_the_widened_pattern() {
+        let san = "https://gitlab.com/g/p//.gitlab-ci.yml@refs/tags/v1.0";
+        let widened = |p: &str| RegexMatcher::new(p).unwrap().widened_for(san);
+        assert_eq!(widened("g/p").as_deref(), Some(".*g/p.*"));
+        assert_eq!(
+            widened("https://gitlab.com/g/p").as_deref(),
+            Some("https://gitlab.com/g/p.*")
+        );
+        assert_eq!(
+            widened("refs/tags/v1.0").as_deref(),
+            Some(".*refs/tags/v1.0")
+        );
+        assert_eq!(widened("nope|g/p").as_deref(), Some(".*(?:nope|g/p).*"));
+        // A full match, no match at all, or a pattern keyless built: nothing.
+        assert_eq!(widened(".*"), None);
+        assert_eq!(widened("gitlab\\.example"), None);
+        assert_eq!(RegexMatcher::built("g/p").unwrap().widened_for(san), None);
     }
 
     #[test]

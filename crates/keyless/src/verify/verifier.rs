@@ -1,13 +1,14 @@
 //! The verifier: trust material parsed once, and the verification routine
 //! that runs the steps of the Sigstore client specification in order.
 
+use super::diagnosis::{self, Diagnosis, KnownKeys};
 use super::policy::Policy;
 use super::steps::{check_checkpoint_tree_size, classify, signature_bytes};
 use super::{Failure, Step};
 use crate::bundle::{self, EvidenceProblem};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::trust::TrustMaterial;
+use crate::trust::{TrustMaterial, TrustSource};
 use sigstore_types::{Bundle, Sha256Hash};
 use std::io::Read;
 use std::sync::Arc;
@@ -49,6 +50,12 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     /// Where the trust material came from, for errors about it.
     trust_source: String,
+    /// Which trust material it is, and how to name it in a hint (its
+    /// file, or the embedded root), for [`Verifier::diagnose`].
+    source: TrustSource,
+    trust_name: String,
+    /// Its keys as bundles name them, for [`Verifier::diagnose`].
+    known: KnownKeys,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -71,12 +78,38 @@ impl Verifier {
                 reason: e.to_string(),
             }
         })?;
+        let trust_name = match &trust.path {
+            Some(path) => path.display().to_string(),
+            None => format!("the {}", trust.source),
+        };
         Ok(Self {
             inner,
             tsa_authorities: trust.trusted_root.tsa_authorities(),
             clock,
             trust_source: trust.source.to_string(),
+            source: trust.source.clone(),
+            trust_name,
+            known: KnownKeys::of(&trust.trusted_root),
         })
+    }
+
+    /// What can be said about `failure`, a verification failure of `bundle`
+    /// under `policy` by this verifier, beyond its step: keys the trust
+    /// material lacks (the bundle is from another instance), or an
+    /// identity regexp that would match unanchored. Chooses the hint.
+    pub fn diagnose(
+        &self,
+        bundle: &Bundle,
+        policy: &Policy,
+        failure: &Failure,
+    ) -> Option<Diagnosis> {
+        diagnosis::diagnose(
+            &self.known,
+            (&self.source, &self.trust_name),
+            bundle,
+            policy,
+            failure,
+        )
     }
 
     /// Verify `bundle` over the artifact read from `artifact` (streamed, in
@@ -158,6 +191,7 @@ impl Verifier {
                         set_aside.len()
                     );
                 }
+                failure.reason = diagnosis::log_ids_in_hex(failure.reason, bundle);
                 Error::Failed(failure)
             }
             Err(no_verdict) => no_verdict,
