@@ -350,7 +350,7 @@ pub fn update_from_tuf(
             dir: tuf_cache,
         });
     }
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Read {
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
         path: dir.clone(),
         source,
     })?;
@@ -366,7 +366,7 @@ pub fn update_from_tuf(
     check_trusted_root_media_type(&dir.join("trusted_root.json"), &root)?;
     let write = |name: &str, text: String| {
         let path = dir.join(name);
-        crate::files::write_atomic(&path, text.as_bytes()).map_err(|source| Error::Read {
+        crate::files::write_atomic(&path, text.as_bytes()).map_err(|source| Error::Write {
             path: path.clone(),
             source,
         })

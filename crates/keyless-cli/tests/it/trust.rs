@@ -118,3 +118,15 @@ fn verify_uses_cached_material_for_its_instance() {
     .unwrap();
     verify().success();
 }
+
+/// A cache that cannot be created is a write error, not "cannot read".
+#[test]
+fn an_unwritable_cache_is_a_write_error() {
+    let Bed { dir, tb } = Bed::start();
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "a file where the cache folder would go").unwrap();
+    update(&tb, &blocker.join("cache"))
+        .code(2)
+        .stderr(predicate::str::contains("cannot write"))
+        .stderr(predicate::str::contains("cannot read").not());
+}
