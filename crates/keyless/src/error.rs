@@ -111,6 +111,29 @@ impl std::fmt::Display for FileKind {
     }
 }
 
+/// A service a signing run talks to: it names the service in messages and
+/// chooses the hint (and the flag it names) when that service fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SigningService {
+    /// The certificate authority (`--fulcio-url`).
+    Fulcio,
+    /// The transparency log (`--rekor-url`, `--rekor-version`).
+    Rekor,
+    /// The RFC 3161 timestamp authority (`--timestamp-server-url`).
+    Tsa,
+}
+
+impl std::fmt::Display for SigningService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SigningService::Fulcio => "Fulcio",
+            SigningService::Rekor => "Rekor",
+            SigningService::Tsa => "TSA",
+        })
+    }
+}
+
 /// Why keyless could not reach a verdict.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -232,6 +255,22 @@ pub enum Error {
     Network {
         /// Which service (Fulcio, Rekor, TSA, TUF).
         service: String,
+        /// What happened (never contains the identity token).
+        reason: String,
+    },
+
+    /// A service of a signing run (Fulcio, Rekor, TSA) could not be reached,
+    /// kept failing, or refused the request. Apart from [`Error::Network`]
+    /// (the services verification and auditing look things up in) because
+    /// its hint names the signing commands' flags, and because a refusal
+    /// (a 4xx `status`) is not a network problem: Fulcio's 401/403 means it
+    /// did not accept the token's identity.
+    #[error("{service}: {reason}")]
+    SigningService {
+        /// Which service.
+        service: SigningService,
+        /// The HTTP status it answered with, when it answered.
+        status: Option<u16>,
         /// What happened (never contains the identity token).
         reason: String,
     },
@@ -359,6 +398,9 @@ impl Error {
             Error::Network { .. } => Some(
                 "check the service URL (--rekor-url, or the instance URLs in the signing config) and the network; transient failures were retried within --timeout",
             ),
+            Error::SigningService {
+                service, status, ..
+            } => Some(signing_service_hint(*service, *status)),
             Error::SigningConfig { .. } => Some(
                 "pass a signing config that lists the services this run needs, valid now: --trust-config, or --signing-config with --trusted-root",
             ),
@@ -369,11 +411,42 @@ impl Error {
                 Some("run without --bundle-out to see and verify the entry itself")
             }
             Error::Untrusted { .. } => Some(
-                "the service is not the instance the trust root describes: check --trust-config / --trusted-root (or --staging) against the services you sign with",
+                "the service is not the instance the trust root describes: check --trust-config / --trusted-root (or --staging) against the services you sign with (--fulcio-url, --timestamp-server-url)",
             ),
             Error::Failed(_) | Error::Verifier { .. } | Error::Usage(_) | Error::Runtime { .. } => {
                 None
             }
+        }
+    }
+}
+
+/// The hint for a failed signing service, by the service and its answer: a
+/// refusal (4xx other than the retried 408 and 429) is about the request or
+/// the identity, anything else about reaching the service.
+fn signing_service_hint(service: SigningService, status: Option<u16>) -> &'static str {
+    use SigningService::{Fulcio, Rekor, Tsa};
+    let refused = status.filter(|s| (400..500).contains(s) && *s != 408 && *s != 429);
+    match (service, refused) {
+        (Fulcio, Some(401 | 403)) => {
+            "Fulcio did not accept the identity token: the instance must trust the token's issuer (iss) and the token's audience must be sigstore; a token is accepted only by an instance that trusts its provider (check --trust-config, --staging or --fulcio-url)"
+        }
+        (Fulcio, Some(_)) => {
+            "Fulcio refused the certificate request: check that --fulcio-url (or the signing config) names a Fulcio speaking API v1"
+        }
+        (Rekor, Some(_)) => {
+            "Rekor refused the request: check that --rekor-url (or the signing config) names a Rekor of the --rekor-version you sign with"
+        }
+        (Tsa, Some(_)) => {
+            "the TSA refused the request: --timestamp-server-url takes the full URL of an RFC 3161 endpoint (e.g. https://timestamp.example/api/v1/timestamp)"
+        }
+        (Fulcio, None) => {
+            "check --fulcio-url (or the Fulcio the signing config names) and the network; transient failures were retried within --timeout"
+        }
+        (Rekor, None) => {
+            "check --rekor-url (or the Rekor the signing config names) and the network; transient failures were retried within --timeout"
+        }
+        (Tsa, None) => {
+            "check --timestamp-server-url (or the TSA the signing config names) and the network; transient failures were retried within --timeout"
         }
     }
 }
@@ -446,5 +519,41 @@ mod tests {
         assert!(entry.hint().unwrap().contains("--bundle-out"));
 
         assert!(Error::Usage("bad".into()).hint().is_none());
+    }
+
+    #[test]
+    fn signing_service_hints_follow_the_status_not_the_text() {
+        let hint = |service, status| {
+            Error::SigningService {
+                service,
+                status,
+                // The same words every time: only the typed data differs.
+                reason: "network unreachable, token refused".into(),
+            }
+            .hint()
+            .unwrap()
+        };
+        for status in [Some(401), Some(403)] {
+            let h = hint(SigningService::Fulcio, status);
+            assert!(h.contains("issuer") && !h.contains("network"), "{h}");
+        }
+        let refused = hint(SigningService::Fulcio, Some(400));
+        assert!(refused.contains("refused") && !refused.contains("network"));
+        for status in [None, Some(503), Some(429), Some(408)] {
+            let h = hint(SigningService::Fulcio, status);
+            assert!(
+                h.contains("--fulcio-url") && h.contains("network"),
+                "{status:?}: {h}"
+            );
+        }
+        assert!(hint(SigningService::Rekor, None).contains("--rekor-url"));
+        assert!(hint(SigningService::Tsa, None).contains("--timestamp-server-url"));
+        assert!(hint(SigningService::Tsa, Some(404)).contains("full URL"));
+        let e = Error::SigningService {
+            service: SigningService::Tsa,
+            status: None,
+            reason: "no answer within 5 s".into(),
+        };
+        assert_eq!(e.to_string(), "TSA: no answer within 5 s");
     }
 }

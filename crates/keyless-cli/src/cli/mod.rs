@@ -25,7 +25,7 @@ pub use verify::{
     EvidenceArgs, VerifyArgs, VerifyCommand, VerifyGitLabArgs, VerifyPreset, VerifyingArgs,
 };
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Sigstore keyless signing and verification, built first for GitLab CI/CD.
 #[derive(Debug, Parser)]
@@ -69,6 +69,11 @@ with Fulcio for a short-lived certificate bound to an ephemeral key, signs every
 signature in Rekor, verifies each bundle with keyless's own verifier, and only then writes \
 <file>.sigstore.json next to each file.",
         after_help = "GitLab CI:\n  sign:\n    id_tokens:\n      SIGSTORE_ID_TOKEN:\n        aud: sigstore\n    script:\n      - keyless sign dist/\n\n\
+Output: one line per file on stdout ('OK   <file>  -> <outputs>  Rekor #<index>' or 'FAIL <file>  <reason>'), \
+or --json; on stderr the signer and errors, with -v also the services, retries and timings, and on a \
+terminal a counter of files done. -q leaves only errors.\n\n\
+Environment: KEYLESS_TRUST_CONFIG, KEYLESS_FULCIO_URL, KEYLESS_REKOR_URL, KEYLESS_TIMESTAMP_SERVER_URL, \
+KEYLESS_REKOR_VERSION and KEYLESS_TIMEOUT stand in for their flags; a flag wins.\n\n\
 Exit status: 0 all files signed, 1 some file failed after signing began (the others keep their \
 outputs), 2 an error before any signing (usage, token, I/O, Fulcio or the certificate check)."
     )]
@@ -114,6 +119,32 @@ pub struct CompletionsArgs {
 /// The clap command tree.
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+/// Parse `args` (the program name first), noting where the values that
+/// need it came from: a flag wins over its `KEYLESS_*` variable even where
+/// the two would otherwise conflict (see [`SigningArgs::note_sources`]).
+pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some((_, sub)) = matches.subcommand() {
+        match &mut cli.command {
+            Command::Sign(args) => args.common.note_sources(sub),
+            Command::Attest(args) => args.common.note_sources(sub),
+            _ => {}
+        }
+    }
+    Ok(cli)
+}
+
+/// Parse the process's arguments as [`try_parse_from`], exiting as clap
+/// does on a usage error.
+pub fn parse() -> Cli {
+    try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
 }
 
 /// Man pages for `keyless` and every (nested) subcommand, as (file name,

@@ -22,6 +22,9 @@ impl std::str::FromStr for SecretArg {
 }
 
 /// Options shared by `keyless sign` and `keyless attest`.
+///
+/// Variables a pipeline sets once (`KEYLESS_*`) stand in for absent flags;
+/// a flag on the command line wins over its variable.
 #[derive(Debug, Args)]
 pub struct SigningArgs {
     /// Files, or directories whose *.whl and *.tar.gz files are signed
@@ -50,30 +53,97 @@ pub struct SigningArgs {
     #[arg(long)]
     pub oauth_device: bool,
 
+    /// The OIDC provider to log in with (interactive or device login),
+    /// instead of the signing config's; as cosign's --oidc-issuer. Whatever
+    /// its source, the identity token must then come from this issuer:
+    /// a token from another is refused (exit 2) before any network call.
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
     /// Sign with Sigstore's staging instance instead of production.
-    #[arg(long, group = "instance")]
+    #[arg(long, group = "which_instance")]
     pub staging: bool,
 
+    /// Sign with the instance whose TUF repository is at URL, from the
+    /// trust material `keyless trust update --tuf-url URL --tuf-root
+    /// root.json` cached for it (as sigstore-python's --instance after
+    /// trust-instance).
+    #[arg(long, value_name = "URL", group = "which_instance")]
+    pub instance: Option<String>,
+
     /// A ClientTrustConfig (trusted root and signing config): self-hosted
-    /// Sigstore, or keyless-testbed.
-    #[arg(long, value_name = "FILE", group = "instance")]
+    /// Sigstore, or keyless-testbed. Cannot be combined with the other
+    /// instance flags, which win over $KEYLESS_TRUST_CONFIG.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KEYLESS_TRUST_CONFIG",
+        hide_env_values = true
+    )]
     pub trust_config: Option<PathBuf>,
+
+    /// Where --trust-config came from: a flag contradicting another instance
+    /// flag is an error, $KEYLESS_TRUST_CONFIG gives way to it.
+    #[arg(skip)]
+    pub trust_config_source: Option<clap::parser::ValueSource>,
 
     /// A signing config (v0.2) naming the services; needs --trusted-root.
     #[arg(
         long,
         value_name = "FILE",
-        group = "instance",
+        group = "which_instance",
         requires = "trusted_root"
     )]
     pub signing_config: Option<PathBuf>,
 
-    /// The trusted root matching --signing-config.
-    #[arg(long, value_name = "FILE", requires = "signing_config")]
+    /// The trusted root to verify against: with --signing-config, or with
+    /// --fulcio-url and --rekor-url naming the services.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["staging", "instance"])]
     pub trusted_root: Option<PathBuf>,
 
-    /// Use Rekor v1 or v2 whatever the signing config prefers.
-    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u32).range(1..=2))]
+    /// Request the certificate from this Fulcio (base URL) instead of the
+    /// one the signing config selects; as cosign's --fulcio-url. It must
+    /// still verify against the instance's trust root.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KEYLESS_FULCIO_URL",
+        hide_env_values = true
+    )]
+    pub fulcio_url: Option<String>,
+
+    /// Log in this Rekor (base URL) instead of the one the signing config
+    /// selects; as cosign's --rekor-url. It speaks --rekor-version, else v1.
+    /// Its entries must still verify against the instance's trust root.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KEYLESS_REKOR_URL",
+        hide_env_values = true
+    )]
+    pub rekor_url: Option<String>,
+
+    /// Timestamp with this RFC 3161 TSA (the full URL, e.g.
+    /// https://timestamp.example/api/v1/timestamp) instead of the signing
+    /// config's; as cosign's --timestamp-server-url. Its timestamps must
+    /// verify against the instance's trust root.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "KEYLESS_TIMESTAMP_SERVER_URL",
+        hide_env_values = true
+    )]
+    pub timestamp_server_url: Option<String>,
+
+    /// Use Rekor v1 or v2 whatever the signing config prefers (the API of
+    /// --rekor-url).
+    #[arg(
+        long,
+        value_name = "1|2",
+        value_parser = clap::value_parser!(u32).range(1..=2),
+        env = "KEYLESS_REKOR_VERSION",
+        hide_env_values = true
+    )]
     pub rekor_version: Option<u32>,
 
     /// Replace existing outputs.
@@ -85,23 +155,76 @@ pub struct SigningArgs {
     pub jobs: u16,
 
     /// Seconds allowed for each service interaction, retries included.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        env = "KEYLESS_TIMEOUT",
+        hide_env_values = true
+    )]
     pub timeout: u64,
 
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
+
+    /// Also show, on stderr, the services chosen, each retry as it happens
+    /// (service, reason, delay), and the time each phase took.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only errors: no progress on stderr, and on stdout only the
+    /// FAIL lines (--json still prints its summary).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 impl SigningArgs {
+    /// Record where values came from, where it matters (after parsing
+    /// `matches`, this command's): see [`SigningArgs::trust_config_source`].
+    pub fn note_sources(&mut self, matches: &clap::ArgMatches) {
+        self.trust_config_source = matches.value_source("trust_config");
+    }
+
+    /// The instance flags given besides --trust-config.
+    fn other_instance_flag(&self) -> Option<&'static str> {
+        [
+            ("--staging", self.staging),
+            ("--instance", self.instance.is_some()),
+            ("--signing-config", self.signing_config.is_some()),
+            ("--trusted-root", self.trusted_root.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(flag, set)| set.then_some(flag))
+    }
+
     /// The trust material (with signing config) the arguments select.
     pub fn trust(&self) -> Result<keyless::trust::TrustMaterial> {
+        use clap::parser::ValueSource;
         use keyless::trust::{TrustMaterial, TrustSource};
-        if let (Some(config), Some(root)) = (&self.signing_config, &self.trusted_root) {
-            return TrustMaterial::load(&TrustSource::TrustedRootFile(root.clone()))?
-                .with_signing_config_file(config);
+        let mut trust_config = self.trust_config.as_ref();
+        if let (Some(_), Some(other)) = (trust_config, self.other_instance_flag()) {
+            if self.trust_config_source == Some(ValueSource::EnvVariable) {
+                // A flag wins over the pipeline's variable.
+                trust_config = None;
+            } else {
+                return Err(Error::Usage(format!(
+                    "--trust-config cannot be used with {other}: each names the instance"
+                )));
+            }
         }
-        let source = if let Some(p) = &self.trust_config {
+        if let Some(url) = &self.instance {
+            return instance_trust(url);
+        }
+        if let Some(root) = &self.trusted_root {
+            let material = TrustMaterial::load(&TrustSource::TrustedRootFile(root.clone()))?;
+            return match &self.signing_config {
+                Some(config) => material.with_signing_config_file(config),
+                None => Ok(material),
+            };
+        }
+        let source = if let Some(p) = trust_config {
             TrustSource::TrustConfigFile(p.clone())
         } else if self.staging {
             TrustSource::Staging
@@ -109,6 +232,16 @@ impl SigningArgs {
             TrustSource::Production
         };
         TrustMaterial::load(&source)
+    }
+
+    /// The services named on the command line (or by `KEYLESS_*`).
+    pub fn overrides(&self) -> keyless::sign::Overrides {
+        keyless::sign::Overrides {
+            fulcio: self.fulcio_url.clone(),
+            rekor: self.rekor_url.clone(),
+            tsa: self.timestamp_server_url.clone(),
+            oidc: self.oidc_issuer.clone(),
+        }
     }
 
     /// The selected input files.
@@ -119,6 +252,35 @@ impl SigningArgs {
             self.paths.clone()
         };
         keyless::sign::select_inputs(&paths)
+    }
+}
+
+/// The trust material `keyless trust update --tuf-url URL` cached for the
+/// instance at `url`: its trusted root, and its signing config when TUF
+/// served one.
+fn instance_trust(url: &str) -> Result<keyless::trust::TrustMaterial> {
+    use keyless::trust::{InstanceName, TrustMaterial, TrustSource, cache_dir};
+    let dir = cache_dir()
+        .ok_or_else(|| {
+            Error::Usage(
+                "--instance: no cache directory (set KEYLESS_CACHE_DIR, XDG_CACHE_HOME or HOME)"
+                    .into(),
+            )
+        })?
+        .join(InstanceName::custom(url).0);
+    let root = dir.join("trusted_root.json");
+    if !root.is_file() {
+        return Err(Error::Usage(format!(
+            "--instance {url}: no trust material for it in {}; run `keyless trust update --tuf-url {url} --tuf-root ROOT.json` first",
+            dir.display()
+        )));
+    }
+    let material = TrustMaterial::load(&TrustSource::TrustedRootFile(root))?;
+    let config = dir.join("signing_config.json");
+    if config.is_file() {
+        material.with_signing_config_file(&config)
+    } else {
+        Ok(material)
     }
 }
 
@@ -145,6 +307,12 @@ pub struct SignArgs {
     /// certificate), as cosign sign-blob does.
     #[arg(long)]
     pub legacy_outputs: bool,
+
+    /// Also write <file>.publish.attestation (PEP 740, as `keyless attest`
+    /// does) under the same certificate: what a PyPI release needs, in one
+    /// run. Attestations are logged in Rekor v1, the default with this flag.
+    #[arg(long)]
+    pub attestations: bool,
 }
 
 fn single_input_only(inputs: usize, flags: &[(&str, bool)]) -> Result<()> {
@@ -183,6 +351,9 @@ impl SignArgs {
                 if self.output_certificate.is_some() {
                     out.certificate = self.output_certificate.clone();
                 }
+                if self.attestations {
+                    out.attestation = Some(keyless::attestation::default_path(&file));
+                }
                 (file, out)
             })
             .collect())
@@ -217,6 +388,7 @@ impl AttestArgs {
                         .unwrap_or_else(|| keyless::attestation::default_path(&file)),
                     signature: None,
                     certificate: None,
+                    attestation: None,
                 };
                 (file, out)
             })

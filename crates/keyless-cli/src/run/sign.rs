@@ -1,17 +1,36 @@
 //! `keyless sign` and `keyless attest`.
+//!
+//! What is printed where (see [`crate::render::sign`]): stdout gets one
+//! result line per file (or the JSON summary); stderr gets the line naming
+//! the signer, errors, and with `-v` the services, every retry as it
+//! happens and the timings. On a terminal, a counter that erases itself
+//! shows progress without naming files; `-q` leaves only errors.
 
 use super::fail;
 use crate::cli::{AttestArgs, SignArgs, SigningArgs};
 use crate::render::sign as render;
 use keyless::clock::{Clock, SystemClock};
-use keyless::sign::{Mode, Outputs, SignOptions, Signer};
+use keyless::sign::{Event, Mode, Outputs, SignOptions, Signer};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+// Durations are measured on the monotonic clock; `Clock` is for the
+// decisions about what time it is.
+use std::time::Instant;
 
-/// `keyless sign`: write a bundle next to every file.
+/// `keyless sign`: write a bundle (and with --attestations a PEP 740
+/// attestation) next to every file.
 pub fn sign(args: &SignArgs) -> u8 {
-    run("sign", &args.common, args.files(), Mode::Bundle, None)
+    // Attestations are dsse entries: Rekor v1 unless asked otherwise.
+    let default_rekor_version = args.attestations.then_some(1);
+    run(
+        "sign",
+        &args.common,
+        args.files(),
+        Mode::Bundle,
+        default_rekor_version,
+    )
 }
 
 /// `keyless attest`: write a PEP 740 attestation next to every file.
@@ -26,6 +45,21 @@ pub fn attest(args: &AttestArgs) -> u8 {
     )
 }
 
+/// How much to say on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verbosity {
+    /// Errors only (`-q`).
+    Quiet,
+    /// The signer line, and a self-erasing counter on a terminal.
+    Normal,
+    /// Everything: services, retries, timings (`-v`).
+    Verbose,
+}
+
+fn say(line: &str) {
+    eprintln!("keyless: {line}");
+}
+
 fn run(
     command: &str,
     args: &SigningArgs,
@@ -34,11 +68,25 @@ fn run(
     default_rekor_version: Option<u32>,
 ) -> u8 {
     use std::io::IsTerminal;
+    let started = Instant::now();
+    let verbosity = match (args.quiet, args.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    };
+    let verbose = verbosity == Verbosity::Verbose;
     let rekor_version = args.rekor_version.or(default_rekor_version);
+    let overrides = args.overrides();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let prepared = files.and_then(|files| {
         let trust = args.trust()?;
-        let signer = Signer::new(&trust, rekor_version, clock.clone())?;
+        let signer = Signer::with_overrides(&trust, rekor_version, &overrides, clock.clone())?;
+        if verbose {
+            let instance = trust.source.to_string();
+            for line in render::services(&instance, signer.services(), &overrides) {
+                say(&line);
+            }
+        }
         let token_options = keyless::sign::token::TokenOptions {
             flag: args.identity_token.as_ref().map(|t| t.0.clone()),
             no_ambient: args.oidc_disable_ambient_providers,
@@ -47,25 +95,39 @@ fn run(
             oauth_device: args.oauth_device,
             oidc_url: signer.services().oidc.clone(),
         };
+        let token_started = Instant::now();
         let token = keyless::sign::token::resolve(&token_options, &|k| std::env::var(k).ok())?;
         token.preflight(clock.now())?;
+        if let Some(issuer) = &args.oidc_issuer {
+            token.check_issuer(issuer)?;
+        }
+        if verbose {
+            say(&format!(
+                "identity token from {} in {}",
+                token.origin(),
+                render::duration(token_started.elapsed())
+            ));
+        }
         Ok((files, signer, token))
     });
     let (files, signer, token) = match prepared {
         Ok(p) => p,
         Err(e) => return fail(command, &e),
     };
-    eprintln!(
-        "keyless: {} {} file(s) as {} (token from {})",
-        if mode == Mode::Bundle {
-            "signing"
-        } else {
-            "attesting"
-        },
-        files.len(),
-        token.describe(),
-        token.origin()
-    );
+    if verbosity != Verbosity::Quiet {
+        say(&format!(
+            "{} {} file(s) as {} (token from {})",
+            if mode == Mode::Bundle {
+                "signing"
+            } else {
+                "attesting"
+            },
+            files.len(),
+            render::printable(&token.describe()),
+            token.origin()
+        ));
+    }
+    let total = files.len();
     let options = SignOptions {
         mode,
         files,
@@ -73,17 +135,40 @@ fn run(
         jobs: usize::from(args.jobs),
         timeout: std::time::Duration::from_secs(args.timeout),
     };
-    let progress = |line: &str| eprintln!("keyless: {line}");
-    let report = match signer.sign(&token, &options, &progress) {
+    // A counter on a terminal only: a log keeps no half-erased lines.
+    let counter = verbosity == Verbosity::Normal && std::io::stderr().is_terminal();
+    let done = AtomicUsize::new(0);
+    let progress = move |event: &Event<'_>| {
+        if verbose {
+            if let Some(line) = render::event(event) {
+                say(&line);
+            }
+        } else if counter && matches!(event, Event::FileDone(_)) {
+            let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+            eprint!("\r\x1b[2Kkeyless: {n}/{total} file(s) done");
+        }
+    };
+    let result = signer.sign(&token, &options, progress);
+    if counter {
+        eprint!("\r\x1b[2K");
+    }
+    let report = match result {
         Ok(r) => r,
         Err(e) => return fail(command, &e),
     };
+    if verbose {
+        say(&format!(
+            "{} of {total} file(s) signed in {}",
+            report.files.iter().filter(|f| f.error.is_none()).count(),
+            render::duration(started.elapsed())
+        ));
+    }
     let text = if args.json {
         render::json(&report)
     } else {
-        render::text(&report)
+        render::text(&report, verbosity == Verbosity::Quiet)
     };
-    if writeln!(std::io::stdout().lock(), "{text}").is_err() {
+    if !text.is_empty() && writeln!(std::io::stdout().lock(), "{text}").is_err() {
         return 2;
     }
     render::exit_code(&report)

@@ -3,8 +3,9 @@
 //!
 //! - [`http_client`]: every client keyless uses (Fulcio, Rekor, TSA, OIDC)
 //!   is built here, on sigstore-rust's reqwest + rustls stack.
-//! - [`retry`]: transient failures (connection, timeout, 5xx, 429) are tried
-//!   again with jittered exponential backoff, within one time budget.
+//! - [`retry_observed`]: transient failures (connection, timeout, 5xx, 429)
+//!   are tried again with jittered exponential backoff, within one time
+//!   budget; an observer is told of each retry as it happens.
 //! - [`rekor::RekorV1`]: the one Rekor v1 client, used by signing (uploads
 //!   and their 409 recovery), cosign-style verification (looking an entry
 //!   up) and the auditor (entries, search, log info, consistency proofs).
@@ -13,7 +14,12 @@
 pub(crate) mod rekor;
 mod retry;
 
-pub(crate) use retry::retry;
+// Re-exported by `sign`, whose progress events carry it.
+#[cfg(feature = "sign")]
+pub use retry::RetryEvent;
+#[cfg(feature = "sign")]
+pub(crate) use retry::shorten;
+pub(crate) use retry::{SharedOnRetry, ignore_retries, retry_observed};
 
 use crate::error::{Error, Result};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! uploads, plain requests on the same HTTP stack (read through a size cap)
 //! for what it does not offer, every call retried within one budget.
 
-use super::{HttpClient, retry};
+use super::{HttpClient, SharedOnRetry, retry_observed};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sigstore_rekor::{LogEntry, RekorClient};
@@ -28,6 +28,8 @@ pub(crate) struct RekorV1 {
     client: RekorClient,
     http: HttpClient,
     timeout: Duration,
+    /// Told of each retry (a signing run shows them as they happen).
+    on_retry: Option<SharedOnRetry>,
 }
 
 impl RekorV1 {
@@ -43,7 +45,28 @@ impl RekorV1 {
             client,
             http,
             timeout,
+            on_retry: None,
         })
+    }
+
+    /// Tell `on_retry` of every retry of this client's calls.
+    #[cfg(feature = "sign")]
+    pub(crate) fn with_retry_observer(mut self, on_retry: SharedOnRetry) -> Self {
+        self.on_retry = Some(on_retry);
+        self
+    }
+
+    /// [`retry_observed`] with this client's budget and observer.
+    async fn retry<T, E, F, Fut>(&self, what: &str, op: F) -> Result<T, NetError>
+    where
+        E: super::retry::Classify + std::fmt::Display,
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        match &self.on_retry {
+            Some(observer) => retry_observed(what, self.timeout, observer.as_ref(), op).await,
+            None => retry_observed(what, self.timeout, &super::ignore_retries, op).await,
+        }
     }
 
     /// The entry with this UUID.
@@ -52,7 +75,8 @@ impl RekorV1 {
         uuid: &EntryUuid,
         what: &str,
     ) -> Result<LogEntry, NetError> {
-        retry(what, self.timeout, || self.client.get_entry_by_uuid(uuid)).await
+        self.retry(what, || self.client.get_entry_by_uuid(uuid))
+            .await
     }
 
     /// The entry at a log index.
@@ -61,7 +85,8 @@ impl RekorV1 {
         index: sigstore_types::LogIndex,
         what: &str,
     ) -> Result<LogEntry, NetError> {
-        retry(what, self.timeout, || self.client.get_entry_by_index(index)).await
+        self.retry(what, || self.client.get_entry_by_index(index))
+            .await
     }
 
     /// The UUIDs the search index lists for an artifact digest.
@@ -70,7 +95,8 @@ impl RekorV1 {
         digest: &Sha256Hash,
         what: &str,
     ) -> Result<Vec<EntryUuid>, NetError> {
-        retry(what, self.timeout, || self.client.search_by_hash(digest)).await
+        self.retry(what, || self.client.search_by_hash(digest))
+            .await
     }
 
     /// The hashedrekord entry that logs `signature` over `digest` (and, when
@@ -117,10 +143,9 @@ impl RekorV1 {
         signature: &SignatureBytes,
         cert: &DerCertificate,
     ) -> Result<LogEntry, String> {
-        let created = retry("Rekor", self.timeout, || {
-            self.client.create_entry(request.clone())
-        })
-        .await;
+        let created = self
+            .retry("Rekor", || self.client.create_entry(request.clone()))
+            .await;
         match created {
             Ok(entry) => Ok(entry),
             Err((message, Some(409))) => match uuid_in(&message) {
@@ -147,10 +172,9 @@ impl RekorV1 {
         &self,
         request: &sigstore_rekor::DsseEntry,
     ) -> Result<LogEntry, String> {
-        let created = retry("Rekor", self.timeout, || {
-            self.client.create_dsse_entry(request.clone())
-        })
-        .await;
+        let created = self
+            .retry("Rekor", || self.client.create_dsse_entry(request.clone()))
+            .await;
         match created {
             Ok(entry) => Ok(entry),
             Err((message, Some(409))) => {
@@ -173,7 +197,7 @@ impl RekorV1 {
     ) -> Result<T, NetError> {
         let url = format!("{}{path_and_query}", self.url);
         let http = &self.http;
-        retry(what, self.timeout, || async {
+        self.retry(what, || async {
             read_json(http.get(&url).send().await).await
         })
         .await
@@ -188,7 +212,7 @@ impl RekorV1 {
     ) -> Result<T, NetError> {
         let url = format!("{}{path}", self.url);
         let http = &self.http;
-        retry(what, self.timeout, || async {
+        self.retry(what, || async {
             read_json(http.post(&url).json(body).send().await).await
         })
         .await

@@ -10,6 +10,7 @@
 pub mod services;
 pub mod token;
 
+mod events;
 mod inputs;
 mod outputs;
 mod pipeline;
@@ -17,7 +18,9 @@ mod report;
 mod signer;
 mod upload;
 
+pub use events::{Event, RetryEvent, Timings};
 pub use inputs::select_inputs;
 pub use outputs::{Mode, Outputs, default_outputs};
 pub use report::{FileReport, SignReport};
+pub use services::Overrides;
 pub use signer::{SignOptions, Signer};

@@ -22,6 +22,9 @@ pub struct Outputs {
     pub signature: Option<PathBuf>,
     /// The PEM certificate (cosign `.crt`), if requested.
     pub certificate: Option<PathBuf>,
+    /// In [`Mode::Bundle`], also a PEP 740 publish attestation here, under
+    /// the same certificate (`keyless sign --attestations`).
+    pub attestation: Option<PathBuf>,
 }
 
 impl Outputs {
@@ -29,6 +32,7 @@ impl Outputs {
         std::iter::once(&self.bundle)
             .chain(self.signature.as_ref())
             .chain(self.certificate.as_ref())
+            .chain(self.attestation.as_ref())
     }
 }
 
@@ -44,5 +48,6 @@ pub fn default_outputs(file: &Path, legacy: bool) -> Outputs {
         bundle: with(".sigstore.json"),
         signature: legacy.then(|| with(".sig")),
         certificate: legacy.then(|| with(".crt")),
+        attestation: None,
     }
 }

@@ -1,5 +1,6 @@
 //! What a signing run reports, per file and as a whole.
 
+use super::events::Timings;
 use super::outputs::Outputs;
 use super::services::Services;
 use sigstore_types::Sha256Hash;
@@ -14,8 +15,11 @@ pub struct FileReport {
     pub sha256: Option<Sha256Hash>,
     /// The outputs written (none when it failed).
     pub outputs: Option<Outputs>,
-    /// Rekor log index.
+    /// Rekor log index (of the attestation, for `attest`).
     pub log_index: Option<u64>,
+    /// Rekor log index of the attestation written beside the bundle
+    /// ([`Outputs::attestation`]).
+    pub attestation_log_index: Option<u64>,
     /// Rekor log ID (hex).
     pub log_id: Option<String>,
     /// Rekor v1 integrated time.
@@ -27,6 +31,8 @@ pub struct FileReport {
     /// Whether keyless's verifier rejected the new bundle (as opposed to a
     /// service or I/O failure).
     pub rejected_by_verifier: bool,
+    /// Time spent per phase.
+    pub timings: Timings,
 }
 
 impl FileReport {
@@ -36,11 +42,13 @@ impl FileReport {
             sha256: None,
             outputs: None,
             log_index: None,
+            attestation_log_index: None,
             log_id: None,
             integrated_time: None,
             timestamps: Vec::new(),
             error: None,
             rejected_by_verifier: false,
+            timings: Timings::default(),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Choosing the Fulcio, Rekor and TSA to sign with, by the signing-config
 //! v0.2 rules: drop services outside their validity window or with an
 //! unsupported major API version, keep one per operator (the highest
-//! version), then apply the selector.
+//! version), then apply the selector. Services named explicitly (cosign's
+//! `--fulcio-url`, `--rekor-url`, `--timestamp-server-url`, `--oidc-issuer`)
+//! replace the config's choice of that service only; the trust root stays
+//! the instance's, so a service it does not describe fails verification.
 
 use crate::error::{Error, Result};
 use sigstore_trust_root::{ServiceEndpoint, ServiceSelector, SigningConfig};
@@ -24,6 +27,68 @@ pub struct Services {
     pub tsa: Option<String>,
     /// OIDC issuer for interactive login.
     pub oidc: Option<String>,
+}
+
+/// Services named explicitly, each replacing the signing config's choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Fulcio base URL (`--fulcio-url`).
+    pub fulcio: Option<String>,
+    /// Rekor base URL (`--rekor-url`); its API version is the forced one,
+    /// else 1.
+    pub rekor: Option<String>,
+    /// The TSA's full timestamp URL (`--timestamp-server-url`).
+    pub tsa: Option<String>,
+    /// The OIDC provider for interactive and device logins (`--oidc-issuer`).
+    pub oidc: Option<String>,
+}
+
+impl Overrides {
+    /// Whether nothing is overridden.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A service URL given by the user: http(s), with a host, no credentials,
+/// query or fragment; plain http only to this machine (the token and
+/// signatures would otherwise cross the network in clear). Returned without
+/// a trailing slash.
+pub fn check_url(flag: &str, url: &str) -> Result<String> {
+    use sigstore_rekor::reqwest::Url;
+    let bad = |why: &str| Error::Usage(format!("{flag} {url:?}: {why}"));
+    if url.is_empty() {
+        return Err(Error::Usage(format!(
+            "{flag} is empty: give a URL (an empty KEYLESS_* variable counts as set)"
+        )));
+    }
+    let parsed = Url::parse(url).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("credentials do not belong in a service URL"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("a service URL has no query or fragment"));
+    }
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("it has no host"))?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(bad(
+                "plain http is accepted only for this machine (localhost, 127.0.0.1, ::1); use https",
+            ));
+        }
+        _ => return Err(bad("not an http(s) URL")),
+    }
+    Ok(url.trim_end_matches('/').to_string())
 }
 
 fn valid_at(e: &ServiceEndpoint, now: jiff::Timestamp) -> bool {
@@ -87,19 +152,94 @@ pub fn select(
     force_rekor_version: Option<u32>,
     now: jiff::Timestamp,
 ) -> Result<Services> {
-    let fulcio = eligible(&config.ca_urls, FULCIO_VERSIONS, now)
+    choose(
+        Some(config),
+        &Overrides::default(),
+        force_rekor_version,
+        now,
+    )
+}
+
+/// Choose services at `now`: each one `overrides` names (checked with
+/// [`check_url`]), else the one `config` selects. An explicit Rekor speaks
+/// the forced major version, else 1 (a URL does not say which API it
+/// serves). Rekor v2 needs a TSA, wherever each came from.
+pub fn choose(
+    config: Option<&SigningConfig>,
+    overrides: &Overrides,
+    force_rekor_version: Option<u32>,
+    now: jiff::Timestamp,
+) -> Result<Services> {
+    if let Some(v) = force_rekor_version
+        && !REKOR_VERSIONS.contains(&v)
+    {
+        return Err(Error::Usage(format!(
+            "--rekor-version {v}: keyless speaks Rekor 1 and 2"
+        )));
+    }
+    let config_for = |flag: &str| {
+        config.ok_or_else(|| {
+            Error::Usage(format!(
+                "there is no signing config to choose a service from: pass {flag}"
+            ))
+        })
+    };
+    let fulcio = match &overrides.fulcio {
+        Some(url) => check_url("--fulcio-url", url)?,
+        None => select_fulcio(config_for("--fulcio-url")?, now)?,
+    };
+    let (rekor, rekor_version) = match &overrides.rekor {
+        Some(url) => (
+            check_url("--rekor-url", url)?,
+            force_rekor_version.unwrap_or(1),
+        ),
+        None => select_rekor(config_for("--rekor-url")?, force_rekor_version, now)?,
+    };
+    let tsa = match (&overrides.tsa, config) {
+        (Some(url), _) => Some(check_url("--timestamp-server-url", url)?),
+        (None, Some(config)) => select_tsa(config, now)?,
+        (None, None) => None,
+    };
+    if rekor_version == 2 && tsa.is_none() {
+        return Err(Error::SigningConfig {
+            reason: "Rekor v2 gives no signed time, so it needs a TSA, and the signing config lists none (or pass --timestamp-server-url)"
+                .into(),
+        });
+    }
+    let oidc = match &overrides.oidc {
+        Some(url) => Some(check_url("--oidc-issuer", url)?),
+        None => config.and_then(|c| {
+            c.oidc_urls
+                .iter()
+                .find(|e| valid_at(e, now))
+                .map(|e| e.url.clone())
+        }),
+    };
+    Ok(Services {
+        fulcio,
+        rekor,
+        rekor_version,
+        tsa,
+        oidc,
+    })
+}
+
+fn select_fulcio(config: &SigningConfig, now: jiff::Timestamp) -> Result<String> {
+    eligible(&config.ca_urls, FULCIO_VERSIONS, now)
         .first()
         .map(|e| e.url.trim_end_matches('/').to_string())
         .ok_or_else(|| Error::SigningConfig {
             reason: "the signing config lists no Fulcio valid now (major version 1)".into(),
-        })?;
+        })
+}
+
+fn select_rekor(
+    config: &SigningConfig,
+    force_rekor_version: Option<u32>,
+    now: jiff::Timestamp,
+) -> Result<(String, u32)> {
     let rekor_versions: Vec<u32> = match force_rekor_version {
-        Some(v) if REKOR_VERSIONS.contains(&v) => vec![v],
-        Some(v) => {
-            return Err(Error::Usage(format!(
-                "--rekor-version {v}: keyless speaks Rekor 1 and 2"
-            )));
-        }
+        Some(v) => vec![v],
         None => REKOR_VERSIONS.to_vec(),
     };
     let rekors = eligible(&config.rekor_tlog_urls, &rekor_versions, now);
@@ -111,37 +251,27 @@ pub fn select(
     )?
     .ok_or_else(|| Error::SigningConfig {
         reason: match force_rekor_version {
-            Some(v) => format!("the signing config lists no Rekor v{v} valid now"),
+            Some(v) => format!(
+                "the signing config lists no Rekor v{v} valid now (name a v{v} log with --rekor-url)"
+            ),
             None => "the signing config lists no Rekor valid now".into(),
         },
     })?;
+    Ok((
+        rekor.url.trim_end_matches('/').to_string(),
+        rekor.major_api_version,
+    ))
+}
+
+fn select_tsa(config: &SigningConfig, now: jiff::Timestamp) -> Result<Option<String>> {
     let tsas = eligible(&config.tsa_urls, TSA_VERSIONS, now);
-    let tsa = select_one(
+    Ok(select_one(
         "TSA",
         &tsas,
         config.tsa_config.selector,
         config.tsa_config.count,
     )?
-    .map(|e| e.url.clone());
-    if rekor.major_api_version == 2 && tsa.is_none() {
-        return Err(Error::SigningConfig {
-            reason:
-                "Rekor v2 gives no signed time, so it needs a TSA, and the signing config lists none"
-                    .into(),
-        });
-    }
-    let oidc = config
-        .oidc_urls
-        .iter()
-        .find(|e| valid_at(e, now))
-        .map(|e| e.url.clone());
-    Ok(Services {
-        fulcio,
-        rekor: rekor.url.trim_end_matches('/').to_string(),
-        rekor_version: rekor.major_api_version,
-        tsa,
-        oidc,
-    })
+    .map(|e| e.url.clone()))
 }
 
 #[cfg(test)]
@@ -271,6 +401,81 @@ mod tests {
             .rekor,
             "https://a2"
         );
+    }
+
+    #[test]
+    fn explicit_services_replace_the_configs_choice_only() {
+        let rekors = svc("https://r2", 2, "a", "2020-01-01T00:00:00Z", None);
+        let tsa = svc(
+            "https://tsa/api/v1/timestamp",
+            1,
+            "t",
+            "2020-01-01T00:00:00Z",
+            None,
+        );
+        let c = config(&rekors, &tsa, r#"{"selector": "ANY"}"#);
+        let fulcio_only = Overrides {
+            fulcio: Some("https://fulcio.example/".into()),
+            ..Default::default()
+        };
+        let s = choose(Some(&c), &fulcio_only, None, now()).unwrap();
+        assert_eq!(s.fulcio, "https://fulcio.example");
+        assert_eq!((s.rekor.as_str(), s.rekor_version), ("https://r2", 2));
+        // An explicit Rekor is v1 unless a version is forced.
+        let rekor = Overrides {
+            rekor: Some("https://rekor.example".into()),
+            ..Default::default()
+        };
+        let s = choose(Some(&c), &rekor, None, now()).unwrap();
+        assert_eq!(
+            (s.rekor.as_str(), s.rekor_version),
+            ("https://rekor.example", 1)
+        );
+        assert_eq!(
+            choose(Some(&c), &rekor, Some(2), now())
+                .unwrap()
+                .rekor_version,
+            2
+        );
+        assert_eq!(s.tsa.as_deref(), Some("https://tsa/api/v1/timestamp"));
+        // Without a config every service must be named; v2 still needs a TSA.
+        let all = Overrides {
+            fulcio: Some("https://f".into()),
+            rekor: Some("https://r".into()),
+            ..Default::default()
+        };
+        assert_eq!(choose(None, &all, None, now()).unwrap().tsa, None);
+        assert!(choose(None, &all, Some(2), now()).is_err());
+        let e = choose(None, &rekor, None, now()).unwrap_err().to_string();
+        assert!(e.contains("--fulcio-url"), "{e}");
+    }
+
+    #[test]
+    fn service_urls_must_be_https_except_on_this_machine() {
+        assert_eq!(
+            check_url("--rekor-url", "https://rekor.example/").unwrap(),
+            "https://rekor.example"
+        );
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            assert!(check_url("--fulcio-url", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://fulcio.example",
+            "ftp://fulcio.example",
+            "fulcio.example",
+            "https://user:pw@fulcio.example",
+            "https://fulcio.example/?x=1",
+        ] {
+            let e = check_url("--fulcio-url", bad).unwrap_err();
+            assert!(
+                matches!(e, Error::Usage(_)) && e.to_string().contains("--fulcio-url"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -2,22 +2,25 @@
 //! certificate per run (checked before anything is logged under it), and
 //! the files signed concurrently.
 
+use super::events::{Event, Progress};
 use super::outputs::{Mode, Outputs};
 use super::pipeline::FileContext;
 use super::report::{FileReport, SignReport};
-use super::services::{self, Services};
+use super::services::{self, Overrides, Services};
 use super::token::{self, Token};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SigningService};
 use crate::net::rekor::RekorV1;
-use crate::net::retry;
+use crate::net::{RetryEvent, retry_observed};
 use crate::trust::TrustMaterial;
 use crate::verify::Verifier;
 use crate::verify::policy::{IdentityPolicy, Policy, ValueMatcher};
 use sigstore_types::DerCertificate;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+// Durations are measured on the monotonic clock; `Clock` is for the
+// decisions about what time it is.
+use std::time::{Duration, Instant};
 
 /// How to sign.
 #[derive(Debug, Clone)]
@@ -58,13 +61,27 @@ impl Signer {
         rekor_version: Option<u32>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
-        let config = trust.signing_config.as_ref().ok_or_else(|| {
-            Error::Usage(format!(
-                "{} has no signing config; pass --trust-config, or --signing-config with --trusted-root",
+        Self::with_overrides(trust, rekor_version, &Overrides::default(), clock)
+    }
+
+    /// A signer for `trust` at the services `overrides` names, the others
+    /// as its signing config selects. Verification (of the certificate and
+    /// of every bundle) stays against `trust`'s root, so a service that is
+    /// not of that instance fails it rather than being believed.
+    pub fn with_overrides(
+        trust: &TrustMaterial,
+        rekor_version: Option<u32>,
+        overrides: &Overrides,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let config = trust.signing_config.as_ref();
+        if config.is_none() && (overrides.fulcio.is_none() || overrides.rekor.is_none()) {
+            return Err(Error::Usage(format!(
+                "{} has no signing config; pass --trust-config, or --signing-config with --trusted-root, or name the services with --fulcio-url and --rekor-url",
                 trust.source
-            ))
-        })?;
-        let services = services::select(config, rekor_version, clock.now())?;
+            )));
+        }
+        let services = services::choose(config, overrides, rekor_version, clock.now())?;
         let raw_verifier = sigstore_verify::Verifier::new(&trust.trusted_root).map_err(|e| {
             Error::TrustMaterial {
                 source_name: trust.source.to_string(),
@@ -84,7 +101,8 @@ impl Signer {
         &self.services
     }
 
-    /// Sign every file in `options`. `progress` gets one line per event.
+    /// Sign every file in `options`. `progress` is told of each [`Event`]
+    /// as it happens (retries included), from any thread.
     ///
     /// `Err` means nothing was signed (exit 2); a report with failed files
     /// means some were (exit 1).
@@ -92,12 +110,14 @@ impl Signer {
         &self,
         token: &Token,
         options: &SignOptions,
-        progress: &(dyn Fn(&str) + Sync),
+        progress: impl Fn(&Event<'_>) + Send + Sync + 'static,
     ) -> Result<SignReport> {
         token.preflight(self.clock.now())?;
-        if options.mode == Mode::Attestation && self.services.rekor_version != 1 {
+        let attests = options.mode == Mode::Attestation
+            || options.files.iter().any(|(_, o)| o.attestation.is_some());
+        if attests && self.services.rekor_version != 1 {
             return Err(Error::Usage(
-                "attestations are logged as dsse entries, which need Rekor v1: sigstore-rust 0.15.1 cannot verify Rekor v2's dsse 0.0.2 (use --rekor-version 1)".into(),
+                "PEP 740 attestations are logged as dsse entries, which need Rekor v1: sigstore-rust 0.15.1 cannot verify Rekor v2's dsse 0.0.2 (use --rekor-version 1)".into(),
             ));
         }
         // Outputs and inputs are checked before any network call.
@@ -134,14 +154,14 @@ impl Signer {
                 what: "cannot start the async runtime",
                 source: Box::new(e),
             })?;
-        runtime.block_on(self.sign_async(token, options, progress))
+        runtime.block_on(self.sign_async(token, options, Arc::new(progress)))
     }
 
     async fn sign_async(
         &self,
         token: &Token,
         options: &SignOptions,
-        progress: &(dyn Fn(&str) + Sync),
+        progress: Progress,
     ) -> Result<SignReport> {
         // A hung request is cut within a minute and retried while the
         // budget lasts.
@@ -151,9 +171,26 @@ impl Signer {
                 .min(Duration::from_secs(60))
                 .max(Duration::from_secs(20)),
         )?;
-        let network = |what: &str, e: (String, Option<u16>)| Error::Network {
-            service: what.to_string(),
-            reason: token::redact(&e.0, token.identity_token().expose_secret()),
+        // Fulcio is sent the token, so what a service says might quote it:
+        // it is redacted (before the message is cut) wherever it is told.
+        let told = |text: &str| told(text, token.identity_token().expose_secret());
+        let failed = |service: SigningService, (reason, status): (String, Option<u16>)| {
+            // The retry loop starts its messages with the service's name,
+            // which the error already shows.
+            let prefix = format!("{service}: ");
+            let reason = reason.strip_prefix(&prefix).unwrap_or(&reason);
+            Error::SigningService {
+                service,
+                status,
+                reason: told(reason),
+            }
+        };
+        let on_retry = |r: &RetryEvent| {
+            let r = RetryEvent {
+                reason: told(&r.reason),
+                ..r.clone()
+            };
+            progress(&Event::Retry(&r))
         };
 
         // One ephemeral key and one certificate for the whole run; the
@@ -165,16 +202,18 @@ impl Signer {
         let fulcio = sigstore_fulcio::FulcioClient::builder(&self.services.fulcio)
             .with_http_client(http.clone())
             .build()
-            .map_err(|e| network("Fulcio", (e.to_string(), None)))?;
-        let cert = retry("Fulcio", options.timeout, || {
+            .map_err(|e| failed(SigningService::Fulcio, (e.to_string(), None)))?;
+        let started = Instant::now();
+        let what = SigningService::Fulcio.to_string();
+        let cert = retry_observed(&what, options.timeout, &on_retry, || {
             fulcio.create_signing_certificate(token.identity_token(), &key)
         })
         .await
-        .map_err(|e| network("Fulcio", e))?;
+        .map_err(|e| failed(SigningService::Fulcio, e))?;
         let leaf = cert.leaf_certificate().clone();
         let info = sigstore_crypto::parse_certificate_info(&leaf).map_err(|e| {
-            network(
-                "Fulcio",
+            failed(
+                SigningService::Fulcio,
                 (
                     format!("returned a certificate that does not parse: {e}"),
                     None,
@@ -187,29 +226,44 @@ impl Signer {
             .map(|s| s.as_str().to_string())
             .unwrap_or_default();
         let issuer = info.issuer.clone().unwrap_or_default();
-        progress(&format!(
-            "certificate for {identity} ({issuer}) from {}",
-            self.services.fulcio
-        ));
+        progress(&Event::Certificate {
+            identity: &identity,
+            issuer: &issuer,
+            elapsed: started.elapsed(),
+        });
 
         let tsa = match &self.services.tsa {
             Some(url) => Some(
                 sigstore_tsa::TimestampClient::builder(url)
                     .with_http_client(http.clone())
                     .build()
-                    .map_err(|e| network("TSA", (e.to_string(), None)))?,
+                    .map_err(|e| failed(SigningService::Tsa, (e.to_string(), None)))?,
             ),
             None => None,
         };
         // Check the certificate (chain to a trusted Fulcio CA, SCT from a
         // trusted CT log) before anything is logged under it.
         if let Some(tsa) = &tsa {
-            self.precheck_certificate(&key, &leaf, tsa, options.timeout)
+            let started = Instant::now();
+            self.precheck_certificate(&key, &leaf, tsa, options.timeout, &on_retry)
                 .await
                 .map_err(|e| match e {
-                    Precheck::Tsa(reason) => Error::Network {
+                    Precheck::Tsa((reason, status)) => {
+                        let prefix = format!("{}: ", SigningService::Tsa);
+                        let reason = reason.strip_prefix(&prefix).unwrap_or(&reason);
+                        failed(
+                            SigningService::Tsa,
+                            (
+                                format!("timestamping the certificate check: {reason}"),
+                                status,
+                            ),
+                        )
+                    }
+                    Precheck::Timestamp(reason) => Error::Untrusted {
                         service: "TSA".into(),
-                        reason: format!("timestamping the certificate check: {reason}"),
+                        reason: format!(
+                            "the timestamp it issued does not verify against the trust root: {reason}"
+                        ),
                     },
                     Precheck::Certificate(reason) => Error::Untrusted {
                         service: "Fulcio".into(),
@@ -218,12 +272,24 @@ impl Signer {
                         ),
                     },
                 })?;
+            progress(&Event::CertificateChecked {
+                elapsed: started.elapsed(),
+            });
         }
 
         let rekor_v1 = if self.services.rekor_version == 1 {
+            let progress = progress.clone();
             Some(
                 RekorV1::new(&self.services.rekor, http.clone(), options.timeout)
-                    .map_err(|e| network("Rekor", (e, None)))?,
+                    .map_err(|e| failed(SigningService::Rekor, (e, None)))?
+                    .with_retry_observer(Arc::new(move |r: &RetryEvent| {
+                        // Rekor is not sent the token: only cut.
+                        let r = RetryEvent {
+                            reason: crate::net::shorten(&r.reason),
+                            ..r.clone()
+                        };
+                        progress(&Event::Retry(&r))
+                    })),
             )
         } else {
             None
@@ -242,7 +308,7 @@ impl Signer {
             rekor_v1: rekor_v1.as_ref(),
             policy: &policy,
             options,
-            progress,
+            progress: &progress,
         };
         // Without a TSA the certificate could not be checked up front: sign
         // the first file alone, and if its bundle does not verify, log
@@ -257,12 +323,17 @@ impl Signer {
             files.push(first);
             rest = tail;
             if bad_certificate {
-                files.extend(rest.iter().map(|(file, _)| FileReport {
-                    error: Some(
-                        "not signed: the first bundle under this certificate did not verify".into(),
-                    ),
-                    ..FileReport::new(file)
-                }));
+                for (file, _) in rest {
+                    let skipped = FileReport {
+                        error: Some(
+                            "not signed: the first bundle under this certificate did not verify"
+                                .into(),
+                        ),
+                        ..FileReport::new(file)
+                    };
+                    progress(&Event::FileDone(&skipped));
+                    files.push(skipped);
+                }
                 rest = &[];
             }
         }
@@ -294,14 +365,16 @@ impl Signer {
         leaf: &DerCertificate,
         tsa: &sigstore_tsa::TimestampClient,
         timeout: Duration,
+        on_retry: &(dyn Fn(&RetryEvent) + Send + Sync),
     ) -> std::result::Result<(), Precheck> {
         let probe = sigstore_crypto::sha256(b"keyless certificate check");
         let sig = key
             .sign_digest(&probe)
             .map_err(|e| Precheck::Certificate(e.to_string()))?;
-        let ts = retry("TSA", timeout, || tsa.timestamp_signature(&sig))
+        let what = SigningService::Tsa.to_string();
+        let ts = retry_observed(&what, timeout, on_retry, || tsa.timestamp_signature(&sig))
             .await
-            .map_err(|e| Precheck::Tsa(e.0))?;
+            .map_err(Precheck::Tsa)?;
         let bundle =
             sigstore_bundle::BundleV03::with_certificate_and_signature(leaf.clone(), sig, probe)
                 .with_rfc3161_timestamp(ts)
@@ -313,14 +386,28 @@ impl Signer {
                 &sigstore_verify::VerificationPolicy::any_identity().skip_tlog_unsafe(),
             )
             .map(|_| ())
-            .map_err(|e| Precheck::Certificate(e.to_string()))
+            .map_err(|e| match e {
+                // The probe's only timestamp is the TSA's: a TSA the trust
+                // root does not name (--timestamp-server-url) fails here,
+                // and that is not the certificate's fault.
+                sigstore_verify::Error::Timestamp(_) => Precheck::Timestamp(e.to_string()),
+                _ => Precheck::Certificate(e.to_string()),
+            })
     }
+}
+
+/// What a service said, for people: `secret` (the token) replaced wherever
+/// it is quoted whole, then cut to a readable length.
+pub(super) fn told(text: &str, secret: &str) -> String {
+    crate::net::shorten(&token::redact(text, secret))
 }
 
 /// Why the certificate check before signing failed.
 enum Precheck {
-    /// The TSA could not timestamp the probe.
-    Tsa(String),
+    /// The TSA could not timestamp the probe (message, HTTP status).
+    Tsa((String, Option<u16>)),
+    /// The TSA's timestamp does not verify against the trust root.
+    Timestamp(String),
     /// The certificate does not verify.
     Certificate(String),
 }

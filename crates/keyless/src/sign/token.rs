@@ -161,6 +161,23 @@ impl Token {
         Ok(())
     }
 
+    /// With `--oidc-issuer`: the token must come from that issuer. Fulcio
+    /// certifies the token's own issuer, so an issuer flag that disagrees
+    /// with it would otherwise be silently ignored (as cosign does when it
+    /// is given a token); refusing says which of the two is wrong.
+    pub fn check_issuer(&self, expected: &str) -> Result<()> {
+        let norm = |s: &str| s.trim_end_matches('/').to_string();
+        if norm(self.issuer()) == norm(expected) {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "--oidc-issuer {expected} contradicts the identity token from {}, whose issuer is {:?}: \
+             Fulcio certifies the token's issuer; pass a token from {expected}, or drop --oidc-issuer",
+            self.origin,
+            self.issuer()
+        )))
+    }
+
     /// Who will sign, for the user: issuer, subject, and for GitLab the
     /// project and ref.
     pub fn describe(&self) -> String {
@@ -448,6 +465,25 @@ mod tests {
             .preflight(now())
             .unwrap_err();
         assert!(e.to_string().contains("expired 1000 s ago"), "{e}");
+    }
+
+    #[test]
+    fn an_oidc_issuer_flag_must_match_the_token() {
+        let t = Token::parse(
+            &jwt(serde_json::json!({"iss": "https://gitlab.com", "sub": "s", "aud": "sigstore", "exp": 2_000_000_000})),
+            TokenOrigin::Environment,
+        )
+        .unwrap();
+        t.check_issuer("https://gitlab.com/").unwrap();
+        let e = t
+            .check_issuer("https://oauth2.sigstore.dev/auth")
+            .unwrap_err();
+        assert!(matches!(e, Error::Usage(_)), "{e:?}");
+        let e = e.to_string();
+        assert!(
+            e.contains("SIGSTORE_ID_TOKEN") && e.contains("\"https://gitlab.com\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Uploads to the services: an RFC 3161 timestamp from the TSA, and the
 //! signature (or DSSE envelope) logged in Rekor v1 or v2.
 
+use super::events::Event;
 use super::pipeline::FileContext;
 use crate::net::rekor::RekorV1;
-use crate::net::retry;
+use crate::net::{RetryEvent, retry_observed};
 use sigstore_types::{Sha256Hash, SignatureBytes, TransparencyLogEntry};
 
 /// What a Rekor v2 409 is reported as.
@@ -11,15 +12,28 @@ pub(super) const ALREADY_LOGGED_V2: &str =
     "Rekor v2 answered 409: this signature is already logged";
 
 impl FileContext<'_> {
+    /// Tell the run's progress of a retry (TSA and Rekor are not sent the
+    /// token: their words are only cut).
+    fn on_retry(&self, retry: &RetryEvent) {
+        let retry = RetryEvent {
+            reason: crate::net::shorten(&retry.reason),
+            ..retry.clone()
+        };
+        (self.progress)(&Event::Retry(&retry));
+    }
+
     /// An RFC 3161 timestamp over `signature`, when a TSA is configured.
     pub(super) async fn timestamp(
         &self,
         signature: &SignatureBytes,
     ) -> std::result::Result<Option<sigstore_types::TimestampToken>, String> {
         match self.tsa {
-            Some(tsa) => retry("TSA", self.options.timeout, || {
-                tsa.timestamp_signature(signature)
-            })
+            Some(tsa) => retry_observed(
+                "TSA",
+                self.options.timeout,
+                &|r: &RetryEvent| self.on_retry(r),
+                || tsa.timestamp_signature(signature),
+            )
             .await
             .map(Some)
             .map_err(|e| e.0),
@@ -67,12 +81,14 @@ impl FileContext<'_> {
                 self.leaf,
                 sigstore_rekor::RekorV2KeyDetails::PkixEcdsaP256Sha256,
             );
-            return retry("Rekor", timeout, || client.create_entry(request.clone()))
-                .await
-                .map_err(|e| match e.1 {
-                    Some(409) => ALREADY_LOGGED_V2.to_string(),
-                    _ => e.0,
-                });
+            return retry_observed("Rekor", timeout, &|r: &RetryEvent| self.on_retry(r), || {
+                client.create_entry(request.clone())
+            })
+            .await
+            .map_err(|e| match e.1 {
+                Some(409) => ALREADY_LOGGED_V2.to_string(),
+                _ => e.0,
+            });
         }
         let request = sigstore_rekor::HashedRekord::new(digest, signature, self.leaf);
         let entry = self

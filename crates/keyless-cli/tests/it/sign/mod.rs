@@ -3,10 +3,16 @@
 //! ending with a clear message, the documented exit code and no partial
 //! output. One module per concern; the fixture is here.
 
+mod attestations;
+mod environment;
+mod hints;
 mod outputs;
+mod progress;
 mod recovery;
 mod refusals;
+mod services;
 mod tokens;
+mod untrusted_answers;
 
 use crate::common::bed::{Bed, GITLAB, TAG_SAN, tag_v1_0};
 use crate::common::{Run, verify_identity};
