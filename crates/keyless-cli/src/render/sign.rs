@@ -6,6 +6,7 @@
 //! timings. Strings that came from services or certificates are made
 //! printable first: a control character could forge or hide a line.
 
+use super::style::Style;
 use keyless::sign::services::Services;
 use keyless::sign::{Event, FileReport, SignReport, Timings};
 use serde_json::json;
@@ -27,8 +28,8 @@ pub fn printable(text: &str) -> String {
 }
 
 /// The result line of one file: `OK   <file>  -> <outputs>  Rekor #<index>`
-/// or `FAIL <file>  <reason>`.
-fn result_line(f: &FileReport) -> String {
+/// or `FAIL <file>  <reason>`, the verdict word in `style`.
+fn result_line(f: &FileReport, style: Style) -> String {
     match (&f.error, &f.outputs) {
         (None, Some(out)) => {
             let index = |i: Option<u64>| i.map_or("#?".into(), |i| format!("#{i}"));
@@ -38,10 +39,15 @@ fn result_line(f: &FileReport) -> String {
                 written = format!("{written}, {}", att.display());
                 indexes = format!("{indexes}, {}", index(f.attestation_log_index));
             }
-            format!("OK   {}  -> {written}  Rekor {indexes}", f.path.display())
+            format!(
+                "{}   {}  -> {written}  Rekor {indexes}",
+                style.good("OK"),
+                f.path.display()
+            )
         }
         (err, _) => format!(
-            "FAIL {}  {}",
+            "{} {}  {}",
+            style.bad("FAIL"),
             f.path.display(),
             printable(err.as_deref().unwrap_or("not signed"))
         ),
@@ -49,12 +55,12 @@ fn result_line(f: &FileReport) -> String {
 }
 
 /// One line per file; with `quiet`, only the FAIL lines.
-pub fn text(report: &SignReport, quiet: bool) -> String {
+pub fn text(report: &SignReport, quiet: bool, style: Style) -> String {
     report
         .files
         .iter()
         .filter(|f| !quiet || f.error.is_some())
-        .map(result_line)
+        .map(|f| result_line(f, style))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -249,10 +255,10 @@ mod tests {
     fn one_line_per_file_and_1_when_any_failed() {
         let r = report(vec![file("a.whl", None), file("b.whl", Some("refused"))]);
         assert_eq!(
-            text(&r, false),
+            text(&r, false, Style::Plain),
             "OK   a.whl  -> a.whl.sigstore.json  Rekor #9\nFAIL b.whl  refused"
         );
-        assert_eq!(text(&r, true), "FAIL b.whl  refused");
+        assert_eq!(text(&r, true, Style::Plain), "FAIL b.whl  refused");
         assert_eq!(exit_code(&r), 1);
         let doc: serde_json::Value = serde_json::from_str(&json(&r)).unwrap();
         assert_eq!(doc["ok"], false);
@@ -269,7 +275,7 @@ mod tests {
         }
         f.attestation_log_index = Some(10);
         assert_eq!(
-            text(&report(vec![f]), false),
+            text(&report(vec![f]), false, Style::Plain),
             "OK   a.whl  -> a.whl.sigstore.json, a.whl.publish.attestation  Rekor #9, #10"
         );
     }
@@ -277,7 +283,12 @@ mod tests {
     #[test]
     fn service_words_cannot_forge_lines() {
         let f = file("a.whl", Some("Rekor: 400 \nOK   b.whl  -> forged\u{1b}[2K"));
-        let out = text(&report(vec![f]), false);
+        let out = text(&report(vec![f]), false, Style::Plain);
+        let coloured = text(&report(vec![file("c.whl", None)]), false, Style::Colour);
+        assert!(
+            coloured.starts_with("\u{1b}[32mOK\u{1b}[0m   c.whl"),
+            "{coloured:?}"
+        );
         assert_eq!(out.lines().count(), 1, "{out}");
         assert!(!out.contains('\u{1b}'), "{out}");
         assert_eq!(duration(Duration::from_millis(1500)), "1.5 s");

@@ -166,7 +166,11 @@ fn run(
     let text = if args.json {
         render::json(&report)
     } else {
-        render::text(&report, verbosity == Verbosity::Quiet)
+        render::text(
+            &report,
+            verbosity == Verbosity::Quiet,
+            crate::render::style::Style::for_stdout(),
+        )
     };
     if !text.is_empty() && writeln!(std::io::stdout().lock(), "{text}").is_err() {
         return 2;
