@@ -13,6 +13,7 @@ mod interop;
 mod man;
 mod rekor;
 mod sign;
+mod stdout;
 mod tamper;
 mod testbed;
 mod trust;

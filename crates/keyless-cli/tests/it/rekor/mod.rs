@@ -10,6 +10,7 @@ mod get;
 mod monitor;
 mod scan;
 mod search;
+mod stdout;
 mod verify_entry;
 
 use crate::common::bed::{Bed, GITLAB};
