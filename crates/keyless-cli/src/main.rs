@@ -1,13 +1,12 @@
 //! The `keyless` command: parse the arguments and dispatch; each command's
 //! work is in `keyless_cli::run`.
 
-use clap::Parser;
-use keyless_cli::cli::{Cli, Command, TrustCommand};
+use keyless_cli::cli::{Command, TrustCommand};
 use keyless_cli::run;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = keyless_cli::cli::parse();
     let code = match cli.command {
         Command::Verify(args) => run::verify::run(&args),
         Command::Sign(args) => run::sign::sign(&args),

@@ -62,11 +62,11 @@ and the SET (when present) are checked against the trust root.",
 pub struct RekorLogArgs {
     /// The Rekor v1 log to ask. Default: the trust root's first
     /// transparency log.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = super::env::REKOR_URL, hide_env_values = true)]
     pub rekor_url: Option<String>,
 
     /// Seconds allowed for each interaction with the log, retries included.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), env = super::env::TIMEOUT, hide_env_values = true)]
     pub timeout: u64,
 
     /// The trust root.

@@ -5,6 +5,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod env;
 mod errors;
 mod gitlab;
 mod identity;
