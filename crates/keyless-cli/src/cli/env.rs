@@ -30,8 +30,9 @@ pub fn process(name: &str) -> Option<OsString> {
     std::env::var_os(name)
 }
 
-/// A variable's value; an empty one counts as unset (a CI variable defined
-/// as `""` means "not set" far more often than "the empty path").
+/// A variable's value. An empty one is a value, as clap takes it for its
+/// own variables (and as `--flag ''` would be): it is refused where it is
+/// used, rather than silently falling back to the default.
 pub fn value(env: Env<'_>, name: &str) -> Option<OsString> {
-    env(name).filter(|v| !v.is_empty())
+    env(name)
 }

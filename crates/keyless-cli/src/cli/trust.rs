@@ -122,17 +122,24 @@ impl TrustArgs {
         if given != TrustArgs::default() {
             return Ok(given);
         }
-        match (value(env, TRUSTED_ROOT), value(env, TRUST_CONFIG)) {
+        let file = |name: &str| match value(env, name) {
+            Some(v) if v.is_empty() => Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("{name} is set but empty; name a file, or unset it\n"),
+            )),
+            v => Ok(v.map(PathBuf::from)),
+        };
+        match (file(TRUSTED_ROOT)?, file(TRUST_CONFIG)?) {
             (Some(_), Some(_)) => Err(clap::Error::raw(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!(
                     "{TRUSTED_ROOT} and {TRUST_CONFIG} are both set; unset one, or choose with --trusted-root, --trust-config or --staging\n"
                 ),
             )),
-            (root, config) => Ok(TrustArgs {
+            (trusted_root, trust_config) => Ok(TrustArgs {
                 staging: false,
-                trusted_root: root.map(PathBuf::from),
-                trust_config: config.map(PathBuf::from),
+                trusted_root,
+                trust_config,
             }),
         }
     }
@@ -185,12 +192,18 @@ mod tests {
 
     #[test]
     fn the_environment_chooses_when_no_flag_does() {
-        let config = env(&[
-            ("KEYLESS_TRUST_CONFIG", "c.json"),
-            ("KEYLESS_TRUSTED_ROOT", ""),
-        ]);
+        let config = env(&[("KEYLESS_TRUST_CONFIG", "c.json")]);
         let args = TrustArgs::resolve(flags(false, None, None), &config).unwrap();
         assert_eq!(args.source(), TrustSource::TrustConfigFile("c.json".into()));
+        // Empty is a value, refused as such (a flag still wins over it).
+        let empty = env(&[("KEYLESS_TRUST_CONFIG", "")]);
+        let err = TrustArgs::resolve(flags(false, None, None), &empty).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("KEYLESS_TRUST_CONFIG is set but empty"),
+            "{err}"
+        );
+        assert!(TrustArgs::resolve(flags(true, None, None), &empty).is_ok());
         let root = env(&[("KEYLESS_TRUSTED_ROOT", "r.json")]);
         let args = TrustArgs::resolve(flags(false, None, None), &root).unwrap();
         assert_eq!(args.source(), TrustSource::TrustedRootFile("r.json".into()));

@@ -50,7 +50,7 @@ fn fail_json(command: &str, json: bool, err: &keyless::Error) -> u8 {
             "hint": hint(command, err),
         });
         // The error itself goes to stderr below whatever becomes of this.
-        let _ = write_stdout(doc.to_string().as_bytes());
+        let _ = write_stdout(json_text(&doc).as_bytes());
     }
     fail(command, err)
 }
@@ -96,13 +96,19 @@ fn write_stdout(out: &[u8]) -> Delivery {
     }
 }
 
+/// A JSON document as every `--json` prints it: one document, indented
+/// (as `verify`, `sign` and `inspect` print theirs).
+fn json_text(doc: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
+}
+
 /// Print a report (text or JSON).
 fn print(
     json: bool,
     text: impl FnOnce() -> String,
     doc: impl FnOnce() -> serde_json::Value,
 ) -> Delivery {
-    let out = if json { doc().to_string() } else { text() };
+    let out = if json { json_text(&doc()) } else { text() };
     write_stdout(out.as_bytes())
 }
 

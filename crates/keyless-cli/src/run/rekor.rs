@@ -136,10 +136,12 @@ fn monitor(args: &RekorMonitorArgs) -> u8 {
                 || render::monitor_text(&m),
                 || render::monitor_json(&m),
             ) {
-                // Only a delivered report moves the state on.
+                // Only a delivered report moves the state on. A state that
+                // cannot be stored is said on stderr only: stdout already
+                // holds the report, and holds one document.
                 Delivery::Delivered => match m.commit() {
                     Ok(()) => code,
-                    Err(e) => fail("monitor", json, &e),
+                    Err(e) => super::fail("rekor monitor", &e),
                 },
                 undelivered => undelivered.exit_code(code),
             }

@@ -110,6 +110,17 @@ fn trust_variables_choose_the_trust_root_and_flags_win() {
     );
     r.assert_code(2);
     assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+    // An empty variable is a value (as clap takes its own), refused unless
+    // a flag makes it moot.
+    let empty = [("KEYLESS_TRUST_CONFIG", OsStr::new(""))];
+    let r = log_info(&empty, &[]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("KEYLESS_TRUST_CONFIG is set but empty"),
+        "{}",
+        r.stderr
+    );
+    log_info(&empty, &["--trusted-root", root.to_str().unwrap()]).assert_code(0);
     // A variable naming a missing file is that file's error.
     let r = log_info(&[("KEYLESS_TRUST_CONFIG", path(&missing))], &[]);
     r.assert_code(2);

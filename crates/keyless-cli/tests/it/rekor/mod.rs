@@ -7,6 +7,7 @@
 
 mod client;
 mod get;
+mod json;
 mod monitor;
 mod policy;
 mod scan;
