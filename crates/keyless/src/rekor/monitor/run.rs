@@ -151,10 +151,15 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         // the log to it. Entries already logged are scanned only from
         // --since on.
         let start = options.since.unwrap_or(end);
-        if start < info.index_offset || start > end {
+        if start > end {
             return Err(Error::Usage(format!(
-                "--since {start}: the log's active shard holds log indexes {} to {end} (exclusive); \
-                 entries of older shards cannot be proven against its checkpoint",
+                "--since {start} is past the log's end: its next entry will be log index {end}"
+            )));
+        }
+        if start < info.index_offset {
+            return Err(Error::Usage(format!(
+                "--since {start}: the log's active shard begins at log index {}; entries of \
+                 older shards cannot be proven against its checkpoint",
                 info.index_offset
             )));
         }
