@@ -275,6 +275,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A transparency log has no entry at the log index or with the UUID
+    /// asked for: it answered HTTP 404.
+    #[error("{service}: no entry {entry} (HTTP 404){}", log_entries_note(.log_entries.as_ref()))]
+    NoSuchEntry {
+        /// Which log (`Rekor <url>`).
+        service: String,
+        /// The entry asked for (`at log index 999`, `with UUID ...`).
+        entry: String,
+        /// The log indexes the log says it holds, when it said (its
+        /// unverified log info): for a message, not a verdict.
+        log_entries: Option<std::ops::Range<u64>>,
+    },
+
     /// The signing config offers nothing keyless can sign with: no Fulcio,
     /// Rekor or TSA valid now in a version keyless speaks (or in the Rekor
     /// version asked for), a Rekor v2 without a TSA, a selector asking for
@@ -401,6 +414,9 @@ impl Error {
             Error::SigningService {
                 service, status, ..
             } => Some(signing_service_hint(*service, *status)),
+            Error::NoSuchEntry { .. } => Some(
+                "check the log index or UUID, and that --rekor-url names the log that holds the entry; `keyless rekor log-info` shows how many entries the log holds",
+            ),
             Error::SigningConfig { .. } => Some(
                 "pass a signing config that lists the services this run needs, valid now: --trust-config, or --signing-config with --trusted-root",
             ),
@@ -448,6 +464,19 @@ fn signing_service_hint(service: SigningService, status: Option<u16>) -> &'stati
         (Tsa, None) => {
             "check --timestamp-server-url (or the TSA the signing config names) and the network; transient failures were retried within --timeout"
         }
+    }
+}
+
+/// What a log said of its entries, for [`Error::NoSuchEntry`]'s message.
+fn log_entries_note(entries: Option<&std::ops::Range<u64>>) -> String {
+    match entries {
+        None => String::new(),
+        Some(r) if r.is_empty() => "; the log says it holds no entries".into(),
+        Some(r) => format!(
+            "; the log says it holds entries at log indexes {} to {}",
+            r.start,
+            r.end - 1
+        ),
     }
 }
 
@@ -519,6 +548,27 @@ mod tests {
         assert!(entry.hint().unwrap().contains("--bundle-out"));
 
         assert!(Error::Usage("bad".into()).hint().is_none());
+
+        let missing = |log_entries| Error::NoSuchEntry {
+            service: "Rekor http://127.0.0.1:1".into(),
+            entry: "at log index 9".into(),
+            log_entries,
+        };
+        assert_eq!(
+            missing(None).to_string(),
+            "Rekor http://127.0.0.1:1: no entry at log index 9 (HTTP 404)"
+        );
+        assert!(
+            missing(Some(5..5))
+                .to_string()
+                .ends_with("; the log says it holds no entries")
+        );
+        assert!(
+            missing(Some(5..8))
+                .to_string()
+                .ends_with("; the log says it holds entries at log indexes 5 to 7")
+        );
+        assert!(!missing(None).hint().unwrap().contains("network"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 // terminal), so `<file>` and bare URLs are meant literally.
 #![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
+pub mod env;
 mod inspect;
 mod rekor;
 mod sign;
@@ -141,10 +142,31 @@ where
     Ok(cli)
 }
 
-/// Parse the process's arguments as [`try_parse_from`], exiting as clap
-/// does on a usage error.
+/// Parse the process's arguments as [`try_parse_from`] (exiting with clap's
+/// message on a usage error), then apply the environment where clap could
+/// not (see [`env`]).
 pub fn parse() -> Cli {
-    try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    let mut cli = try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    cli.apply_env(&env::process);
+    cli
+}
+
+impl Cli {
+    /// Fill what a flag not given takes from the environment, where clap's
+    /// own `env` would have counted as the flag given: `verify`'s
+    /// `--rekor-url` (which requires `--signature`) from `KEYLESS_REKOR_URL`.
+    pub fn apply_env(&mut self, env: env::Env<'_>) {
+        if let Command::Verify(v) = &mut self.command {
+            let evidence = match &mut v.preset {
+                Some(VerifyPreset::Gitlab(g)) => &mut g.verifying.evidence,
+                None => &mut v.args.verifying.evidence,
+            };
+            if evidence.rekor_url.is_none() {
+                evidence.rekor_url =
+                    env::value(env, env::REKOR_URL).map(|url| url.to_string_lossy().into_owned());
+            }
+        }
+    }
 }
 
 /// Man pages for `keyless` and every (nested) subcommand, as (file name,

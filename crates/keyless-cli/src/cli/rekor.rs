@@ -39,10 +39,14 @@ not verify or a checkpoint no trusted key signed is an alarm: the evidence is pr
 status is 1 and the state file is left exactly as it was.\n\n\
 With --identity or --gitlab-project, the entries logged since the previous run are read (at most \
 --max-entries per run; the next run continues) and every certificate claiming a watched identity \
-is listed.",
-        after_help = "Exit status: 0 consistent, 1 alarm, 2 usage, I/O or network error (no verdict; \
-the state file is unchanged).\n\n\
-Example (a scheduled pipeline):\n  keyless rekor monitor --state rekor-state.json --gitlab-project group/project"
+is listed. --fail-on-match makes any match fail the run; --expect-ref fails it for a match signed \
+from a ref that fits none of the globs. The state still moves past the entries reported, so the \
+same match fails one run, not every later one. The first run watches from the log's end, or scans \
+from --since.",
+        after_help = "Exit status: 0 consistent (and no match the policy fails), 1 alarm or a match \
+--fail-on-match / --expect-ref does not allow, 2 usage, I/O or network error (no verdict; the state \
+file is unchanged).\n\n\
+Example (a scheduled pipeline):\n  keyless rekor monitor --state rekor-state.json --gitlab-project group/project --expect-ref 'refs/tags/*'"
     )]
     Monitor(RekorMonitorArgs),
     /// Prove an entry held in a file, offline.
@@ -62,11 +66,11 @@ and the SET (when present) are checked against the trust root.",
 pub struct RekorLogArgs {
     /// The Rekor v1 log to ask. Default: the trust root's first
     /// transparency log.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = super::env::REKOR_URL, hide_env_values = true)]
     pub rekor_url: Option<String>,
 
     /// Seconds allowed for each interaction with the log, retries included.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), env = super::env::TIMEOUT, hide_env_values = true)]
     pub timeout: u64,
 
     /// The trust root.
@@ -166,6 +170,7 @@ pub struct RekorLogInfoArgs {
 
 /// `keyless rekor monitor`.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("watch").multiple(true).args(["identity", "gitlab_project"]))]
 pub struct RekorMonitorArgs {
     /// The state file: the last verified checkpoint and where the identity
     /// scan stopped (created on the first run, written atomically).
@@ -186,6 +191,26 @@ pub struct RekorMonitorArgs {
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_entries: u64,
 
+    /// Fail the run (exit 1) if the scan finds any certificate claiming a
+    /// watched identity.
+    #[arg(long, requires = "watch", conflicts_with = "expect_ref")]
+    pub fail_on_match: bool,
+
+    /// Fail the run (exit 1) for a match whose certificate's Source
+    /// Repository Ref (Fulcio OID .1.14) fits none of these globs, e.g.
+    /// 'refs/tags/*' ('*' any characters, '?' one; the whole ref must fit).
+    /// Repeatable; matches that fit are listed, as without it.
+    #[arg(long, value_name = "GLOB", requires = "watch")]
+    pub expect_ref: Vec<String>,
+
+    /// First run: also scan the entries already logged from this log index
+    /// on (at most --max-entries per run; later runs continue), instead of
+    /// watching from the log's end. Refused once the state file's scan
+    /// began after INDEX; no effect otherwise, so it can stay in a
+    /// scheduled job.
+    #[arg(long, value_name = "INDEX", requires = "watch")]
+    pub since: Option<u64>,
+
     /// The log and trust root.
     #[command(flatten)]
     pub log: RekorLogArgs,
@@ -194,7 +219,7 @@ pub struct RekorMonitorArgs {
 impl RekorMonitorArgs {
     /// The monitor options the arguments describe.
     pub fn options(&self) -> Result<keyless::rekor::monitor::MonitorOptions> {
-        use keyless::rekor::monitor::{MonitorOptions, Watch};
+        use keyless::rekor::monitor::{MatchPolicy, MonitorOptions, RefGlob, Watch};
         let mut watch = Vec::new();
         for v in &self.identity {
             watch.push(Watch::identity(v)?);
@@ -202,10 +227,20 @@ impl RekorMonitorArgs {
         for p in &self.gitlab_project {
             watch.push(Watch::gitlab_project(p)?);
         }
+        let policy = if self.fail_on_match {
+            MatchPolicy::FailOnMatch
+        } else if !self.expect_ref.is_empty() {
+            let globs = self.expect_ref.iter().map(|g| RefGlob::new(g));
+            MatchPolicy::ExpectRef(globs.collect::<Result<_>>()?)
+        } else {
+            MatchPolicy::Report
+        };
         Ok(MonitorOptions {
             state: self.state.clone(),
             watch,
             max_entries: self.max_entries,
+            policy,
+            since: self.since,
         })
     }
 }

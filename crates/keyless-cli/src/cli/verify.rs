@@ -95,7 +95,7 @@ pub struct EvidenceArgs {
     pub certificate: Option<PathBuf>,
 
     /// Rekor v1 to look the --signature entry up in. Default: the trust
-    /// root's first transparency log.
+    /// root's first transparency log [env: KEYLESS_REKOR_URL]
     #[arg(long, value_name = "URL", requires = "signature")]
     pub rekor_url: Option<String>,
 }

@@ -71,9 +71,13 @@ pub fn text(path: &Path, i: &Inspection) -> String {
     out.join("\n")
 }
 
-/// The `--json` rendering: the inspection itself.
+/// The `--json` rendering: the inspection itself, with `"ok": true` as
+/// every keyless JSON document has (the file was read; `verified` stays
+/// false: none of it is verified).
 pub fn json(i: &Inspection) -> String {
-    serde_json::to_string_pretty(i).expect("inspection serializes")
+    let mut doc = serde_json::to_value(i).expect("inspection serializes");
+    doc["ok"] = true.into();
+    serde_json::to_string_pretty(&doc).expect("inspection serializes")
 }
 
 #[cfg(test)]
@@ -107,9 +111,11 @@ mod tests {
              \x20 issuer:       (none)\n\
              \x20 valid:        2025-01-01T00:00:00Z .. 2025-01-01T00:10:00Z"
         );
+        let doc = serde_json::from_str::<serde_json::Value>(&json(&i)).unwrap();
+        assert_eq!(doc["kind"], "certificate");
         assert_eq!(
-            serde_json::from_str::<serde_json::Value>(&json(&i)).unwrap()["kind"],
-            "certificate"
+            (&doc["ok"], &doc["verified"]),
+            (&true.into(), &false.into())
         );
     }
 }

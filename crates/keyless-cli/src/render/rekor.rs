@@ -3,7 +3,7 @@
 
 use keyless::rekor::checkpoint::{ConsistencyProof, VerifiedCheckpoint};
 use keyless::rekor::entry::{CertificateSummary, EntryReport};
-use keyless::rekor::monitor::{MonitorReport, Outcome, Scan};
+use keyless::rekor::monitor::{MatchPolicy, MonitorReport, Outcome, Scan};
 use keyless::rekor::{LogInfoReport, SearchReport};
 use keyless::verify::Failure;
 use serde_json::{Value, json};
@@ -300,6 +300,7 @@ fn scan_json(s: &Scan) -> Value {
         "to": s.to,
         "end": s.end,
         "remaining": s.end - s.to,
+        "unexpected": s.matches.iter().filter(|m| m.unexpected.is_some()).count(),
         "matches": s.matches.iter().map(|m| json!({
             "log_index": m.log_index,
             "uuid": m.uuid,
@@ -307,8 +308,21 @@ fn scan_json(s: &Scan) -> Value {
             "integrated_time": m.integrated_time.map(|t| t.to_string()),
             "digest": m.digest,
             "certificate": certificate_json(&m.certificate),
+            "source_repository_ref": m.certificate.extension(keyless::cert::SOURCE_REPOSITORY_REF.oid),
             "reasons": m.reasons,
+            "unexpected": m.unexpected.is_some(),
+            "unexpected_reason": m.unexpected,
         })).collect::<Vec<_>>(),
+    })
+}
+
+fn policy_json(p: &MatchPolicy) -> Value {
+    json!({
+        "fail_on_match": *p == MatchPolicy::FailOnMatch,
+        "expect_ref": match p {
+            MatchPolicy::ExpectRef(globs) => globs.iter().map(|g| g.as_str()).collect(),
+            _ => Vec::new(),
+        },
     })
 }
 
@@ -411,12 +425,29 @@ pub fn monitor_text(r: &MonitorReport) -> String {
             for why in &m.reasons {
                 let _ = writeln!(out, "     matched          {why}");
             }
+            if let Some(why) = &m.unexpected {
+                let _ = writeln!(out, "     unexpected       {why}");
+            }
         }
         if s.end > s.to {
             let _ = writeln!(
                 out,
                 "     {} entries remain to scan; run again to continue",
                 s.end - s.to
+            );
+        }
+        let unexpected: Vec<String> = r
+            .unexpected()
+            .map(|m| format!("#{}", m.log_index))
+            .collect();
+        if let (false, Some(policy)) = (unexpected.is_empty(), r.policy.describe()) {
+            let _ = writeln!(
+                out,
+                "FAIL {} of {} match{} not allowed by {policy}: {}",
+                unexpected.len(),
+                s.matches.len(),
+                if s.matches.len() == 1 { "" } else { "es" },
+                unexpected.join(", ")
             );
         }
     }
@@ -438,7 +469,7 @@ pub fn monitor_json(r: &MonitorReport) -> Value {
     };
     json!({
         "status": status,
-        "ok": !r.is_alarm(),
+        "ok": !r.is_failure(),
         "rekor_url": r.rekor_url,
         "state": r.state_path,
         "stored": r.stored.as_ref().map(checkpoint_json),
@@ -447,13 +478,15 @@ pub fn monitor_json(r: &MonitorReport) -> Value {
         "proof": r.proof.as_ref().map(proof_json),
         "alarm": alarm,
         "watching": r.watching,
+        "policy": policy_json(&r.policy),
         "scan": r.scan.as_ref().map(scan_json),
     })
 }
 
-/// The exit code for a monitor run: 1 for an alarm.
+/// The exit code for a monitor run: 1 for an alarm or a match the policy
+/// does not allow.
 pub fn monitor_exit_code(r: &MonitorReport) -> u8 {
-    if r.is_alarm() { 1 } else { 0 }
+    if r.is_failure() { 1 } else { 0 }
 }
 
 #[cfg(test)]

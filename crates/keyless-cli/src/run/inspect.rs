@@ -1,10 +1,9 @@
 //! `keyless inspect`.
 
-use super::fail;
+use super::fail_json;
 use crate::cli::InspectArgs;
 use crate::render::inspect as render;
 use keyless::trust::{TrustMaterial, TrustSource};
-use std::io::Write;
 
 /// `keyless inspect`: print what the file claims, naming logs from the
 /// selected trust material, production and staging.
@@ -17,7 +16,7 @@ pub fn run(args: &InspectArgs) -> u8 {
     ] {
         match TrustMaterial::load(&source) {
             Ok(t) => roots.push(t.trusted_root),
-            Err(e) => return fail("inspect", &e),
+            Err(e) => return fail_json("inspect", args.json, &e),
         }
     }
     match keyless::inspect::inspect(&args.file, &roots) {
@@ -27,11 +26,8 @@ pub fn run(args: &InspectArgs) -> u8 {
             } else {
                 render::text(&args.file, &i)
             };
-            if writeln!(std::io::stdout(), "{out}").is_err() {
-                return 2;
-            }
-            0
+            super::write_stdout(out.as_bytes()).exit_code(0)
         }
-        Err(e) => fail("inspect", &e),
+        Err(e) => fail_json("inspect", args.json, &e),
     }
 }

@@ -39,19 +39,85 @@ fn exit_code(err: &keyless::Error) -> u8 {
     }
 }
 
-/// Print a report (text or JSON); false when stdout is gone.
+/// As [`fail`], and with `--json` also the error as a JSON object on
+/// stdout, `{"ok": false, "error": ..., "hint": ...}`, so a script reading
+/// stdout always gets a document.
+fn fail_json(command: &str, json: bool, err: &keyless::Error) -> u8 {
+    if json {
+        let doc = serde_json::json!({
+            "ok": false,
+            "error": err.to_string(),
+            "hint": hint(command, err),
+        });
+        // The error itself goes to stderr below whatever becomes of this.
+        let _ = write_stdout(json_text(&doc).as_bytes());
+    }
+    fail(command, err)
+}
+
+/// What became of output written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// Written and flushed.
+    Delivered,
+    /// The reader went away (a closed pipe, e.g. `| head -1`): not an error
+    /// worth a message, as ripgrep treats it; but nothing was delivered.
+    ReaderGone,
+    /// Writing failed otherwise (a full disk ...); the error was printed.
+    Failed,
+}
+
+impl Delivery {
+    /// The exit status: `code`, the command's own (a closed pipe does not
+    /// turn a failed verification into success), or 2 when writing failed.
+    fn exit_code(self, code: u8) -> u8 {
+        match self {
+            Delivery::Delivered | Delivery::ReaderGone => code,
+            Delivery::Failed => 2,
+        }
+    }
+}
+
+/// Write `out` and a newline to stdout and flush: never a panic. A closed
+/// pipe is [`Delivery::ReaderGone`], quietly; any other failure is printed.
+fn write_stdout(out: &[u8]) -> Delivery {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(out)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => Delivery::Delivered,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Delivery::ReaderGone,
+        Err(e) => {
+            eprintln!("keyless: error: standard output: cannot write: {e}");
+            Delivery::Failed
+        }
+    }
+}
+
+/// A JSON document as every `--json` prints it: one document, indented
+/// (as `verify`, `sign` and `inspect` print theirs).
+fn json_text(doc: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
+}
+
+/// Print a report (text or JSON).
 fn print(
     json: bool,
     text: impl FnOnce() -> String,
     doc: impl FnOnce() -> serde_json::Value,
-) -> bool {
-    let out = if json { doc().to_string() } else { text() };
-    writeln!(std::io::stdout().lock(), "{out}").is_ok()
+) -> Delivery {
+    let out = if json { json_text(&doc()) } else { text() };
+    write_stdout(out.as_bytes())
 }
 
 /// `keyless completions`: the completion script on stdout.
 pub fn completions(args: &CompletionsArgs) -> u8 {
     let mut cmd = crate::cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "keyless", &mut std::io::stdout());
-    0
+    // Generated in memory: clap_complete panics when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "keyless", &mut script);
+    let script = script.strip_suffix(b"\n").unwrap_or(&script);
+    write_stdout(script).exit_code(0)
 }

@@ -1,6 +1,6 @@
 //! `keyless rekor`: audit a transparency log.
 
-use super::print;
+use super::{Delivery, print};
 use crate::cli::{
     RekorCommand, RekorGetArgs, RekorLogArgs, RekorLogInfoArgs, RekorMonitorArgs, RekorSearchArgs,
     RekorVerifyEntryArgs, TrustArgs,
@@ -9,7 +9,6 @@ use crate::render::rekor as render;
 use keyless::clock::{Clock, SystemClock};
 use keyless::rekor::{Auditor, Rekor, monitor};
 use keyless::trust::TrustMaterial;
-use std::io::Write;
 use std::sync::Arc;
 
 /// `keyless rekor <command>`: print the report (text or JSON) and return
@@ -27,13 +26,7 @@ pub fn run(cmd: &RekorCommand) -> u8 {
 /// Print an error of `keyless rekor <command>`: on stderr with its hint,
 /// and with `--json` also as a JSON object on stdout.
 fn fail(command: &str, json: bool, err: &keyless::Error) -> u8 {
-    let command = format!("rekor {command}");
-    if json {
-        let hint = super::hint(&command, err);
-        let doc = serde_json::json!({"ok": false, "error": err.to_string(), "hint": hint});
-        let _ = writeln!(std::io::stdout().lock(), "{doc}");
-    }
-    super::fail(&command, err)
+    super::fail_json(&format!("rekor {command}"), json, err)
 }
 
 /// Print a report and return its exit status, or print why there is none.
@@ -46,8 +39,7 @@ fn finish<R>(
     exit_code: fn(&R) -> u8,
 ) -> u8 {
     match result {
-        Ok(r) if print(json, || text(&r), || doc(&r)) => exit_code(&r),
-        Ok(_) => 2,
+        Ok(r) => print(json, || text(&r), || doc(&r)).exit_code(exit_code(&r)),
         Err(e) => fail(command, json, &e),
     }
 }
@@ -99,10 +91,7 @@ fn get(args: &RekorGetArgs) -> u8 {
     }
     let text = || render::get_text(&entry, bundle.as_ref());
     let doc = || render::get_json(&entry, bundle.as_ref());
-    if !print(json, text, doc) {
-        return 2;
-    }
-    code
+    print(json, text, doc).exit_code(code)
 }
 
 fn search(args: &RekorSearchArgs) -> u8 {
@@ -141,18 +130,21 @@ fn monitor(args: &RekorMonitorArgs) -> u8 {
     });
     match result {
         Ok((m, _lock)) => {
-            if !print(
+            let code = render::monitor_exit_code(&m);
+            match print(
                 json,
                 || render::monitor_text(&m),
                 || render::monitor_json(&m),
             ) {
-                return 2;
+                // Only a delivered report moves the state on. A state that
+                // cannot be stored is said on stderr only: stdout already
+                // holds the report, and holds one document.
+                Delivery::Delivered => match m.commit() {
+                    Ok(()) => code,
+                    Err(e) => super::fail("rekor monitor", &e),
+                },
+                undelivered => undelivered.exit_code(code),
             }
-            // Only a delivered report moves the state on.
-            if let Err(e) = m.commit() {
-                return fail("monitor", json, &e);
-            }
-            render::monitor_exit_code(&m)
         }
         Err(e) => fail("monitor", json, &e),
     }

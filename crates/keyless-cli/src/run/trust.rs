@@ -19,9 +19,9 @@ pub fn update(args: &TrustUpdateArgs) -> u8 {
             .map(|s| (repo, s))
     });
     match result {
+        // The material is in place: a reader that went away changes nothing.
         Ok((repo, s)) => {
-            println!("{}", render::update_text(&repo, &s));
-            0
+            super::write_stdout(render::update_text(&repo, &s).as_bytes()).exit_code(0)
         }
         Err(e) => fail("trust update", &e),
     }

@@ -5,6 +5,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod env;
 mod errors;
 mod gitlab;
 mod identity;
@@ -13,6 +14,7 @@ mod interop;
 mod man;
 mod rekor;
 mod sign;
+mod stdout;
 mod tamper;
 mod testbed;
 mod trust;

@@ -9,22 +9,24 @@ use axum::extract::State as AxState;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-/// Add one rule (a JSON object) or several (a non-empty array).
+/// Add one rule or several (a non-empty array of rules). A rule is written
+/// as on the command line, either as a JSON string
+/// (`"rekor-v1=status:503,after=3"`) or as `{"rule": "..."}`, or as the
+/// structured form `GET /admin/faults` lists
+/// (`{"endpoint": "rekor-v1", "fault": {"kind": "status", "arg": 503}}`).
 pub(super) async fn add_faults(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
     let request = match parse_json(&body) {
         Ok(v) => v,
         Err(a) => return a,
     };
-    let rules: Vec<FaultRule> = match request {
+    let rules: Result<Vec<FaultRule>, String> = match request {
         Value::Array(a) if a.is_empty() => return Answer::error(400, "no fault rules given"),
-        Value::Array(a) => match a.into_iter().map(serde_json::from_value).collect() {
-            Ok(r) => r,
-            Err(e) => return Answer::error(400, format!("fault rule: {e}")),
-        },
-        v => match serde_json::from_value(v) {
-            Ok(r) => vec![r],
-            Err(e) => return Answer::error(400, format!("fault rule: {e}")),
-        },
+        Value::Array(a) => a.into_iter().map(rule).collect(),
+        v => rule(v).map(|r| vec![r]),
+    };
+    let rules = match rules {
+        Ok(r) => r,
+        Err(e) => return Answer::error(400, format!("fault rule: {e}")),
     };
     if let Some(e) = rules.iter().find_map(|r| r.validate().err()) {
         return Answer::error(400, e);
@@ -34,6 +36,27 @@ pub(super) async fn add_faults(AxState(st): AxState<Shared>, body: Bytes) -> Ans
         s.faults.add(r);
     }
     Answer::json(StatusCode::OK, &json!({"faults": s.faults.rules()}))
+}
+
+/// One rule in any of the accepted forms.
+fn rule(v: Value) -> Result<FaultRule, String> {
+    const TEXT: &str = "ENDPOINT=FAULT[:ARG][,after=N][,times=N]";
+    match v {
+        Value::String(text) => text.parse(),
+        // `{"rule": "..."}`, and nothing else beside it: a stray key would
+        // be a setting silently ignored.
+        Value::Object(o) if o.contains_key("rule") => match (o.len(), &o["rule"]) {
+            (1, Value::String(text)) => text.parse(),
+            (1, _) => Err(format!("\"rule\" must be a string {TEXT}")),
+            _ => Err("an object with \"rule\" takes no other keys".into()),
+        },
+        v @ Value::Object(_) => serde_json::from_value(v).map_err(|e| {
+            format!("{e} (or give the rule as a string {TEXT}, or as {{\"rule\": \"...\"}})")
+        }),
+        _ => Err(format!(
+            "expected a string {TEXT}, {{\"rule\": \"...\"}} or a structured rule object"
+        )),
+    }
 }
 
 pub(super) async fn clear_faults(AxState(st): AxState<Shared>) -> Answer {

@@ -86,3 +86,104 @@ fn injected_faults_reach_the_client() {
     let (status, _) = post(tb, "/api/v2/signingCert", b"{}");
     assert_eq!(status, 500);
 }
+
+/// The bodies the README shows for `POST /admin/faults` (`--data '<body>'`
+/// on lines naming the endpoint).
+fn readme_fault_bodies() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("the repository README");
+    let bodies: Vec<String> = readme
+        .lines()
+        .filter(|l| l.contains("/admin/faults"))
+        .filter_map(|l| {
+            let rest = &l[l.find("--data '")? + "--data '".len()..];
+            Some(rest[..rest.find('\'')?].to_string())
+        })
+        .collect();
+    assert!(
+        !bodies.is_empty(),
+        "the README shows no POST /admin/faults body"
+    );
+    bodies
+}
+
+/// The admin endpoint takes a rule as the command line writes it (a JSON
+/// string, or `{"rule": ...}`), as the README documents, besides the
+/// structured form it lists; anything else is a 400 that says what it takes.
+#[test]
+fn admin_faults_take_the_documented_string_forms() {
+    let bed = start();
+    let tb = &bed.tb;
+    let listed = |tb| -> serde_json::Value {
+        let (status, body) = get(tb, "/admin/faults");
+        assert_eq!(status, 200);
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["faults"].clone()
+    };
+
+    // Every body the README shows is accepted, as the rule it spells.
+    for body in readme_fault_bodies() {
+        let (status, resp) = post(tb, "/admin/faults", body.as_bytes());
+        assert_eq!(status, 200, "{body}: {}", String::from_utf8_lossy(&resp));
+        let faults = listed(tb);
+        let last = faults.as_array().unwrap().last().unwrap();
+        assert_eq!(last["endpoint"], "rekor-v1", "{body}: {faults}");
+        assert_eq!(
+            last["fault"],
+            serde_json::json!({"kind": "status", "arg": 503})
+        );
+        assert_eq!(last["after"], 3, "{body}: {faults}");
+        tb.clear_faults();
+    }
+
+    // Each form takes effect as written: a string, {"rule": ...}, and an
+    // array mixing them with the structured form.
+    let (status, _) = post(tb, "/admin/faults", br#""rekor-v1=status:503,times=1""#);
+    assert_eq!(status, 200);
+    assert_eq!(get(tb, "/api/v1/log").0, 503);
+    assert_eq!(get(tb, "/api/v1/log").0, 200, "times=1 applies once");
+    let (status, _) = post(
+        tb,
+        "/admin/faults",
+        br#"{"rule": "rekor-v1=status:502,after=1,times=1"}"#,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(get(tb, "/api/v1/log").0, 200, "after=1 lets one through");
+    assert_eq!(get(tb, "/api/v1/log").0, 502);
+    tb.clear_faults();
+    let mixed = br#"["fulcio=status:500", {"rule": "tsa=status:504"},
+        {"endpoint": "rekor-v1", "fault": {"kind": "status", "arg": 429}}]"#;
+    let (status, resp) = post(tb, "/admin/faults", mixed);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
+    assert_eq!(listed(tb).as_array().unwrap().len(), 3);
+    assert_eq!(post(tb, "/api/v2/signingCert", b"{}").0, 500);
+    assert_eq!(get(tb, "/api/v1/log").0, 429);
+    // What the endpoint lists, it takes back.
+    let rules = listed(tb);
+    tb.clear_faults();
+    let (status, _) = post(tb, "/admin/faults", rules.to_string().as_bytes());
+    assert_eq!(status, 200);
+    assert_eq!(listed(tb), rules);
+    tb.clear_faults();
+
+    // Refused, each with a message that says why; nothing is added.
+    for (body, says) in [
+        (&br#""nope=status:500""#[..], "unknown endpoint"),
+        (br#""rekor-v1=status:200""#, "400-599"),
+        (br#""fulcio=wrong-proof""#, "cannot apply"),
+        (br#"{"rule": 503}"#, "must be a string"),
+        (br#"{"rule": "tsa=truncate", "after": 3}"#, "no other keys"),
+        (br#"{"endpoint": "tsa"}"#, "as a string"),
+        (br#"503"#, "expected a string"),
+        (br#"["tsa=truncate", 7]"#, "expected a string"),
+    ] {
+        let (status, resp) = post(tb, "/admin/faults", body);
+        let err: serde_json::Value = serde_json::from_slice(&resp).unwrap();
+        let text = String::from_utf8_lossy(body);
+        assert_eq!(status, 400, "{text}: {err}");
+        assert!(
+            err["message"].as_str().unwrap().contains(says),
+            "{text}: {err}"
+        );
+    }
+    assert_eq!(listed(tb), serde_json::json!([]));
+}

@@ -78,9 +78,29 @@ impl Auditor {
         rekor: &Rekor,
         which: &EntryRef,
     ) -> Result<(entry::EntryReport, sigstore_rekor::LogEntry)> {
-        let raw = match which {
-            EntryRef::Index(i) => rekor.entry_by_index(*i)?,
-            EntryRef::Uuid(u) => rekor.entry_by_uuid(u)?,
+        let fetched = match which {
+            EntryRef::Index(i) => rekor.entry_by_index(*i),
+            EntryRef::Uuid(u) => rekor.entry_by_uuid(u),
+        };
+        let raw = match fetched {
+            Ok(raw) => raw,
+            // Say what the log does hold, so a wrong index is seen as such.
+            Err(Error::NoSuchEntry {
+                service,
+                entry,
+                log_entries: None,
+            }) => {
+                let held = rekor.log_info().ok().and_then(|info| {
+                    let end = info.index_offset.checked_add(info.tree_size)?;
+                    Some(info.index_offset..end)
+                });
+                return Err(Error::NoSuchEntry {
+                    service,
+                    entry,
+                    log_entries: held,
+                });
+            }
+            Err(e) => return Err(e),
         };
         let evidence = entry::Evidence::from_log_entry(&raw).map_err(|e| rekor.network(e))?;
         let mut report = entry::EntryReport::new(&evidence, &self.logs, self.now(), true);

@@ -71,6 +71,19 @@ impl Rekor {
             .map_err(|(reason, _)| self.network(reason))
     }
 
+    /// An entry fetch's failure: a 404 (by status) is the log saying it has
+    /// no such entry, which no retry or network fix changes.
+    fn entry_error(&self, entry: String, (reason, status): NetError) -> Error {
+        match status {
+            Some(404) => Error::NoSuchEntry {
+                service: format!("Rekor {}", self.url),
+                entry,
+                log_entries: None,
+            },
+            _ => self.network(reason),
+        }
+    }
+
     /// `GET /api/v1/log`: the log's current tree head, unverified.
     pub fn log_info(&self) -> Result<checkpoint::LogInfo> {
         let wire: checkpoint::LogInfoWire =
@@ -90,10 +103,12 @@ impl Rekor {
     /// The entry at a log index.
     pub fn entry_by_index(&self, index: u64) -> Result<sigstore_rekor::LogEntry> {
         let index = log_index(index)?;
-        self.block_on(
-            self.client
-                .entry_by_index(index, &format!("entry #{index}")),
-        )
+        self.runtime
+            .block_on(
+                self.client
+                    .entry_by_index(index, &format!("entry #{index}")),
+            )
+            .map_err(|e| self.entry_error(format!("at log index {index}"), e))
     }
 
     /// The entry with a UUID (64 hex digits, or 80 with the tree ID prefix).
@@ -104,7 +119,9 @@ impl Rekor {
             )));
         }
         let uuid = sigstore_types::EntryUuid::new(uuid.to_ascii_lowercase());
-        self.block_on(self.client.entry_by_uuid(&uuid, &format!("entry {uuid}")))
+        self.runtime
+            .block_on(self.client.entry_by_uuid(&uuid, &format!("entry {uuid}")))
+            .map_err(|e| self.entry_error(format!("with UUID {uuid}"), e))
     }
 
     /// The entries at `indexes`, in order, a few requests at a time.

@@ -37,6 +37,41 @@ pub fn keyless() -> assert_cmd::Command {
     cmd
 }
 
+/// The keyless binary under test as a plain process (for a stdout of the
+/// test's choosing), isolated from the user's trust cache as [`keyless`].
+pub fn keyless_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyless"));
+    cmd.env(
+        "KEYLESS_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-trust-cache"),
+    );
+    cmd
+}
+
+/// Run `cmd` with its stdout a pipe whose read end is already closed (what
+/// `| head -1` leaves once it has read its line); what it wrote to stderr
+/// and how it exited (it must exit, not die of a signal).
+pub fn run_with_closed_stdout(cmd: &mut std::process::Command) -> Run {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    run_with_stdout(cmd, writer.into())
+}
+
+/// Run `cmd` with `stdout` (stdin empty, stderr captured).
+pub fn run_with_stdout(cmd: &mut std::process::Command, stdout: std::process::Stdio) -> Run {
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("keyless runs");
+    Run {
+        code: out.status.code().expect("exited normally, not by a signal"),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// [`keyless`] with `token` in `SIGSTORE_ID_TOKEN` and no GitHub Actions
 /// token endpoint to fall back on.
 pub fn keyless_with_token(token: &str) -> assert_cmd::Command {

@@ -78,6 +78,67 @@ fn signed_entries_are_fetched_and_proven_by_index_and_uuid() {
     );
 }
 
+/// A 404 is the log saying it has no such entry: exit 2 (no verdict) with
+/// what the log holds and a hint about the index, not about the network.
+#[test]
+fn a_missing_entry_is_no_such_entry_not_a_network_problem() {
+    let log = start();
+    let signed = log.sign_one("pkg-1.0.tar.gz");
+    assert_eq!(signed.index, 0);
+
+    let r = log.rekor(&strs(&["get", "--log-index", "999"]), true);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(r.json["ok"], false);
+    let error = r.json["error"].as_str().unwrap();
+    assert!(
+        error.contains("no entry at log index 999 (HTTP 404)")
+            && error.ends_with("the log says it holds entries at log indexes 0 to 0"),
+        "{error}"
+    );
+    let hint = r.json["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("check the log index or UUID") && hint.contains("rekor log-info"),
+        "{hint}"
+    );
+    assert!(!hint.contains("network"), "{hint}");
+    // The same on stderr, in text mode; nothing on stdout.
+    let r = log.rekor(&strs(&["get", "--log-index", "999"]), false);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("no entry at log index 999")
+            && r.stderr.contains("hint: check the log index or UUID"),
+        "{}",
+        r.stderr
+    );
+
+    // By UUID too.
+    let unknown = "ab".repeat(32);
+    let r = log.rekor(&strs(&["get", "--uuid", &unknown]), true);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let error = r.json["error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!("no entry with UUID {unknown} (HTTP 404)")),
+        "{error}"
+    );
+    assert!(
+        r.json["hint"]
+            .as_str()
+            .unwrap()
+            .contains("check the log index or UUID")
+    );
+
+    // A failing service still gets the network hint.
+    log.fault("rekor-v1=status:503");
+    let r = log.rekor(&strs(&["get", "--log-index", "0", "--timeout", "1"]), true);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.json["hint"].as_str().unwrap().contains("network"),
+        "{}",
+        r.json
+    );
+}
+
 #[test]
 fn fetched_entries_export_as_bundles_that_keyless_verifies() {
     let log = start();

@@ -7,9 +7,12 @@
 
 mod client;
 mod get;
+mod json;
 mod monitor;
+mod policy;
 mod scan;
 mod search;
+mod stdout;
 mod verify_entry;
 
 use crate::common::bed::{Bed, GITLAB};
@@ -91,10 +94,24 @@ impl Log {
     ) -> Vec<(u64, PathBuf)> {
         let mut spec = keyless_testbed::TokenSpec::gitlab(issuer);
         spec.project = project.into();
-        let token = self.tb.mint(&spec, keyless_testbed::JwsAlg::RS256);
+        self.sign_with(&spec, names, v2)
+    }
+
+    /// Sign new files (unique contents) with a token minted from `spec`;
+    /// their log indexes and paths, in order.
+    fn sign_with(
+        &self,
+        spec: &keyless_testbed::TokenSpec,
+        names: &[&str],
+        v2: bool,
+    ) -> Vec<(u64, PathBuf)> {
+        let token = self.tb.mint(spec, keyless_testbed::JwsAlg::RS256);
         let files: Vec<PathBuf> = names
             .iter()
-            .map(|n| self.write(n, format!("{n} signed as {project} on {issuer}")))
+            .map(|n| {
+                let (project, issuer) = (&spec.project, &spec.issuer);
+                self.write(n, format!("{n} signed as {project} on {issuer}"))
+            })
             .collect();
         let trust = if v2 {
             self.tb.trust_config_v2_path()

@@ -11,13 +11,18 @@
 //! With identities to watch, each run also reads the entries logged since
 //! the last run (bounded by `max_entries` per run, resuming where it
 //! stopped) and lists every certificate that claims one of them, so a
-//! project learns of any signature made in its name.
+//! project learns of any signature made in its name. A [`MatchPolicy`]
+//! decides which matches fail the run (any, or those from a ref the project
+//! does not sign from); the others are listed. The first run scans from the
+//! log's end, or from [`MonitorOptions::since`].
 
+mod policy;
 mod report;
 mod run;
 mod state;
 mod watch;
 
+pub use policy::{MatchPolicy, RefGlob};
 pub use report::{Match, MonitorReport, Outcome, Scan};
 pub use run::{MonitorOptions, run};
 pub use state::{State, StateLock, lock_state};

@@ -1,6 +1,7 @@
 //! What a monitor run reports: its conclusion, the evidence for it, the
 //! identity scan, and the state to store once the report is delivered.
 
+use super::policy::MatchPolicy;
 use super::state::State;
 use crate::error::Result;
 use crate::rekor::Failure;
@@ -39,6 +40,9 @@ pub struct Match {
     pub certificate: CertificateSummary,
     /// Why it matched.
     pub reasons: Vec<String>,
+    /// Why the run's [`MatchPolicy`] does not allow it (which fails the
+    /// run), or `None` when it is only listed.
+    pub unexpected: Option<String>,
 }
 
 /// What the identity scan covered and found.
@@ -75,6 +79,8 @@ pub struct MonitorReport {
     pub scan: Option<Scan>,
     /// The watched identities, as shown.
     pub watching: Vec<String>,
+    /// Which matches fail the run.
+    pub policy: MatchPolicy,
     /// The state to store once the report has been delivered; `None` after
     /// an alarm (the state is left as it was).
     pub(super) pending: Option<State>,
@@ -93,5 +99,20 @@ impl MonitorReport {
     /// Whether the run raised an alarm.
     pub fn is_alarm(&self) -> bool {
         matches!(self.outcome, Outcome::Alarm(_))
+    }
+
+    /// The matches the policy does not allow, in log order.
+    pub fn unexpected(&self) -> impl Iterator<Item = &Match> {
+        self.scan
+            .iter()
+            .flat_map(|s| &s.matches)
+            .filter(|m| m.unexpected.is_some())
+    }
+
+    /// Whether the run failed: an alarm, or a match the policy does not
+    /// allow. (The state still moves on past reported matches: see
+    /// [`super::run`].)
+    pub fn is_failure(&self) -> bool {
+        self.is_alarm() || self.unexpected().next().is_some()
     }
 }

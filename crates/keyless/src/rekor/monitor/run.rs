@@ -1,6 +1,7 @@
 //! One monitor run: verify the current checkpoint, hold the log to the
 //! stored one, scan the new entries for watched identities.
 
+use super::policy::MatchPolicy;
 use super::report::{Match, MonitorReport, Outcome, Scan};
 use super::state::State;
 use super::watch::Watch;
@@ -19,12 +20,32 @@ pub struct MonitorOptions {
     pub watch: Vec<Watch>,
     /// At most this many entries are scanned per run.
     pub max_entries: u64,
+    /// Which matches fail the run.
+    pub policy: MatchPolicy,
+    /// Where the first run's identity scan starts, instead of the log's end
+    /// (the entries already logged from there on are scanned too, at most
+    /// `max_entries` per run). Once a state exists it decides where the scan
+    /// continues; `since` is then refused if it asks for entries before the
+    /// state's scan began, and has no effect otherwise.
+    pub since: Option<u64>,
 }
 
 /// One monitor run (see the module documentation). `Err` when no verdict
-/// could be reached (network, I/O, a malformed answer or state file): the
-/// state file is then left unchanged too.
+/// could be reached (network, I/O, a malformed answer or state file, or
+/// options that contradict it): the state file is then left unchanged too.
+///
+/// The state moves on past the entries scanned even when the policy fails
+/// the run on a match: the log itself proved consistent, the match is a
+/// finding about a signer that the (delivered) report states, and a state
+/// held back would fail every later run on the same entry. Only an alarm,
+/// a verdict against the log, keeps the state where it was.
 pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result<MonitorReport> {
+    if options.since.is_some() && options.watch.is_empty() {
+        return Err(Error::Usage(
+            "--since says where the identity scan starts: it needs --identity or --gitlab-project"
+                .into(),
+        ));
+    }
     let state = State::load(&options.state)?;
     if let Some(s) = &state
         && s.rekor_url != rekor.url()
@@ -36,6 +57,18 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             rekor.url(),
             s.rekor_url
         )));
+    }
+    if let (Some(since), Some(s)) = (options.since, &state) {
+        // States written before scan_start was recorded: their scan began
+        // somewhere before next_index, nobody knows where.
+        let start = s.scan_start.unwrap_or(s.next_index);
+        if since < start {
+            return Err(Error::Usage(format!(
+                "{} has scanned the log from index {start} on; --since {since} asks for earlier entries: \
+                 scan them with another --state file, or drop --since",
+                options.state.display()
+            )));
+        }
     }
     let stored = state
         .as_ref()
@@ -58,6 +91,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         outcome: Outcome::Unchanged,
         scan: None,
         watching: options.watch.iter().map(Watch::describe).collect(),
+        policy: options.policy.clone(),
         pending: None,
     };
     let alarm = |mut report: MonitorReport, f: Failure| {
@@ -102,23 +136,50 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         .checked_add(current.tree_size)
         .ok_or_else(|| rekor.network("log info: the log index overflows".into()))?;
 
+    let scanner = Scanner {
+        auditor,
+        rekor,
+        options,
+        current: &current,
+        index_offset: info.index_offset,
+        end,
+        now,
+    };
+
     let (Some(state), Some(stored)) = (state, stored) else {
         // First run: trust on first use, recorded so later runs can hold
-        // the log to it. Entries already logged are not scanned.
+        // the log to it. Entries already logged are scanned only from
+        // --since on.
+        let start = options.since.unwrap_or(end);
+        if start > end {
+            return Err(Error::Usage(format!(
+                "--since {start} is past the log's end: its next entry will be log index {end}"
+            )));
+        }
+        if start < info.index_offset {
+            return Err(Error::Usage(format!(
+                "--since {start}: the log's active shard begins at log index {}; entries of \
+                 older shards cannot be proven against its checkpoint",
+                info.index_offset
+            )));
+        }
         report.outcome = Outcome::Initialized;
+        let mut next_index = end;
         if !options.watch.is_empty() {
-            report.scan = Some(Scan {
-                from: end,
-                to: end,
-                end,
-                matches: Vec::new(),
-            });
+            match scanner.scan(start)? {
+                Ok(scan) => {
+                    next_index = scan.to;
+                    report.scan = Some(scan);
+                }
+                Err(f) => return alarm(report, f),
+            }
         }
         report.pending = Some(State::new(
             rekor.url(),
             &current,
             info.index_offset,
-            end,
+            next_index,
+            Some(start),
             now,
         ));
         return Ok(report);
@@ -158,7 +219,49 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
     // (3) The identity scan, from where the last run stopped.
     let mut next_index = end;
     if !options.watch.is_empty() {
-        let from = state.next_index.min(end);
+        match scanner.scan(state.next_index.min(end))? {
+            Ok(scan) => {
+                next_index = scan.to;
+                report.scan = Some(scan);
+            }
+            Err(f) => return alarm(report, f),
+        }
+    }
+
+    // (4) Only a run that reached a verdict for the log moves the state
+    // forward, past the entries it scanned (and reported).
+    report.pending = Some(State::new(
+        rekor.url(),
+        &current,
+        info.index_offset,
+        next_index,
+        state.scan_start,
+        now,
+    ));
+    Ok(report)
+}
+
+/// What an identity scan reads the log with and holds it to.
+struct Scanner<'a> {
+    auditor: &'a Auditor,
+    rekor: &'a Rekor,
+    options: &'a MonitorOptions,
+    /// The checkpoint this run verified.
+    current: &'a checkpoint::VerifiedCheckpoint,
+    /// The log index of the active shard's first entry.
+    index_offset: u64,
+    /// One past the log's last entry at `current`.
+    end: u64,
+    now: jiff::Timestamp,
+}
+
+impl Scanner<'_> {
+    /// Scan the entries from `from` (at most `max_entries`, up to the end)
+    /// for watched identities, proving each. `Err` is a network error;
+    /// `Ok(Err(_))` an alarm.
+    fn scan(&self, from: u64) -> Result<std::result::Result<Scan, Failure>> {
+        let (auditor, rekor, options) = (self.auditor, self.rekor, self.options);
+        let end = self.end;
         let to = end.min(from.saturating_add(options.max_entries));
         let mut scan = Scan {
             from,
@@ -177,44 +280,41 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             let r = EntryReport::new(
                 &evidence,
                 auditor.logs(),
-                now + jiff::SignedDuration::from_secs(60),
+                self.now + jiff::SignedDuration::from_secs(60),
                 true,
             );
             // Every entry is proven: a log that serves an entry it cannot
             // prove, or another entry than the one asked for, could hide
             // one in this range.
             if evidence.log_index != index {
-                return alarm(
-                    report,
-                    Failure::new(
-                        Step::LogEntry,
-                        format!(
-                            "asked for entry #{index}, the log answered with entry #{}",
-                            evidence.log_index
-                        ),
+                return Ok(Err(Failure::new(
+                    Step::LogEntry,
+                    format!(
+                        "asked for entry #{index}, the log answered with entry #{}",
+                        evidence.log_index
                     ),
-                );
+                )));
             }
             if let Err(f) = &r.verdict {
-                return alarm(
-                    report,
-                    Failure::new(f.step, format!("entry #{index}: {}", f.reason)),
-                );
+                return Ok(Err(Failure::new(
+                    f.step,
+                    format!("entry #{index}: {}", f.reason),
+                )));
             }
             // The entry must be in the tree this run verified, not merely in
             // some tree the log key signed: at the right leaf, under the same
             // origin, with its proof's root consistent with `current`.
             if let Err(f) = bind_to_current(
                 rekor,
-                &current,
+                self.current,
                 &evidence,
-                index - info.index_offset,
+                index - self.index_offset,
                 &mut bound,
             )? {
-                return alarm(
-                    report,
-                    Failure::new(f.step, format!("entry #{index}: {}", f.reason)),
-                );
+                return Ok(Err(Failure::new(
+                    f.step,
+                    format!("entry #{index}: {}", f.reason),
+                )));
             }
             for cert in &r.description.certificates {
                 let Some(summary) = CertificateSummary::of(cert) else {
@@ -232,25 +332,15 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
                         kind: format!("{} {}", r.description.kind, r.description.version),
                         integrated_time: r.verdict.as_ref().ok().and_then(|v| v.integrated_time),
                         digest: r.description.digest.clone(),
+                        unexpected: options.policy.unexpected(&summary),
                         certificate: summary,
                         reasons,
                     });
                 }
             }
         }
-        next_index = to;
-        report.scan = Some(scan);
+        Ok(Ok(scan))
     }
-
-    // (4) Only a run that reached a clean verdict moves the state forward.
-    report.pending = Some(State::new(
-        rekor.url(),
-        &current,
-        info.index_offset,
-        next_index,
-        now,
-    ));
-    Ok(report)
 }
 
 /// Tie an entry's inclusion proof to the verified current checkpoint. `Err`

@@ -26,6 +26,11 @@ pub struct State {
     pub index_offset: u64,
     /// The next log index to scan for watched identities.
     pub next_index: u64,
+    /// The log index the identity scan of this state began at: the log's
+    /// end on the first run, or its `--since`. Absent in states written
+    /// before keyless recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_start: Option<u64>,
     /// The stored checkpoint, exactly as the log signed it.
     pub checkpoint: String,
     /// When it was stored.
@@ -119,6 +124,7 @@ impl State {
         cp: &VerifiedCheckpoint,
         index_offset: u64,
         next_index: u64,
+        scan_start: Option<u64>,
         now: jiff::Timestamp,
     ) -> Self {
         Self {
@@ -130,6 +136,7 @@ impl State {
             root_hash: cp.root_hash.to_hex(),
             index_offset,
             next_index,
+            scan_start,
             checkpoint: cp.text.clone(),
             updated: now,
         }
@@ -145,5 +152,39 @@ impl State {
             path: path.to_path_buf(),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// State files written before `scan_start` was recorded still load
+    /// (without it), and a state without one is written as they were.
+    #[test]
+    fn scan_start_is_optional_in_the_file() {
+        let state = State {
+            version: STATE_VERSION,
+            rekor_url: "http://127.0.0.1:1".into(),
+            log_id: "00".repeat(32),
+            origin: "log".into(),
+            tree_size: 0,
+            root_hash: "00".repeat(32),
+            index_offset: 0,
+            next_index: 7,
+            scan_start: None,
+            checkpoint: String::new(),
+            updated: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let old = serde_json::to_value(&state).unwrap();
+        assert!(old.get("scan_start").is_none(), "{old}");
+        assert_eq!(serde_json::from_value::<State>(old).unwrap(), state);
+        let new = State {
+            scan_start: Some(3),
+            ..state
+        };
+        let json = serde_json::to_value(&new).unwrap();
+        assert_eq!(json["scan_start"], 3);
+        assert_eq!(serde_json::from_value::<State>(json).unwrap(), new);
     }
 }
