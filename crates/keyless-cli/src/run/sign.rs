@@ -6,12 +6,10 @@
 //! happens and the timings. On a terminal, a counter that erases itself
 //! shows progress without naming files; `-q` leaves only errors.
 
-use super::fail;
 use crate::cli::{AttestArgs, SignArgs, SigningArgs};
 use crate::render::sign as render;
 use keyless::clock::{Clock, SystemClock};
 use keyless::sign::{Event, Mode, Outputs, SignOptions, Signer};
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -112,7 +110,7 @@ fn run(
     });
     let (files, signer, token) = match prepared {
         Ok(p) => p,
-        Err(e) => return fail(command, &e),
+        Err(e) => return super::fail_json(command, args.json, &e),
     };
     if verbosity != Verbosity::Quiet {
         say(&format!(
@@ -154,7 +152,7 @@ fn run(
     }
     let report = match result {
         Ok(r) => r,
-        Err(e) => return fail(command, &e),
+        Err(e) => return super::fail_json(command, args.json, &e),
     };
     if verbose {
         say(&format!(
@@ -172,8 +170,10 @@ fn run(
             crate::render::style::Style::for_stdout(),
         )
     };
-    if !text.is_empty() && writeln!(std::io::stdout().lock(), "{text}").is_err() {
-        return 2;
+    if text.is_empty() {
+        return render::exit_code(&report);
     }
-    render::exit_code(&report)
+    // A closed pipe is quiet and keeps the status earned; another write
+    // failure is exit 2.
+    super::write_stdout(text.as_bytes()).exit_code(render::exit_code(&report))
 }

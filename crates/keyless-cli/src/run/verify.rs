@@ -1,13 +1,12 @@
 //! `keyless verify` and `keyless verify gitlab`.
 
-use super::fail;
+use super::Delivery;
 use crate::cli::{VerifyCommand, VerifyPreset, VerifyingArgs};
 use crate::render::style::Style;
 use crate::render::verify as render;
 use keyless::trust::TrustMaterial;
 use keyless::verify::policy::Policy;
 use keyless::verify::{Input, InputReport, Outcome, Verifier, select_inputs};
-use std::io::Write;
 
 /// `keyless verify [gitlab]`: verify every input, print a line each (or the
 /// JSON report) and return the exit status.
@@ -36,6 +35,7 @@ fn verify(
         trust,
         json,
     } = options;
+    let fail = |command: &str, err: &keyless::Error| super::fail_json(command, *json, err);
     let one_input_only = || {
         fail(command, &keyless::Error::Usage(
             "--bundle, --attestation and --signature name one input's evidence; with several inputs each is found next to its file".into(),
@@ -76,7 +76,6 @@ fn verify(
     let style = Style::for_stdout();
     let several = selected.len() > 1;
     let mut reports = Vec::with_capacity(selected.len());
-    let mut stdout = std::io::stdout().lock();
     for selection in selected {
         let arg = &selection.arg;
         // Evidence named in the artifact's place is what it is checked against.
@@ -102,19 +101,24 @@ fn verify(
             },
             Err(e) => unchecked(arg, e),
         };
-        if !*json {
-            // A closed pipe (e.g. `| head`) is not an error worth a panic.
-            if writeln!(stdout, "{}", render::text_line(&report, style)).is_err() {
-                return 2;
+        let line = (!*json).then(|| render::text_line(&report, style));
+        let hint = render::hint_line(&report, several);
+        reports.push(report);
+        if let Some(line) = line {
+            // A closed pipe (e.g. `| head`) stops the run quietly with the
+            // status earned so far; another write failure is exit 2.
+            match super::write_stdout(line.as_bytes()) {
+                Delivery::Delivered => {}
+                gone => return gone.exit_code(render::exit_code(&reports)),
             }
-            if let Some(hint) = render::hint_line(&report, several) {
+            if let Some(hint) = hint {
                 eprintln!("{hint}");
             }
         }
-        reports.push(report);
     }
-    if *json && writeln!(stdout, "{}", render::json_report(&reports)).is_err() {
-        return 2;
+    if *json {
+        return super::write_stdout(render::json_report(&reports).as_bytes())
+            .exit_code(render::exit_code(&reports));
     }
     render::exit_code(&reports)
 }

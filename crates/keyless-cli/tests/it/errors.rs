@@ -162,3 +162,30 @@ fn a_failed_bundle_export_is_a_write_error() {
     assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
     assert!(!r.stderr.contains("cannot read"), "{}", r.stderr);
 }
+
+/// With `--json`, an error before any input is checked is still one JSON
+/// document on stdout (as every command's `--json` errors are).
+#[test]
+fn a_json_run_that_stops_early_prints_a_json_error() {
+    let bed = Bed::start();
+    let root = bed.write("trusted_root.json", "not json");
+    let r = verify_wheel(&[
+        "--json".as_ref(),
+        "--trusted-root".as_ref(),
+        root.as_os_str(),
+    ]);
+    r.assert_code(2);
+    let doc = r.json();
+    assert_eq!(doc["ok"], false, "{doc:#}");
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid trusted root"),
+        "{doc:#}"
+    );
+    assert!(
+        doc["hint"].as_str().unwrap().contains("--trusted-root"),
+        "{doc:#}"
+    );
+}
