@@ -133,9 +133,8 @@ impl RekorV1 {
     }
 
     #[cfg(feature = "sign")]
-    /// Log a hashedrekord entry. A 409 (already logged: a retried upload
-    /// whose answer was lost) fetches the existing entry instead: by the
-    /// UUID Rekor names, else by searching for this signature.
+    /// Log a hashedrekord entry; a 409 is recovered as [`Self::created_or_logged`]
+    /// says, by searching for this signature when Rekor names no entry.
     pub(crate) async fn create_hashedrekord(
         &self,
         request: &sigstore_rekor::HashedRekord,
@@ -146,28 +145,16 @@ impl RekorV1 {
         let created = self
             .retry("Rekor", || self.client.create_entry(request.clone()))
             .await;
-        match created {
-            Ok(entry) => Ok(entry),
-            Err((message, Some(409))) => match uuid_in(&message) {
-                Some(uuid) => self
-                    .entry_by_uuid(&EntryUuid::new(uuid), "Rekor")
-                    .await
-                    .map_err(|e| e.0),
-                None => self
-                    .find_hashedrekord(digest, signature, Some(cert))
-                    .await
-                    .map_err(|e| e.0)?
-                    .ok_or_else(|| {
-                        "Rekor answered 409 (already logged) but the existing entry was not found"
-                            .to_string()
-                    }),
-            },
-            Err((e, _)) => Err(e),
-        }
+        self.created_or_logged(created, || {
+            self.find_hashedrekord(digest, signature, Some(cert))
+        })
+        .await
     }
 
     #[cfg(feature = "sign")]
-    /// Log a DSSE entry; a 409 fetches the existing entry Rekor names.
+    /// Log a DSSE entry; a 409 is recovered as [`Self::created_or_logged`]
+    /// says (only by the UUID Rekor names: a DSSE entry cannot be searched
+    /// for by its signature).
     pub(crate) async fn create_dsse(
         &self,
         request: &sigstore_rekor::DsseEntry,
@@ -175,18 +162,40 @@ impl RekorV1 {
         let created = self
             .retry("Rekor", || self.client.create_dsse_entry(request.clone()))
             .await;
-        match created {
-            Ok(entry) => Ok(entry),
-            Err((message, Some(409))) => {
-                let uuid = uuid_in(&message).ok_or_else(|| {
-                    format!("Rekor answered 409 without naming the entry: {message}")
-                })?;
+        self.created_or_logged(created, || async { Ok(None) }).await
+    }
+
+    #[cfg(feature = "sign")]
+    /// The entry an upload created. A 409 means it is already logged (a
+    /// retried upload whose answer was lost): the existing entry is fetched
+    /// instead, by the UUID Rekor names in its answer, else by `find`.
+    async fn created_or_logged<F, Fut>(
+        &self,
+        created: Result<LogEntry, NetError>,
+        find: F,
+    ) -> Result<LogEntry, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<LogEntry>, NetError>>,
+    {
+        let message = match created {
+            Ok(entry) => return Ok(entry),
+            Err((message, Some(409))) => message,
+            Err((e, _)) => return Err(e),
+        };
+        let found = match uuid_in(&message) {
+            Some(uuid) => Some(
                 self.entry_by_uuid(&EntryUuid::new(uuid), "Rekor")
                     .await
-                    .map_err(|e| e.0)
-            }
-            Err((e, _)) => Err(e),
-        }
+                    .map_err(|e| e.0)?,
+            ),
+            None => find().await.map_err(|e| e.0)?,
+        };
+        found.ok_or_else(|| {
+            format!(
+                "Rekor answered 409 (already logged) but the existing entry was not found: {message}"
+            )
+        })
     }
 
     /// `GET <path>`, the JSON answer read through the size cap.
