@@ -1,6 +1,6 @@
 //! Files in and out: inputs read through a size cap, outputs written
-//! atomically (a temporary file, then a rename), so a reader never sees half
-//! a file and a failure never destroys a good one.
+//! atomically (a temporary file, then a rename or an exclusive link), so a
+//! reader never sees half a file and a failure never destroys a good one.
 
 use crate::error::{Error, FileKind, Result};
 use std::io::Read;
@@ -52,10 +52,8 @@ pub(crate) fn read_text_limited(path: &Path, limit: u64, what: FileKind) -> Resu
     })
 }
 
-/// A temporary file next to `path`, created exclusively under a random
-/// name (never following a planted symlink), holding `bytes`, synced.
-fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
-    use std::io::Write;
+/// The folder of `path` and its file name, for temporary names next to it.
+fn temp_parts(path: &Path) -> (&Path, String) {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -64,12 +62,24 @@ fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    (dir, name)
+}
+
+/// A random suffix for a temporary name.
+fn nonce() -> std::io::Result<String> {
+    let mut nonce = [0u8; 8];
+    aws_lc_rs::rand::fill(&mut nonce).map_err(|_| std::io::Error::other("no randomness"))?;
+    Ok(crate::digest::hex(&nonce))
+}
+
+/// A temporary file next to `path`, created exclusively under a random
+/// name (never following a planted symlink), holding `bytes`, synced.
+fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    let (dir, name) = temp_parts(path);
     let mut last_err = None;
     for _ in 0..8 {
-        let mut nonce = [0u8; 8];
-        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| std::io::Error::other("no randomness"))?;
-        let suffix = crate::digest::hex(&nonce);
-        let tmp = dir.join(format!(".{name}.{suffix}.tmp"));
+        let tmp = dir.join(format!(".{name}.{}.tmp", nonce()?));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -96,11 +106,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_all_atomic(&[(path, bytes)])
 }
 
-/// Write several files as one unit: every temporary file is written first,
-/// then all are renamed into place. If any step fails, temporary files are
-/// removed and outputs already renamed by this call are deleted, so a
-/// failure never leaves a mix of new and old outputs behind.
+/// Write several files as one unit, replacing any that exist: every
+/// temporary file is written first, then each existing output is kept
+/// aside (a hard link under a temporary name) and the new one renamed over
+/// it. If any step fails, the temporary files are removed, the new outputs
+/// already in place are removed and the kept ones put back, so a failure
+/// leaves the previous set of outputs exactly as it was. The kept copies
+/// are removed only once the whole new set is in place.
 pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
+    write_set(files, true)
+}
+
+/// Write several files as one unit, none of which may exist: like
+/// [`write_all_atomic`], but each output is created exclusively (a hard
+/// link from its temporary file, which fails if the name is taken), so of
+/// two runs writing the same output at once exactly one succeeds; the
+/// other gets [`std::io::ErrorKind::AlreadyExists`] and leaves what is there
+/// untouched (and none of its own outputs behind).
+pub fn create_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
+    write_set(files, false)
+}
+
+fn write_set(files: &[(&Path, &[u8])], replace: bool) -> std::io::Result<()> {
     let mut temps = Vec::with_capacity(files.len());
     for (path, bytes) in files {
         match write_temp(path, bytes) {
@@ -113,18 +140,88 @@ pub fn write_all_atomic(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
             }
         }
     }
-    for (i, ((path, _), tmp)) in files.iter().zip(&temps).enumerate() {
-        if let Err(e) = std::fs::rename(tmp, path) {
-            for t in &temps[i..] {
-                let _ = std::fs::remove_file(t);
-            }
-            for (done, _) in &files[..i] {
-                let _ = std::fs::remove_file(done);
-            }
-            return Err(e);
+    // The outputs this call put in place, each with where its previous
+    // version was kept, if there was one.
+    let mut placed: Vec<(&Path, Option<std::path::PathBuf>)> = Vec::with_capacity(files.len());
+    let mut result = Ok(());
+    for ((path, _), tmp) in files.iter().zip(&temps) {
+        let step = if replace {
+            keep_aside(path).and_then(|kept| match std::fs::rename(tmp, path) {
+                Ok(()) => {
+                    placed.push((path, kept));
+                    Ok(())
+                }
+                Err(e) => {
+                    if let Some(k) = kept {
+                        let _ = std::fs::remove_file(k);
+                    }
+                    Err(e)
+                }
+            })
+        } else {
+            std::fs::hard_link(tmp, path).map(|()| placed.push((path, None)))
+        };
+        if let Err(e) = step {
+            result = Err(e);
+            break;
         }
     }
-    Ok(())
+    for t in &temps {
+        // Renamed temporary names are gone; linked ones are removed here.
+        let _ = std::fs::remove_file(t);
+    }
+    match result {
+        Ok(()) => {
+            for (_, kept) in &placed {
+                if let Some(k) = kept {
+                    let _ = std::fs::remove_file(k);
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            for (path, kept) in placed.iter().rev() {
+                match kept {
+                    // Atomically back: the name never goes missing.
+                    Some(k) => {
+                        let _ = std::fs::rename(k, path);
+                    }
+                    None => {
+                        let _ = std::fs::remove_file(path);
+                    }
+                }
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Keep the file at `path` (if any) under a fresh temporary name next to
+/// it, as a second hard link, so `path` itself stays in place until it is
+/// replaced. A directory is left alone: renaming a file over it fails.
+fn keep_aside(path: &Path) -> std::io::Result<Option<std::path::PathBuf>> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+        Ok(meta) if meta.is_dir() => return Ok(None),
+        Ok(_) => {}
+    }
+    let (dir, name) = temp_parts(path);
+    let mut last_err = None;
+    for _ in 0..8 {
+        let kept = dir.join(format!(".{name}.{}.old.tmp", nonce()?));
+        match std::fs::hard_link(path, &kept) {
+            Ok(()) => return Ok(Some(kept)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
+            // Hard links unsupported here: move it aside instead.
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                std::fs::rename(path, &kept)?;
+                return Ok(Some(kept));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
 #[cfg(test)]
@@ -141,5 +238,43 @@ mod tests {
         assert!(left.is_empty(), "{left:?}");
         write_all_atomic(&[(&ok, b"bundle")]).unwrap();
         assert_eq!(std::fs::read(&ok).unwrap(), b"bundle");
+    }
+
+    #[test]
+    fn a_failed_replacement_keeps_the_previous_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("a.sigstore.json");
+        let sig = dir.path().join("a.sig");
+        let crt = dir.path().join("a.crt");
+        write_all_atomic(&[(&bundle, b"old bundle"), (&sig, b"old sig")]).unwrap();
+        std::fs::create_dir(&crt).unwrap();
+        std::fs::write(crt.join("x"), "x").unwrap();
+        let r = write_all_atomic(&[(&bundle, b"new"), (&sig, b"new"), (&crt, b"new")]);
+        assert!(r.is_err());
+        assert_eq!(std::fs::read(&bundle).unwrap(), b"old bundle");
+        assert_eq!(std::fs::read(&sig).unwrap(), b"old sig");
+        let mut left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.crt", "a.sig", "a.sigstore.json"]);
+    }
+
+    #[test]
+    fn an_exclusive_write_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("a.sigstore.json");
+        let sig = dir.path().join("a.sig");
+        std::fs::write(&sig, "theirs").unwrap();
+        let e = create_all_atomic(&[(&bundle, b"mine"), (&sig, b"mine")]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(!bundle.exists());
+        assert_eq!(std::fs::read(&sig).unwrap(), b"theirs");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        std::fs::remove_file(&sig).unwrap();
+        create_all_atomic(&[(&bundle, b"mine"), (&sig, b"mine")]).unwrap();
+        assert_eq!(std::fs::read(&bundle).unwrap(), b"mine");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }

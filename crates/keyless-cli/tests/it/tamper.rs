@@ -240,3 +240,136 @@ fn a_duplicate_under_another_log_id_is_refused() {
     assert_eq!(code, 1, "{result:#}");
     assert_eq!(result["failed_step"], "log entry");
 }
+
+/// The Rekor v2 proof fields sigstore-verify 0.15.1 does not look at, each
+/// set to something else: zero, the largest index, a neighbour, flipped
+/// bits. (name, mutation, the step that must fail).
+fn rekor_v2_mutations() -> Vec<(String, Box<dyn Fn(&mut Value)>, &'static str)> {
+    let mut cases: Vec<(String, Box<dyn Fn(&mut Value)>, &'static str)> = Vec::new();
+    for (field, step) in [("treeSize", "checkpoint"), ("logIndex", "inclusion proof")] {
+        for value in ["0", "9223372036854775807", "+1"] {
+            cases.push((
+                format!("inclusionProof.{field} = {value}"),
+                Box::new(move |d: &mut Value| {
+                    let proof = &mut entry(d)["inclusionProof"];
+                    let new = if value == "+1" {
+                        let n: u64 = proof[field].as_str().unwrap().parse().unwrap();
+                        (n + 1).to_string()
+                    } else {
+                        value.to_string()
+                    };
+                    proof[field] = Value::String(new);
+                }),
+                step,
+            ));
+        }
+    }
+    cases.push((
+        "inclusionProof.rootHash flipped".into(),
+        Box::new(|d: &mut Value| flip_b64(&mut entry(d)["inclusionProof"]["rootHash"], 0)),
+        "checkpoint",
+    ));
+    cases.push((
+        "inclusionProof.rootHash zero".into(),
+        Box::new(|d: &mut Value| {
+            entry(d)["inclusionProof"]["rootHash"] = Value::String(B64.encode([0u8; 32]))
+        }),
+        "checkpoint",
+    ));
+    cases.push((
+        "logId.keyId flipped".into(),
+        Box::new(|d: &mut Value| flip_b64(&mut entry(d)["logId"]["keyId"], 0)),
+        "checkpoint",
+    ));
+    cases.push((
+        "logId.keyId last byte flipped (same checkpoint key hint)".into(),
+        Box::new(|d: &mut Value| flip_b64(&mut entry(d)["logId"]["keyId"], -1)),
+        "checkpoint",
+    ));
+    cases.push((
+        "logId.keyId zero".into(),
+        Box::new(|d: &mut Value| entry(d)["logId"]["keyId"] = Value::String(B64.encode([0u8; 32]))),
+        "checkpoint",
+    ));
+    cases
+}
+
+/// Verify each Rekor v2 mutation of `bundle` with `verify` (the result of
+/// verifying a bundle file), after the unmodified bundle.
+fn rekor_v2_mutations_fail(bundle: &Path, verify: impl Fn(&Path) -> (i32, Value)) {
+    let original = read_json(bundle);
+    assert_eq!(
+        entry(&mut original.clone())["kindVersion"]["version"],
+        "0.0.2",
+        "not a Rekor v2 bundle"
+    );
+    let (code, result) = verify(bundle);
+    assert_eq!(code, 0, "the unmodified bundle: {result:#}");
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, (name, mutate, step)) in rekor_v2_mutations().into_iter().enumerate() {
+        let mut doc = original.clone();
+        mutate(&mut doc);
+        assert!(doc != original, "{name}: the mutation changed nothing");
+        let path = tmp.path().join(format!("{i}.sigstore.json"));
+        std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let (code, result) = verify(&path);
+        assert_eq!(code, 1, "{name}: {result:#}");
+        assert_eq!(result["ok"], false, "{name}");
+        assert_eq!(result["failed_step"], step, "{name}: {result:#}");
+    }
+}
+
+#[test]
+fn rekor_v2_proof_fields_of_a_staging_bundle_are_checked() {
+    let dir = crate::common::vectors("sigstore-python");
+    let artifact = dir.join("staging-rekor-v2.txt");
+    rekor_v2_mutations_fail(&dir.join("staging-rekor-v2.txt.sigstore.json"), |bundle| {
+        let args: [&OsStr; 4] = [
+            artifact.as_os_str(),
+            "--bundle".as_ref(),
+            bundle.as_os_str(),
+            "--staging".as_ref(),
+        ];
+        let (code, report) =
+            verify_identity(&args, None, "jku@goto.fi", "https://github.com/login/oauth");
+        (code, report["results"][0].clone())
+    });
+}
+
+#[test]
+fn rekor_v2_proof_fields_of_a_testbed_bundle_are_checked() {
+    use crate::common::bed::{Bed, GITLAB, TAG_SAN, tag_v1_0};
+    let bed = Bed::start();
+    let token = bed.tb.mint(&tag_v1_0(), keyless_testbed::JwsAlg::RS256);
+    let trust = bed.state_file("trust_config_v2.json");
+    // Two entries first (one run each, so in this order): the bundle's
+    // entry is not the first, and its proof has hashes.
+    for name in ["a.txt", "b.txt", "pkg-1.0.tar.gz"] {
+        let artifact = bed.write(name, name);
+        bed.keyless_sign(
+            &token,
+            &trust,
+            &[
+                artifact.as_os_str(),
+                "--rekor-version".as_ref(),
+                "2".as_ref(),
+            ],
+        )
+        .assert_code(0);
+    }
+    let artifact = bed.path("pkg-1.0.tar.gz");
+    let signed = bed.path("pkg-1.0.tar.gz.sigstore.json");
+    assert_eq!(
+        read_json(&signed)["verificationMaterial"]["tlogEntries"][0]["logIndex"],
+        "2"
+    );
+    rekor_v2_mutations_fail(&signed, |bundle| {
+        let args: [&OsStr; 3] = [
+            artifact.as_os_str(),
+            "--bundle".as_ref(),
+            bundle.as_os_str(),
+        ];
+        let (code, report) = verify_identity(&args, Some(&trust), TAG_SAN, GITLAB);
+        (code, report["results"][0].clone())
+    });
+}

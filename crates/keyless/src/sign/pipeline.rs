@@ -114,7 +114,24 @@ impl FileContext<'_> {
             .iter()
             .map(|(p, text)| (*p, text.as_bytes()))
             .collect();
-        let written = crate::files::write_all_atomic(&writes).map_err(|e| {
+        // Without --overwrite, outputs are created exclusively: a run that
+        // wrote them meanwhile (another `keyless sign` on the same files)
+        // keeps them, and this file is reported as already signed.
+        let written = if self.options.overwrite {
+            crate::files::write_all_atomic(&writes)
+        } else {
+            crate::files::create_all_atomic(&writes)
+        }
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                let existing = writes
+                    .iter()
+                    .find(|(p, _)| p.symlink_metadata().is_ok())
+                    .map_or_else(|| "an output".to_string(), |(p, _)| p.display().to_string());
+                return format!(
+                    "already signed: {existing} already exists (written meanwhile by another run); left untouched, nothing written"
+                );
+            }
             format!(
                 "cannot write {}: {e}",
                 writes

@@ -16,14 +16,12 @@ pub(super) fn signature_bytes(
     }
 }
 
-/// For Rekor v1 entries the inclusion proof repeats the tree size the
-/// checkpoint signs. sigstore-verify compares the root hashes but not the
-/// sizes; a proof for another tree size must not borrow a checkpoint.
+/// The inclusion proof repeats the tree size the checkpoint signs. For
+/// Rekor v1 sigstore-verify compares the root hashes but not the sizes; for
+/// Rekor v2 it ignores the proof's copy and uses the checkpoint's. Either
+/// way a proof for another tree size must not borrow a checkpoint.
 pub(super) fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result<(), Failure> {
     for entry in &bundle.verification_material.tlog_entries {
-        if entry.kind_version == KindVersion::HashedRekordV002 {
-            continue;
-        }
         let Some(proof) = &entry.inclusion_proof else {
             continue;
         };
@@ -36,6 +34,77 @@ pub(super) fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result
                     "checkpoint is for tree size {} but the inclusion proof is for tree size {}",
                     checkpoint.tree_size(),
                     proof.tree_size
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Rekor v2 (hashedrekord 0.0.2) entries. sigstore-verify 0.15.1 verifies
+/// the Merkle proof at the entry's log index under the root and tree size
+/// of the checkpoint, and the checkpoint's signature by any trusted log; it
+/// ignores the proof's own root hash and log index, and the entry's log ID
+/// (Rekor v2 has no SET that would cover it). As for Rekor v1 (and as
+/// sigstore-python checks), they must agree with what was verified: the
+/// proof's root is the checkpoint's (5), the proof is for the entry's index
+/// (4), and the log ID names a trusted log whose key signed the checkpoint
+/// (5). The tree size is [`check_checkpoint_tree_size`]'s.
+pub(super) fn check_rekor_v2_proof(
+    bundle: &Bundle,
+    rekor_keys: &sigstore_crypto::Keyring,
+) -> std::result::Result<(), Failure> {
+    for entry in &bundle.verification_material.tlog_entries {
+        if entry.kind_version != KindVersion::HashedRekordV002 {
+            continue;
+        }
+        let Some(proof) = &entry.inclusion_proof else {
+            continue;
+        };
+        if proof.log_index.get() != entry.log_index.get() {
+            return Err(Failure::new(
+                Step::InclusionProof,
+                format!(
+                    "the inclusion proof is for log index {} but the entry is at log index {}",
+                    proof.log_index.get(),
+                    entry.log_index.get()
+                ),
+            ));
+        }
+        // A missing or unreadable checkpoint is sigstore-verify's to report.
+        let Some(checkpoint) = proof.checkpoint.checkpoint() else {
+            continue;
+        };
+        if checkpoint.root_hash().as_bytes() != proof.root_hash.as_bytes() {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "checkpoint root hash {} does not match the inclusion proof's root hash {}",
+                    checkpoint.root_hash().to_hex(),
+                    proof.root_hash.to_hex()
+                ),
+            ));
+        }
+        let log_id = crate::digest::hex(entry.log_id.key_id.as_bytes());
+        let key = sigstore_types::Sha256Hash::try_from(entry.log_id.key_id.as_bytes())
+            .ok()
+            .and_then(|id| rekor_keys.key(&id).map(|key| (id, key)));
+        let Some((id, key)) = key else {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!("the entry's log ID {log_id} names no trusted transparency log"),
+            ));
+        };
+        let hint = &id.as_bytes()[..4];
+        let signed = checkpoint.signatures().iter().any(|sig| {
+            sig.key_id.as_bytes() == hint
+                && key.verify(checkpoint.signed_data(), &sig.signature).is_ok()
+        });
+        if !signed {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "the checkpoint is not signed by the log the entry names (log ID {log_id})"
                 ),
             ));
         }

@@ -3,7 +3,7 @@
 
 use super::diagnosis::{self, Diagnosis, KnownKeys};
 use super::policy::Policy;
-use super::steps::{check_checkpoint_tree_size, classify, signature_bytes};
+use super::steps::{check_checkpoint_tree_size, check_rekor_v2_proof, classify, signature_bytes};
 use super::{Failure, Step};
 use crate::bundle::{self, EvidenceProblem};
 use crate::clock::{Clock, SystemClock};
@@ -56,6 +56,8 @@ pub struct Verifier {
     trust_name: String,
     /// Its keys as bundles name them, for [`Verifier::diagnose`].
     known: KnownKeys,
+    /// Its transparency logs' keys by log ID, for the Rekor v2 checks.
+    rekor_keys: sigstore_crypto::Keyring,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -78,6 +80,13 @@ impl Verifier {
                 reason: e.to_string(),
             }
         })?;
+        let rekor_keys = trust
+            .trusted_root
+            .rekor_keys()
+            .map_err(|e| Error::TrustMaterial {
+                source_name: trust.source.to_string(),
+                reason: e.to_string(),
+            })?;
         let trust_name = match &trust.path {
             Some(path) => path.display().to_string(),
             None => format!("the {}", trust.source),
@@ -90,6 +99,7 @@ impl Verifier {
             source: trust.source.clone(),
             trust_name,
             known: KnownKeys::of(&trust.trusted_root),
+            rekor_keys,
         })
     }
 
@@ -159,8 +169,11 @@ impl Verifier {
             };
             Failure::new(step, problem.to_string())
         })?;
-        // (5, part) A Rekor v1 checkpoint must describe the tree the proof is for.
+        // (5, part) A checkpoint must describe the tree the proof is for.
         check_checkpoint_tree_size(bundle)?;
+        // (4, 5, part) Rekor v2: the proof's root and index and the entry's
+        // log ID agree with the signed checkpoint and the trusted logs.
+        check_rekor_v2_proof(bundle, &self.rekor_keys)?;
         // (2, part) Timestamps that do not verify are set aside, as the
         // Sigstore clients do; a verified time is still required below.
         let (bundle, set_aside) = self.without_unverifiable_timestamps(bundle);

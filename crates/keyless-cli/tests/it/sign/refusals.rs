@@ -119,3 +119,137 @@ fn a_failed_output_write_leaves_no_output_of_that_file() {
         s.outputs()
     );
 }
+
+#[test]
+fn a_failed_overwrite_keeps_the_previous_outputs() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    s.sign(
+        "trust_config.json",
+        &[f.as_os_str(), "--legacy-outputs".as_ref()],
+    )
+    .assert_code(0);
+    let bundle = s.dist().join("pkg-1.0.tar.gz.sigstore.json");
+    let sig = s.dist().join("pkg-1.0.tar.gz.sig");
+    let crt = s.dist().join("pkg-1.0.tar.gz.crt");
+    let (old_bundle, old_sig) = (
+        std::fs::read(&bundle).unwrap(),
+        std::fs::read(&sig).unwrap(),
+    );
+    // The certificate cannot be replaced: a non-empty folder holds its name.
+    std::fs::remove_file(&crt).unwrap();
+    std::fs::create_dir(&crt).unwrap();
+    std::fs::write(crt.join("keep"), "keep").unwrap();
+    let r = s.sign(
+        "trust_config.json",
+        &[
+            f.as_os_str(),
+            "--legacy-outputs".as_ref(),
+            "--overwrite".as_ref(),
+            "--json".as_ref(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let file = &r.json()["files"][0];
+    assert_eq!(file["ok"], false, "{file}");
+    assert!(
+        file["error"].as_str().unwrap().contains("cannot write"),
+        "{file}"
+    );
+    assert_eq!(
+        std::fs::read(&bundle).ok(),
+        Some(old_bundle),
+        "the previous bundle is gone or replaced"
+    );
+    assert_eq!(
+        std::fs::read(&sig).ok(),
+        Some(old_sig),
+        "the previous .sig is gone or replaced"
+    );
+    assert!(crt.join("keep").exists());
+    assert_eq!(
+        s.outputs(),
+        [
+            "pkg-1.0.tar.gz.crt",
+            "pkg-1.0.tar.gz.sig",
+            "pkg-1.0.tar.gz.sigstore.json"
+        ],
+        "no temporary or kept copies left"
+    );
+    assert_eq!(
+        s.verify("trust_config.json", std::slice::from_ref(&f), SAN)
+            .0,
+        0
+    );
+}
+
+#[test]
+fn concurrent_runs_never_replace_each_others_outputs() {
+    const RUNS: usize = 4;
+    let s = setup();
+    let files: Vec<_> = (0..3).map(|i| s.add(&format!("pkg-{i}.tar.gz"))).collect();
+    let dist = s.dist();
+    let runs: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..RUNS)
+            .map(|_| {
+                scope.spawn(|| {
+                    s.sign(
+                        "trust_config.json",
+                        &[
+                            dist.as_os_str(),
+                            "--legacy-outputs".as_ref(),
+                            "--json".as_ref(),
+                        ],
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for f in &files {
+        let name = f.display().to_string();
+        let bundle = std::fs::read_to_string(format!("{name}.sigstore.json")).unwrap();
+        let sig = std::fs::read_to_string(format!("{name}.sig")).unwrap();
+        let written: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+        let mut winners = Vec::new();
+        for r in &runs {
+            // A run that started after another finished refuses before
+            // signing (exit 2); every other run reports each file.
+            if r.code == 2 {
+                assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+                continue;
+            }
+            let report = r.json();
+            let entry = report["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["path"] == name.as_str())
+                .unwrap_or_else(|| panic!("{name} not reported: {report:#}"))
+                .clone();
+            if entry["ok"] == true {
+                winners.push(entry);
+            } else {
+                assert_eq!(r.code, 1, "{report:#}");
+                let error = entry["error"].as_str().unwrap();
+                assert!(error.contains("already signed"), "{entry}");
+            }
+        }
+        assert_eq!(winners.len(), 1, "{name}: reported OK by {winners:#?}");
+        // What is on disk is the winner's: its log entry, its .sig.
+        assert_eq!(
+            written["verificationMaterial"]["tlogEntries"][0]["logIndex"],
+            winners[0]["log_index"].to_string(),
+            "{name}"
+        );
+        let signature = written["messageSignature"]["signature"].as_str().unwrap();
+        assert_eq!(sig, signature, "{name}: the .sig is not the bundle's");
+    }
+    assert!(
+        !s.outputs().iter().any(|n| n.contains(".tmp")),
+        "{:?}",
+        s.outputs()
+    );
+    let (code, report) = s.verify("trust_config.json", &files, SAN);
+    assert_eq!(code, 0, "{report:#}");
+}
