@@ -244,8 +244,10 @@ fn a_duplicate_under_another_log_id_is_refused() {
 /// The Rekor v2 proof fields sigstore-verify 0.15.1 does not look at, each
 /// set to something else: zero, the largest index, a neighbour, flipped
 /// bits. (name, mutation, the step that must fail).
-fn rekor_v2_mutations() -> Vec<(String, Box<dyn Fn(&mut Value)>, &'static str)> {
-    let mut cases: Vec<(String, Box<dyn Fn(&mut Value)>, &'static str)> = Vec::new();
+type NamedMutation = (String, Box<dyn Fn(&mut Value)>, &'static str);
+
+fn rekor_v2_mutations() -> Vec<NamedMutation> {
+    let mut cases: Vec<NamedMutation> = Vec::new();
     for (field, step) in [("treeSize", "checkpoint"), ("logIndex", "inclusion proof")] {
         for value in ["0", "9223372036854775807", "+1"] {
             cases.push((
