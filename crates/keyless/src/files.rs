@@ -159,7 +159,7 @@ fn write_set(files: &[(&Path, &[u8])], replace: bool) -> std::io::Result<()> {
                 }
             })
         } else {
-            std::fs::hard_link(tmp, path).map(|()| placed.push((path, None)))
+            create_from(tmp, path).map(|()| placed.push((path, None)))
         };
         if let Err(e) = step {
             result = Err(e);
@@ -196,6 +196,28 @@ fn write_set(files: &[(&Path, &[u8])], replace: bool) -> std::io::Result<()> {
     }
 }
 
+/// Put the temporary file `tmp` in place as `path`, which must not exist:
+/// a hard link (which fails with `AlreadyExists` if the name is taken,
+/// atomically). On a file system without hard links, a check then a rename:
+/// exclusive only against runs that are not writing at the same moment.
+fn create_from(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(tmp, path) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::Unsupported | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            match std::fs::symlink_metadata(path) {
+                Ok(_) => Err(std::io::ErrorKind::AlreadyExists.into()),
+                Err(n) if n.kind() == std::io::ErrorKind::NotFound => std::fs::rename(tmp, path),
+                Err(other) => Err(other),
+            }
+        }
+        linked => linked,
+    }
+}
+
 /// Keep the file at `path` (if any) under a fresh temporary name next to
 /// it, as a second hard link, so `path` itself stays in place until it is
 /// replaced. A directory is left alone: renaming a file over it fails.
@@ -213,12 +235,13 @@ fn keep_aside(path: &Path) -> std::io::Result<Option<std::path::PathBuf>> {
         match std::fs::hard_link(path, &kept) {
             Ok(()) => return Ok(Some(kept)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
-            // Hard links unsupported here: move it aside instead.
-            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            // No hard link here (a file system without them, or a file
+            // another user owns under protected_hardlinks): move it aside
+            // instead; it is put back if the new set cannot be completed.
+            Err(_) => {
                 std::fs::rename(path, &kept)?;
                 return Ok(Some(kept));
             }
-            Err(e) => return Err(e),
         }
     }
     Err(last_err.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
