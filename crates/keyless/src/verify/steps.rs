@@ -16,12 +16,14 @@ pub(super) fn signature_bytes(
     }
 }
 
-/// The inclusion proof repeats the tree size the checkpoint signs. For
-/// Rekor v1 sigstore-verify compares the root hashes but not the sizes; for
-/// Rekor v2 it ignores the proof's copy and uses the checkpoint's. Either
-/// way a proof for another tree size must not borrow a checkpoint.
+/// For Rekor v1 entries the inclusion proof repeats the tree size the
+/// checkpoint signs. sigstore-verify compares the root hashes but not the
+/// sizes; a proof for another tree size must not borrow a checkpoint.
 pub(super) fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result<(), Failure> {
     for entry in &bundle.verification_material.tlog_entries {
+        if entry.kind_version == KindVersion::HashedRekordV002 {
+            continue;
+        }
         let Some(proof) = &entry.inclusion_proof else {
             continue;
         };
@@ -41,15 +43,15 @@ pub(super) fn check_checkpoint_tree_size(bundle: &Bundle) -> std::result::Result
     Ok(())
 }
 
-/// Rekor v2 (hashedrekord 0.0.2) entries. sigstore-verify 0.15.1 verifies
-/// the Merkle proof at the entry's log index under the root and tree size
-/// of the checkpoint, and the checkpoint's signature by any trusted log; it
-/// ignores the proof's own root hash and log index, and the entry's log ID
-/// (Rekor v2 has no SET that would cover it). As for Rekor v1 (and as
-/// sigstore-python checks), they must agree with what was verified: the
-/// proof's root is the checkpoint's (5), the proof is for the entry's index
-/// (4), and the log ID names a trusted log whose key signed the checkpoint
-/// (5). The tree size is [`check_checkpoint_tree_size`]'s.
+/// Rekor v2 (hashedrekord 0.0.2) entries, once sigstore-verify has passed
+/// the bundle. sigstore-verify 0.15.1 verifies the Merkle proof at the
+/// entry's log index under the root and tree size of the checkpoint, and
+/// the checkpoint's signature by any trusted log; it ignores the proof's own
+/// root hash, tree size and log index, and the entry's log ID (Rekor v2 has
+/// no SET that would cover it). As for Rekor v1 (and as sigstore-python
+/// checks), they must agree with what was verified: the proof is for the
+/// entry's index (4), its root and tree size are the checkpoint's, and the
+/// log ID names a trusted log whose key signed the checkpoint (5).
 pub(super) fn check_rekor_v2_proof(
     bundle: &Bundle,
     rekor_keys: &sigstore_crypto::Keyring,
@@ -75,6 +77,16 @@ pub(super) fn check_rekor_v2_proof(
         let Some(checkpoint) = proof.checkpoint.checkpoint() else {
             continue;
         };
+        if checkpoint.tree_size() != proof.tree_size {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "checkpoint is for tree size {} but the inclusion proof is for tree size {}",
+                    checkpoint.tree_size(),
+                    proof.tree_size
+                ),
+            ));
+        }
         if checkpoint.root_hash().as_bytes() != proof.root_hash.as_bytes() {
             return Err(Failure::new(
                 Step::Checkpoint,

@@ -169,11 +169,8 @@ impl Verifier {
             };
             Failure::new(step, problem.to_string())
         })?;
-        // (5, part) A checkpoint must describe the tree the proof is for.
+        // (5, part) A Rekor v1 checkpoint must describe the tree the proof is for.
         check_checkpoint_tree_size(bundle)?;
-        // (4, 5, part) Rekor v2: the proof's root and index and the entry's
-        // log ID agree with the signed checkpoint and the trusted logs.
-        check_rekor_v2_proof(bundle, &self.rekor_keys)?;
         // (2, part) Timestamps that do not verify are set aside, as the
         // Sigstore clients do; a verified time is still required below.
         let (bundle, set_aside) = self.without_unverifiable_timestamps(bundle);
@@ -220,6 +217,12 @@ impl Verifier {
             )
             .into());
         }
+
+        // (4, 5, part) Rekor v2: the proof's index, root and tree size and
+        // the entry's log ID agree with the signed checkpoint and the
+        // trusted logs. After sigstore-verify and the signing-time check,
+        // so that a bundle failing an earlier step is reported at that step.
+        check_rekor_v2_proof(bundle, &self.rekor_keys)?;
 
         // (8) The identity policy, on verified claims only.
         if let Policy::Identity(identity) = policy {
