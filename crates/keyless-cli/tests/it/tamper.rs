@@ -365,7 +365,7 @@ fn rekor_v2_proof_fields_of_a_testbed_bundle_are_checked() {
         read_json(&signed)["verificationMaterial"]["tlogEntries"][0]["logIndex"],
         "2"
     );
-    rekor_v2_mutations_fail(&signed, |bundle| {
+    let verify = |bundle: &Path| {
         let args: [&OsStr; 3] = [
             artifact.as_os_str(),
             "--bundle".as_ref(),
@@ -373,5 +373,31 @@ fn rekor_v2_proof_fields_of_a_testbed_bundle_are_checked() {
         ];
         let (code, report) = verify_identity(&args, Some(&trust), TAG_SAN, GITLAB);
         (code, report["results"][0].clone())
-    });
+    };
+    rekor_v2_mutations_fail(&signed, &verify);
+
+    // The log ID of another trusted log (the testbed's Rekor v1), whose key
+    // did not sign the checkpoint.
+    let mut doc = read_json(&signed);
+    let own = entry(&mut doc)["logId"]["keyId"].clone();
+    let other = read_json(&trust)["trustedRoot"]["tlogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["logId"]["keyId"].clone())
+        .find(|id| *id != own)
+        .expect("the trust config names a second log");
+    entry(&mut doc)["logId"]["keyId"] = other;
+    let path = bed.path("other-log.sigstore.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    let (code, result) = verify(&path);
+    assert_eq!(code, 1, "{result:#}");
+    assert_eq!(result["failed_step"], "checkpoint", "{result:#}");
+    assert!(
+        result["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not signed by the log the entry names"),
+        "{result:#}"
+    );
 }
