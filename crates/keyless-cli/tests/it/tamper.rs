@@ -298,7 +298,7 @@ fn rekor_v2_mutations() -> Vec<NamedMutation> {
 
 /// Verify each Rekor v2 mutation of `bundle` with `verify` (the result of
 /// verifying a bundle file), after the unmodified bundle.
-fn rekor_v2_mutations_fail(bundle: &Path, verify: impl Fn(&Path) -> (i32, Value)) {
+fn rekor_v2_mutations_fail(bundle: &Path, verify: &impl Fn(&Path) -> (i32, Value)) {
     let original = read_json(bundle);
     assert_eq!(
         entry(&mut original.clone())["kindVersion"]["version"],
@@ -325,7 +325,7 @@ fn rekor_v2_mutations_fail(bundle: &Path, verify: impl Fn(&Path) -> (i32, Value)
 fn rekor_v2_proof_fields_of_a_staging_bundle_are_checked() {
     let dir = crate::common::vectors("sigstore-python");
     let artifact = dir.join("staging-rekor-v2.txt");
-    rekor_v2_mutations_fail(&dir.join("staging-rekor-v2.txt.sigstore.json"), |bundle| {
+    rekor_v2_mutations_fail(&dir.join("staging-rekor-v2.txt.sigstore.json"), &|bundle| {
         let args: [&OsStr; 4] = [
             artifact.as_os_str(),
             "--bundle".as_ref(),
