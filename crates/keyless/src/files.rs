@@ -153,7 +153,12 @@ fn write_set(files: &[(&Path, &[u8])], replace: bool) -> std::io::Result<()> {
                 }
                 Err(e) => {
                     if let Some(k) = kept {
-                        let _ = std::fs::remove_file(k);
+                        // A second link goes; a file moved aside goes back.
+                        if path.symlink_metadata().is_ok() {
+                            let _ = std::fs::remove_file(k);
+                        } else {
+                            let _ = std::fs::rename(k, path);
+                        }
                     }
                     Err(e)
                 }
