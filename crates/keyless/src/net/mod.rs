@@ -29,8 +29,17 @@ pub(crate) type HttpClient = sigstore_rekor::reqwest::Client;
 
 /// An HTTP client whose requests each end after `request_timeout` (the
 /// retry loop bounds the whole interaction), connecting within at most 10 s.
+///
+/// It follows no redirect at all: most requests carry an identity token
+/// (Fulcio, the OIDC token endpoint) or signed material (Rekor, TSA), and a
+/// followed 307/308 re-sends the body, token included, to wherever
+/// `Location` points. A Sigstore API answers in place; a redirect is
+/// reported as the service's answer (see [`retry_observed`]), never obeyed.
+/// Read-only lookups (Rekor entries, log info) use the same policy: no
+/// public Rekor redirects its API, and one rule is easier to trust.
 pub(crate) fn http_client(request_timeout: Duration) -> Result<HttpClient> {
     HttpClient::builder()
+        .redirect(sigstore_rekor::reqwest::redirect::Policy::none())
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .timeout(request_timeout)
         .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))
