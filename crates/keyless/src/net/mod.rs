@@ -50,6 +50,53 @@ pub(crate) fn http_client(request_timeout: Duration) -> Result<HttpClient> {
         })
 }
 
+/// A service URL given by the user (`flag` names where it came from), the
+/// one check every client constructor applies: http(s) only (`ftp:`,
+/// `file:` and the rest are refused at once, not retried), with a host,
+/// no credentials, query or fragment; plain `http` only to this machine
+/// (a token, signatures or log queries would otherwise cross the network
+/// in clear), unless `allow_insecure_http` (`--allow-insecure-http`).
+/// Returned without a trailing slash. Refusals are [`Error::Usage`] (exit 2).
+pub fn check_url(flag: &str, url: &str, allow_insecure_http: bool) -> Result<String> {
+    use sigstore_rekor::reqwest::Url;
+    let bad = |why: &str| Error::Usage(format!("{flag} {url:?}: {why}"));
+    if url.is_empty() {
+        return Err(Error::Usage(format!(
+            "{flag} is empty: give a URL (an empty KEYLESS_* variable counts as set)"
+        )));
+    }
+    let parsed = Url::parse(url).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(bad(&format!(
+            "not an http(s) URL: keyless speaks only https (and http to this machine), not {}:",
+            parsed.scheme()
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("credentials do not belong in a service URL"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("a service URL has no query or fragment"));
+    }
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("it has no host"))?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if parsed.scheme() == "http" && !loopback && !allow_insecure_http {
+        return Err(bad(
+            "plain http is accepted only for this machine (localhost, 127.0.0.1, ::1); \
+             use https (or --allow-insecure-http, which lets a token or signature cross \
+             the network in clear)",
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
 /// A single-threaded async runtime for a blocking caller.
 pub(crate) fn current_thread_runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -59,4 +106,56 @@ pub(crate) fn current_thread_runtime() -> Result<tokio::runtime::Runtime> {
             what: "cannot start the async runtime",
             source: Box::new(e),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_urls_must_be_https_except_on_this_machine() {
+        assert_eq!(
+            check_url("--rekor-url", "https://rekor.example/", false).unwrap(),
+            "https://rekor.example"
+        );
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            assert!(check_url("--fulcio-url", ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://fulcio.example",
+            "ftp://fulcio.example",
+            "file:///etc/passwd",
+            "fulcio.example",
+            "https://user:pw@fulcio.example",
+            "https://fulcio.example/?x=1",
+        ] {
+            let e = check_url("--fulcio-url", bad, false).unwrap_err();
+            assert!(
+                matches!(e, Error::Usage(_)) && e.to_string().contains("--fulcio-url"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn insecure_http_is_allowed_only_when_asked_and_only_http() {
+        let e = check_url("--rekor-url", "http://rekor.example", false).unwrap_err();
+        assert!(e.to_string().contains("--allow-insecure-http"), "{e}");
+        assert_eq!(
+            check_url("--rekor-url", "http://rekor.example/", true).unwrap(),
+            "http://rekor.example"
+        );
+        for still_bad in [
+            "ftp://rekor.example",
+            "file:///tmp/x",
+            "gopher://rekor.example",
+        ] {
+            let e = check_url("--rekor-url", still_bad, true).unwrap_err();
+            assert!(matches!(e, Error::Usage(_)), "{still_bad}: {e}");
+        }
+    }
 }
