@@ -50,6 +50,41 @@ pub(crate) fn http_client(request_timeout: Duration) -> Result<HttpClient> {
         })
 }
 
+/// The client for TUF refreshes (`keyless trust update`), handed to
+/// sigstore-trust-root (whose own default client follows up to 10
+/// redirects, to any origin). TUF requests carry no secret and everything
+/// fetched is checked against signed metadata and length bounds, so a
+/// redirect may be followed, but only within the repository's origin
+/// (scheme, host and port), at most 5 times. Timeouts are sigstore-tuf's
+/// own (the slow-retrieval defence): 10 s to connect, 60 s per read,
+/// 120 s per request.
+pub(crate) fn tuf_http_client() -> Result<HttpClient> {
+    use sigstore_rekor::reqwest::redirect::Policy;
+    HttpClient::builder()
+        .redirect(Policy::custom(|attempt| {
+            let same_origin = attempt
+                .previous()
+                .first()
+                .is_some_and(|first| first.origin() == attempt.url().origin());
+            if attempt.previous().len() > 5 {
+                attempt.error("more than 5 redirects")
+            } else if same_origin {
+                attempt.follow()
+            } else {
+                attempt.error("a redirect to another origin, which keyless does not follow")
+            }
+        }))
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(60))
+        .timeout(Duration::from_secs(120))
+        .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Runtime {
+            what: "cannot build the HTTP client",
+            source: Box::new(e),
+        })
+}
+
 /// A service URL given by the user (`flag` names where it came from), the
 /// one check every client constructor applies: http(s) only (`ftp:`,
 /// `file:` and the rest are refused at once, not retried), with a host,
