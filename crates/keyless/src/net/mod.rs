@@ -132,6 +132,23 @@ pub fn check_url(flag: &str, url: &str, allow_insecure_http: bool) -> Result<Str
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// The body of `response`, at most `max` bytes; a longer answer is an
+/// error naming the cap (read no further than the cap).
+#[cfg(feature = "sign")]
+pub(crate) async fn read_capped(
+    mut response: sigstore_rekor::reqwest::Response,
+    max: usize,
+) -> std::result::Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > max {
+            return Err(format!("the answer is larger than {max} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// A single-threaded async runtime for a blocking caller.
 pub(crate) fn current_thread_runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()

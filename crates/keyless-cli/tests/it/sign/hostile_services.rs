@@ -144,3 +144,34 @@ fn an_endless_fulcio_answer_is_cut_by_the_timeout() {
 fn an_endless_rekor_answer_is_cut_by_the_timeout() {
     endless_answer_is_cut("--rekor-url", 1);
 }
+
+/// A device login whose provider streams an endless discovery document:
+/// the answer is cut at its size cap, long before any timeout, exit 2.
+#[test]
+fn an_endless_oidc_discovery_answer_is_cut_at_its_cap() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let issuer = raw_service(endless_body);
+    let started = Instant::now();
+    let r = crate::common::run(
+        crate::common::keyless_without_token()
+            .args(["sign", "--oauth-device", "--trust-config"])
+            .arg(s.tb.trust_config_path())
+            .args(["--oidc-issuer", &issuer])
+            .arg(&f)
+            .timeout(Duration::from_secs(90)),
+    );
+    let elapsed = started.elapsed();
+    r.assert_code(2);
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "cut at the cap, not by a timeout: {elapsed:?}\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("the answer is larger than"),
+        "names the cap:\n{}",
+        r.stderr
+    );
+    assert!(s.outputs().is_empty());
+}
