@@ -69,9 +69,9 @@ pub struct RekorLogArgs {
     #[arg(long, value_name = "URL", env = super::env::REKOR_URL, hide_env_values = true)]
     pub rekor_url: Option<String>,
 
-    /// Accept plain http:// to another machine in --rekor-url (a token,
-    /// signatures and queries then cross the network in clear). Without
-    /// it, http is accepted only for localhost, 127.0.0.1 and ::1.
+    /// Accept plain http:// to another machine in --rekor-url (queries and
+    /// answers then cross the network in clear). Without it, http is
+    /// accepted only for localhost, 127.0.0.1 and ::1.
     #[arg(long)]
     pub allow_insecure_http: bool,
 
