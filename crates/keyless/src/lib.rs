@@ -82,3 +82,4 @@ pub mod trust;
 pub mod verify;
 
 pub use error::{Error, Result};
+pub use net::check_url;

@@ -355,7 +355,8 @@ pub fn update_from_tuf(
         source,
     })?;
     let mut config = TufConfig::custom(repo.url.clone(), TufBootstrap::trusted(&repo.root))
-        .with_cache_dir(tuf_cache);
+        .with_cache_dir(tuf_cache)
+        .with_http_client(crate::net::tuf_http_client()?);
     if offline {
         config = config.offline();
     }

@@ -69,6 +69,12 @@ pub struct RekorLogArgs {
     #[arg(long, value_name = "URL", env = super::env::REKOR_URL, hide_env_values = true)]
     pub rekor_url: Option<String>,
 
+    /// Accept plain http:// to another machine in --rekor-url (queries and
+    /// answers then cross the network in clear). Without it, http is
+    /// accepted only for localhost, 127.0.0.1 and ::1.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+
     /// Seconds allowed for each interaction with the log, retries included.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), env = super::env::TIMEOUT, hide_env_values = true)]
     pub timeout: u64,

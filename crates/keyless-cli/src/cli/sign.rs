@@ -146,6 +146,12 @@ pub struct SigningArgs {
     )]
     pub rekor_version: Option<u32>,
 
+    /// Accept plain http:// to another machine in service URLs (a token,
+    /// signatures and queries then cross the network in clear). Without
+    /// it, http is accepted only for localhost, 127.0.0.1 and ::1.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+
     /// Replace existing outputs.
     #[arg(long)]
     pub overwrite: bool,
@@ -241,6 +247,7 @@ impl SigningArgs {
             rekor: self.rekor_url.clone(),
             tsa: self.timestamp_server_url.clone(),
             oidc: self.oidc_issuer.clone(),
+            allow_insecure_http: self.allow_insecure_http,
         }
     }
 

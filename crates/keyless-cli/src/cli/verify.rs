@@ -98,6 +98,12 @@ pub struct EvidenceArgs {
     /// root's first transparency log [env: KEYLESS_REKOR_URL]
     #[arg(long, value_name = "URL", requires = "signature")]
     pub rekor_url: Option<String>,
+
+    /// Accept plain http:// to another machine in --rekor-url (the lookup
+    /// then crosses the network in clear). Without it, http is accepted
+    /// only for localhost, 127.0.0.1 and ::1.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
 }
 
 impl EvidenceArgs {

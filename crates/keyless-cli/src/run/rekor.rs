@@ -62,7 +62,11 @@ fn online(log: &RekorLogArgs) -> keyless::Result<(Auditor, Rekor)> {
                 "the trust root names no transparency log; pass --rekor-url".into(),
             )
         })?;
-    let rekor = Rekor::new(&url, std::time::Duration::from_secs(log.timeout))?;
+    let rekor = Rekor::new(
+        &url,
+        std::time::Duration::from_secs(log.timeout),
+        log.allow_insecure_http,
+    )?;
     Ok((a, rekor))
 }
 

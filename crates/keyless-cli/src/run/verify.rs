@@ -65,6 +65,12 @@ fn verify(
         Ok(v) => v,
         Err(e) => return fail(command, &e),
     };
+    // A --rekor-url is checked before any input, as every service URL is.
+    if let Some(url) = &evidence.rekor_url
+        && let Err(e) = keyless::check_url("--rekor-url", url, evidence.allow_insecure_http)
+    {
+        return fail(command, &e);
+    }
     let rekor_url = evidence.rekor_url.clone().or_else(|| {
         trust
             .trusted_root

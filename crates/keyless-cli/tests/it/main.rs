@@ -13,6 +13,7 @@ mod inspect;
 mod interop;
 mod man;
 mod rekor;
+mod schemes;
 mod sign;
 mod stdout;
 mod tamper;

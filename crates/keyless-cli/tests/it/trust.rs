@@ -130,3 +130,61 @@ fn an_unwritable_cache_is_a_write_error() {
         .stderr(predicate::str::contains("cannot write"))
         .stderr(predicate::str::contains("cannot read").not());
 }
+
+/// A TUF mirror on another 127.0.0.1 port answering every request with a
+/// 302 to the same path on the testbed (another origin): the refresh
+/// fails, naming the redirect, and writes nothing.
+#[test]
+fn a_tuf_redirect_to_another_origin_is_not_followed() {
+    use std::io::{Read, Write};
+    let Bed { dir, tb } = Bed::start();
+    let target = url_origin(&tb.tuf_url());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mirror = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        &tb.tuf_url()[target.len()..]
+    );
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < until {
+            let Ok((mut stream, _)) = listener.accept() else {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            };
+            stream.set_nonblocking(false).unwrap();
+            let mut buf = [0u8; 8192];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {target}{path}\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    let cache = dir.path().join("cache");
+    update_from(&mirror, &tuf_root(&tb), &cache, &[])
+        .code(2)
+        .stderr(predicate::str::contains("another origin"));
+    assert!(
+        !cache
+            .join(keyless::trust::InstanceName::custom(&mirror).0)
+            .join("trusted_root.json")
+            .exists(),
+        "nothing was written"
+    );
+}
+
+/// `http://host:port` of a URL.
+fn url_origin(url: &str) -> String {
+    let after_scheme = url.find("://").unwrap() + 3;
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_string()
+}

@@ -177,7 +177,19 @@ where
                 delay = (delay * 2).min(Duration::from_secs(5));
                 attempt += 1;
             }
-            Err(e) => return Err((format!("{what}: {}", printable(&e.to_string())), e.status())),
+            Err(e) => {
+                let redirect = match e.status() {
+                    Some(s @ 300..=399) => format!(
+                        " (HTTP {s} is a redirect: keyless follows none, since the request \
+                         may carry a token or signed material; give the service's final URL)"
+                    ),
+                    _ => String::new(),
+                };
+                return Err((
+                    format!("{what}: {}{redirect}", printable(&e.to_string())),
+                    e.status(),
+                ));
+            }
         }
     }
 }

@@ -29,13 +29,10 @@ const FETCH_CONCURRENCY: usize = 8;
 impl Rekor {
     /// A client for the Rekor v1 API at `url`; every interaction (retries
     /// included) must finish within `timeout`.
-    pub fn new(url: &str, timeout: Duration) -> Result<Self> {
-        let url = url.trim_end_matches('/').to_string();
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(Error::Usage(format!(
-                "{url:?} is not an http(s) URL of a Rekor v1 log"
-            )));
-        }
+    /// `url` passes [`crate::check_url`] (plain http to another machine
+    /// only with `allow_insecure_http`).
+    pub fn new(url: &str, timeout: Duration, allow_insecure_http: bool) -> Result<Self> {
+        let url = crate::net::check_url("--rekor-url", url, allow_insecure_http)?;
         // The retry loop enforces `timeout` (and says so); this only bounds
         // a request that outlives it.
         let http = crate::net::http_client(timeout + Duration::from_secs(1))?;
@@ -187,7 +184,14 @@ mod tests {
 
     #[test]
     fn rekor_urls_must_be_http() {
-        let err = Rekor::new("rekor.sigstore.dev", Duration::from_secs(1)).unwrap_err();
-        assert!(matches!(err, Error::Usage(_)), "{err}");
+        for bad in [
+            "rekor.sigstore.dev",
+            "ftp://rekor.example",
+            "http://rekor.example",
+        ] {
+            let err = Rekor::new(bad, Duration::from_secs(1), false).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{bad}: {err}");
+        }
+        assert!(Rekor::new("http://rekor.example", Duration::from_secs(1), true).is_ok());
     }
 }

@@ -7,6 +7,7 @@
 //! the instance's, so a service it does not describe fails verification.
 
 use crate::error::{Error, Result};
+pub use crate::net::check_url;
 use sigstore_trust_root::{ServiceEndpoint, ServiceSelector, SigningConfig};
 
 /// Major API versions keyless speaks.
@@ -41,6 +42,9 @@ pub struct Overrides {
     pub tsa: Option<String>,
     /// The OIDC provider for interactive and device logins (`--oidc-issuer`).
     pub oidc: Option<String>,
+    /// Accept plain `http://` to another machine in these URLs
+    /// (`--allow-insecure-http`); see [`check_url`].
+    pub allow_insecure_http: bool,
 }
 
 impl Overrides {
@@ -48,47 +52,6 @@ impl Overrides {
     pub fn is_empty(&self) -> bool {
         self == &Self::default()
     }
-}
-
-/// A service URL given by the user: http(s), with a host, no credentials,
-/// query or fragment; plain http only to this machine (the token and
-/// signatures would otherwise cross the network in clear). Returned without
-/// a trailing slash.
-pub fn check_url(flag: &str, url: &str) -> Result<String> {
-    use sigstore_rekor::reqwest::Url;
-    let bad = |why: &str| Error::Usage(format!("{flag} {url:?}: {why}"));
-    if url.is_empty() {
-        return Err(Error::Usage(format!(
-            "{flag} is empty: give a URL (an empty KEYLESS_* variable counts as set)"
-        )));
-    }
-    let parsed = Url::parse(url).map_err(|e| bad(&format!("not a URL ({e})")))?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(bad("credentials do not belong in a service URL"));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(bad("a service URL has no query or fragment"));
-    }
-    let host = parsed
-        .host_str()
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| bad("it has no host"))?;
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = bare.eq_ignore_ascii_case("localhost")
-        || bare
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match parsed.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
-            return Err(bad(
-                "plain http is accepted only for this machine (localhost, 127.0.0.1, ::1); use https",
-            ));
-        }
-        _ => return Err(bad("not an http(s) URL")),
-    }
-    Ok(url.trim_end_matches('/').to_string())
 }
 
 fn valid_at(e: &ServiceEndpoint, now: jiff::Timestamp) -> bool {
@@ -185,18 +148,22 @@ pub fn choose(
         })
     };
     let fulcio = match &overrides.fulcio {
-        Some(url) => check_url("--fulcio-url", url)?,
+        Some(url) => check_url("--fulcio-url", url, overrides.allow_insecure_http)?,
         None => select_fulcio(config_for("--fulcio-url")?, now)?,
     };
     let (rekor, rekor_version) = match &overrides.rekor {
         Some(url) => (
-            check_url("--rekor-url", url)?,
+            check_url("--rekor-url", url, overrides.allow_insecure_http)?,
             force_rekor_version.unwrap_or(1),
         ),
         None => select_rekor(config_for("--rekor-url")?, force_rekor_version, now)?,
     };
     let tsa = match (&overrides.tsa, config) {
-        (Some(url), _) => Some(check_url("--timestamp-server-url", url)?),
+        (Some(url), _) => Some(check_url(
+            "--timestamp-server-url",
+            url,
+            overrides.allow_insecure_http,
+        )?),
         (None, Some(config)) => select_tsa(config, now)?,
         (None, None) => None,
     };
@@ -207,7 +174,11 @@ pub fn choose(
         });
     }
     let oidc = match &overrides.oidc {
-        Some(url) => Some(check_url("--oidc-issuer", url)?),
+        Some(url) => Some(check_url(
+            "--oidc-issuer",
+            url,
+            overrides.allow_insecure_http,
+        )?),
         None => config.and_then(|c| {
             c.oidc_urls
                 .iter()
@@ -215,6 +186,16 @@ pub fn choose(
                 .map(|e| e.url.clone())
         }),
     };
+    // What the signing config chose passes the same check as a flag: a
+    // config file given by hand could name http:// or ftp:// services.
+    let allow = overrides.allow_insecure_http;
+    let from_config = |what: &str, url: String| {
+        check_url(&format!("the signing config's {what} URL"), &url, allow)
+    };
+    let fulcio = from_config("Fulcio", fulcio)?;
+    let rekor = from_config("Rekor", rekor)?;
+    let tsa = tsa.map(|u| from_config("TSA", u)).transpose()?;
+    let oidc = oidc.map(|u| from_config("OIDC", u)).transpose()?;
     Ok(Services {
         fulcio,
         rekor,
@@ -448,34 +429,6 @@ mod tests {
         assert!(choose(None, &all, Some(2), now()).is_err());
         let e = choose(None, &rekor, None, now()).unwrap_err().to_string();
         assert!(e.contains("--fulcio-url"), "{e}");
-    }
-
-    #[test]
-    fn service_urls_must_be_https_except_on_this_machine() {
-        assert_eq!(
-            check_url("--rekor-url", "https://rekor.example/").unwrap(),
-            "https://rekor.example"
-        );
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://localhost:1",
-            "http://[::1]:9",
-        ] {
-            assert!(check_url("--fulcio-url", ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://fulcio.example",
-            "ftp://fulcio.example",
-            "fulcio.example",
-            "https://user:pw@fulcio.example",
-            "https://fulcio.example/?x=1",
-        ] {
-            let e = check_url("--fulcio-url", bad).unwrap_err();
-            assert!(
-                matches!(e, Error::Usage(_)) && e.to_string().contains("--fulcio-url"),
-                "{bad}: {e}"
-            );
-        }
     }
 
     #[test]

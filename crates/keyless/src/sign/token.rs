@@ -324,34 +324,42 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
             .body(body)
     };
     let json_of = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or_default();
+    // Discovery, grant and token answers are small JSON documents.
+    const MAX_ANSWER_BYTES: usize = 256 * 1024;
+    let read = |url: &str, response| {
+        let url = url.to_string();
+        async move {
+            crate::net::read_capped(response, MAX_ANSWER_BYTES)
+                .await
+                .map_err(|e| fail(format!("{url}: {e}")))
+        }
+    };
     let runtime = crate::net::current_thread_runtime()?;
     runtime.block_on(async {
         let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        let discovery = client
+        let sent = client
             .get(&discovery_url)
             .send()
             .await
-            .map_err(|e| fail(format!("{discovery_url}: {e}")))?
-            .bytes()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let discovery = json_of(&discovery);
+            .map_err(|e| fail(format!("{discovery_url}: {e}")))?;
+        let discovery = json_of(&read(&discovery_url, sent).await?);
         let (Some(device_url), Some(token_url)) = (
             discovery["device_authorization_endpoint"].as_str(),
             discovery["token_endpoint"].as_str(),
         ) else {
             return Err(fail(format!("{issuer} offers no device authorization endpoint")));
         };
-        let grant = client_grant(
-            form_post(device_url.to_string(), "client_id=sigstore&scope=openid+email".into())
-                .send()
-                .await
-                .map_err(|e| fail(format!("{device_url}: {e}")))?
-                .bytes()
-                .await
-                .map_err(|e| fail(e.to_string()))?,
-        )
-        .map_err(fail)?;
+        // The endpoints the provider names pass the issuer's URL check: no
+        // plain http to another machine unless the issuer itself is http
+        // (which only --allow-insecure-http or this machine permits).
+        let insecure = issuer.starts_with("http://");
+        let device_url = crate::net::check_url("the provider's device_authorization_endpoint", device_url, insecure)?;
+        let token_url = crate::net::check_url("the provider's token_endpoint", token_url, insecure)?;
+        let sent = form_post(device_url.clone(), "client_id=sigstore&scope=openid+email".into())
+            .send()
+            .await
+            .map_err(|e| fail(format!("{device_url}: {e}")))?;
+        let grant = client_grant(read(&device_url, sent).await?).map_err(fail)?;
         let _ = writeln!(
             out,
             "To sign, open {} and enter the code {}",
@@ -366,14 +374,11 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
         );
         while std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
-            let answer = form_post(token_url.to_string(), body.clone())
+            let sent = form_post(token_url.clone(), body.clone())
                 .send()
                 .await
-                .map_err(|e| fail(format!("{token_url}: {e}")))?
-                .bytes()
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            let answer = json_of(&answer);
+                .map_err(|e| fail(format!("{token_url}: {e}")))?;
+            let answer = json_of(&read(&token_url, sent).await?);
             match (answer["id_token"].as_str(), answer["error"].as_str()) {
                 (Some(jwt), _) => return Token::parse(jwt, origin),
                 (None, Some("authorization_pending")) => {}

@@ -53,7 +53,7 @@ fn an_answer_with_two_entries_never_passes_for_the_one_asked_for() {
 
     let trust = TrustMaterial::load(&TrustSource::TrustConfigFile(log.trust())).unwrap();
     let auditor = Auditor::new(trust, std::sync::Arc::new(keyless::clock::SystemClock)).unwrap();
-    let rekor = Rekor::new(&url, std::time::Duration::from_secs(10)).unwrap();
+    let rekor = Rekor::new(&url, std::time::Duration::from_secs(10), false).unwrap();
     let (mut picked, mut refused) = (std::collections::BTreeSet::new(), 0);
     for _ in 0..40 {
         picked.insert(rekor.entry_by_index(0).unwrap().log_index.get());

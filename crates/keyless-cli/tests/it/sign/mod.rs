@@ -6,6 +6,7 @@
 mod attestations;
 mod environment;
 mod hints;
+mod hostile_services;
 mod outputs;
 mod progress;
 mod recovery;
