@@ -16,6 +16,7 @@ mod rekor;
 mod sign;
 mod stdout;
 mod tamper;
+mod terminal;
 mod testbed;
 mod trust;
 mod vectors;
