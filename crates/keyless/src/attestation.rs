@@ -77,7 +77,12 @@ impl Attestation {
     pub fn read(path: &Path) -> Result<Self> {
         let text =
             crate::files::read_text_limited(path, MAX_ATTESTATION_BYTES, FileKind::Attestation)?;
-        let a: Self = serde_json::from_str(&text).map_err(|e| malformed(path, e.to_string()))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parse attestation JSON read from `path` (used in messages only).
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let a: Self = serde_json::from_str(text).map_err(|e| malformed(path, e.to_string()))?;
         if a.version != 1 {
             return Err(malformed(
                 path,

@@ -6,11 +6,10 @@ use crate::error::{Error, FileKind, Result};
 use std::io::Read;
 use std::path::Path;
 
-/// Read `path` as UTF-8 text of at most `limit` bytes.
-///
-/// The size is checked before reading (so a 2 GiB file is refused at once) and
-/// again while reading (so a FIFO or a growing file cannot exceed it either).
-pub(crate) fn read_text_limited(path: &Path, limit: u64, what: FileKind) -> Result<String> {
+/// Read `path` as bytes, at most `limit` of them: checked before reading
+/// (a regular file's size) and while reading (a FIFO, a device, a growing
+/// file), so nothing ever reads more than `limit + 1` bytes.
+pub(crate) fn read_bytes_limited(path: &Path, limit: u64, what: FileKind) -> Result<Vec<u8>> {
     let read_err = |source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -42,6 +41,15 @@ pub(crate) fn read_text_limited(path: &Path, limit: u64, what: FileKind) -> Resu
             what,
         });
     }
+    Ok(bytes)
+}
+
+/// Read `path` as UTF-8 text of at most `limit` bytes.
+///
+/// The size is checked before reading (so a 2 GiB file is refused at once) and
+/// again while reading (so a FIFO or a growing file cannot exceed it either).
+pub(crate) fn read_text_limited(path: &Path, limit: u64, what: FileKind) -> Result<String> {
+    let bytes = read_bytes_limited(path, limit, what)?;
     String::from_utf8(bytes).map_err(|e| Error::Malformed {
         path: path.to_path_buf(),
         what,

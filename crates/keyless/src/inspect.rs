@@ -142,31 +142,31 @@ fn from_bundle(
 /// Read `path` (bundle, attestation, or certificate) and describe it.
 /// `roots` name the logs.
 pub fn inspect(path: &Path, roots: &[sigstore_trust_root::TrustedRoot]) -> Result<Inspection> {
-    let meta = std::fs::metadata(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if meta.is_file() && meta.len() > crate::bundle::MAX_BUNDLE_BYTES {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            size: meta.len(),
-            limit: crate::bundle::MAX_BUNDLE_BYTES,
-            what: FileKind::Inspectable,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    // The same cap as a bundle, for every input: a FIFO or /dev/zero is
+    // refused after MAX_BUNDLE_BYTES + 1 bytes, never read to the end.
+    let bytes = crate::files::read_bytes_limited(
+        path,
+        crate::bundle::MAX_BUNDLE_BYTES,
+        FileKind::Inspectable,
+    )?;
     let text = std::str::from_utf8(&bytes).ok();
     let json: Option<serde_json::Value> = text.and_then(|t| serde_json::from_str(t).ok());
     if let Some(doc) = &json {
         if doc.get("verification_material").is_some() && doc.get("envelope").is_some() {
-            let att = crate::attestation::Attestation::read(path)?;
+            let limit = crate::attestation::MAX_ATTESTATION_BYTES;
+            if bytes.len() as u64 > limit {
+                return Err(Error::TooLarge {
+                    path: path.to_path_buf(),
+                    size: bytes.len() as u64,
+                    limit,
+                    what: FileKind::Attestation,
+                });
+            }
+            let att = crate::attestation::Attestation::parse(path, text.unwrap_or_default())?;
             return Ok(from_bundle(&att.to_bundle(path)?, Kind::Attestation, roots));
         }
         if doc.get("mediaType").is_some() {
-            let bundle = crate::bundle::read_bundle(path)?;
+            let bundle = crate::bundle::parse_bundle(path, text.unwrap_or_default())?;
             return Ok(from_bundle(&bundle, Kind::Bundle, roots));
         }
     }

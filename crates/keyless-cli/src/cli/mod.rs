@@ -13,7 +13,7 @@ mod inspect;
 mod rekor;
 mod sign;
 mod trust;
-mod verify;
+pub(crate) mod verify;
 
 pub use inspect::InspectArgs;
 pub use rekor::{

@@ -125,7 +125,7 @@ impl EvidenceArgs {
 
 /// `keyless verify gitlab`.
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("gitref").args(["branch", "tag", "git_ref"]))]
+#[command(group = clap::ArgGroup::new("gitref").args(["branch", "tag", "git_ref", "any_ref"]))]
 pub struct VerifyGitLabArgs {
     /// Files or folders to verify (as `keyless verify` takes them), or
     /// digests written sha256:<64 hex>.
@@ -148,10 +148,14 @@ pub struct VerifyGitLabArgs {
     #[arg(long, value_name = "NAME")]
     pub tag: Option<String>,
 
-    /// The full ref the pipeline ran for (refs/...). Without --branch, --tag
-    /// or --ref, any branch or tag of the project is accepted.
+    /// The full ref the pipeline ran for (refs/...).
     #[arg(long = "ref", value_name = "REF")]
     pub git_ref: Option<String>,
+
+    /// Accept any branch or tag of the project. One of --branch, --tag,
+    /// --ref or --any-ref is required.
+    #[arg(long)]
+    pub any_ref: bool,
 
     /// The CI configuration file the pipeline ran.
     #[arg(long, value_name = "PATH", default_value = ".gitlab-ci.yml")]
@@ -178,6 +182,13 @@ pub struct VerifyGitLabArgs {
     pub verifying: VerifyingArgs,
 }
 
+/// The usage error of `verify gitlab` given no ref.
+pub(crate) const NO_REF: &str =
+    "verify gitlab needs the ref the pipeline ran for, or --any-ref to accept any";
+
+/// Its hint: the choices.
+pub(crate) const NO_REF_HINT: &str = "pass --branch NAME, --tag NAME or --ref refs/..., or --any-ref to accept any branch or tag of the project";
+
 impl VerifyGitLabArgs {
     /// The composite GitLab policy.
     pub fn policy(&self) -> Result<Policy> {
@@ -186,7 +197,8 @@ impl VerifyGitLabArgs {
             (Some(b), _, _) => Some(GitRef::Branch(b.clone())),
             (_, Some(t), _) => Some(GitRef::Tag(t.clone())),
             (_, _, Some(r)) => Some(GitRef::Full(r.clone())),
-            _ => None,
+            _ if self.any_ref => None,
+            _ => return Err(Error::Usage(NO_REF.into())),
         };
         let signer = GitLabSigner {
             project: self.project.clone(),
@@ -222,9 +234,10 @@ pub enum VerifyPreset {
     /// issuer, SAN, ref, runner and trigger claims in one policy.
     #[command(
         after_help = "Example:\n  keyless verify gitlab dist/*.whl --project group/hello-py --tag v1.0 --runner-environment gitlab-hosted\n\n\
-Self-managed instances: Fulcio writes https://gitlab.com into the source repository, owner and run\n\
-invocation extensions whatever the instance, so those are checked only on gitlab.com; the SAN and\n\
-issuer carry the instance. A file literally named 'gitlab' is written ./gitlab."
+Self-managed instances: the issuer, SAN, build signer (.9) and config (.18) URIs carry the instance;\n\
+Fulcio writes https://gitlab.com into the source repository (.12), owner (.16) and run invocation\n\
+(.21) extensions whatever the instance, so .12 and .21 are accepted with either host but their\n\
+path must be exactly --project. A file literally named 'gitlab' is written ./gitlab."
     )]
     Gitlab(VerifyGitLabArgs),
 }

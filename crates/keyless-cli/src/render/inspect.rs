@@ -1,6 +1,7 @@
 //! `keyless inspect` output, for a person; `--json` serializes the
 //! [`Inspection`] itself.
 
+use super::escape::printable;
 use keyless::inspect::Inspection;
 use std::path::Path;
 
@@ -68,7 +69,11 @@ pub fn text(path: &Path, i: &Inspection) -> String {
             s["digest"]["sha256"].as_str().unwrap_or("?")
         ));
     }
-    out.join("\n")
+    // Every line carries the file's claims: each made one printable line.
+    out.iter()
+        .map(|l| printable(l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The `--json` rendering: the inspection itself, with `"ok": true` as

@@ -2,6 +2,7 @@
 //! exit status each report maps to. They read the report types of the
 //! `keyless` library and never change them.
 
+pub mod escape;
 pub mod inspect;
 pub mod rekor;
 pub mod sign;

@@ -1,6 +1,7 @@
 //! `keyless rekor` output: text and JSON renderings of the auditor reports,
 //! and their exit codes (0 ok, 1 a verification failure or monitor alarm).
 
+use super::escape::printable;
 use keyless::rekor::checkpoint::{ConsistencyProof, VerifiedCheckpoint};
 use keyless::rekor::entry::{CertificateSummary, EntryReport};
 use keyless::rekor::monitor::{MatchPolicy, MonitorReport, Outcome, Scan};
@@ -30,12 +31,12 @@ fn certificate_text(out: &mut String, c: &CertificateSummary) {
     let _ = writeln!(
         out,
         "     identity         {}",
-        c.identity.as_deref().unwrap_or("(none)")
+        printable(c.identity.as_deref().unwrap_or("(none)"))
     );
     let _ = writeln!(
         out,
         "     issuer           {}",
-        c.issuer.as_deref().unwrap_or("(none)")
+        printable(c.issuer.as_deref().unwrap_or("(none)"))
     );
     let _ = writeln!(
         out,
@@ -43,7 +44,13 @@ fn certificate_text(out: &mut String, c: &CertificateSummary) {
         c.not_before, c.not_after
     );
     for e in &c.extensions {
-        let _ = writeln!(out, "     {:<24} {:<40} {}", e.oid, e.name, e.value);
+        let _ = writeln!(
+            out,
+            "     {:<24} {:<40} {}",
+            e.oid,
+            printable(e.name),
+            printable(&e.value)
+        );
     }
 }
 
@@ -63,11 +70,16 @@ pub fn entry_text(r: &EntryReport) -> String {
         }
         Err(f) => {
             let _ = writeln!(out, "FAIL Rekor entry #{}  {}", r.log_index, r.uuid);
-            let _ = writeln!(out, "     {f}");
+            let _ = writeln!(out, "     {}", printable(&f.to_string()));
         }
     }
     let d = &r.description;
-    let _ = writeln!(out, "     kind             {} {}", d.kind, d.version);
+    let _ = writeln!(
+        out,
+        "     kind             {} {}",
+        printable(&d.kind),
+        printable(&d.version)
+    );
     if let Some(g) = &d.digest {
         let _ = writeln!(out, "     {:<16} {}:{}", g.what, g.algorithm, g.hex);
     }
@@ -177,11 +189,22 @@ pub fn search_text(s: &SearchReport) -> String {
                 let _ = write!(
                     out,
                     "OK   #{}  {}  {} {}  {}  {}",
-                    r.log_index, r.uuid, r.description.kind, r.description.version, who, time
+                    r.log_index,
+                    printable(&r.uuid),
+                    printable(&r.description.kind),
+                    printable(&r.description.version),
+                    printable(&who),
+                    time
                 );
             }
             Err(f) => {
-                let _ = write!(out, "FAIL #{}  {}  {f}", r.log_index, r.uuid);
+                let _ = write!(
+                    out,
+                    "FAIL #{}  {}  {}",
+                    r.log_index,
+                    printable(&r.uuid),
+                    printable(&f.to_string())
+                );
             }
         }
     }
@@ -244,7 +267,7 @@ pub fn log_info_text(r: &LogInfoReport) -> String {
                 r.info.tree_size,
                 r.info.root_hash.to_hex()
             );
-            let _ = writeln!(out, "     {f}");
+            let _ = writeln!(out, "     {}", printable(&f.to_string()));
         }
     }
     if !r.info.tree_id.is_empty() {

@@ -12,20 +12,7 @@ use keyless::sign::{Event, FileReport, SignReport, Timings};
 use serde_json::json;
 use std::time::Duration;
 
-/// `text` with control characters escaped (a service's or certificate's
-/// words, which must not move the cursor or start a new line).
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
-}
+pub use super::escape::printable;
 
 /// The result line of one file: `OK   <file>  -> <outputs>  Rekor #<index>`
 /// or `FAIL <file>  <reason>`, the verdict word in `style`.

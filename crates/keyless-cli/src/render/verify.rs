@@ -1,6 +1,7 @@
 //! `keyless verify`'s output: one line per input, or a JSON report, and the
 //! exit status.
 
+use super::escape::printable;
 use super::style::Style;
 use keyless::verify::{InputReport, Outcome};
 use serde::Serialize;
@@ -35,17 +36,26 @@ pub fn text_line(report: &InputReport, style: Style) -> String {
                 (Some(id), None) => id.clone(),
                 _ => "public key".to_string(),
             };
-            let mut line = format!("{}   {}  {who}", style.good("OK"), report.input);
+            let mut line = format!("{}  {who}", report.input);
             match (v.log_index, v.signing_time()) {
                 (Some(index), Some(time)) => line += &format!("  Rekor #{index} at {time}"),
                 (Some(index), None) => line += &format!("  Rekor #{index}"),
                 (None, Some(time)) => line += &format!("  timestamped at {time}"),
                 (None, None) => {}
             }
-            line
+            format!("{}   {}", style.good("OK"), printable(&line))
         }
-        Outcome::Failed(f) => format!("{} {}  {f}", style.bad("FAIL"), report.input),
-        Outcome::Error(e) => format!("{} {}  error: {e}", style.bad("FAIL"), report.input),
+        // The reason may quote the certificate's claims.
+        Outcome::Failed(f) => format!(
+            "{} {}",
+            style.bad("FAIL"),
+            printable(&format!("{}  {f}", report.input))
+        ),
+        Outcome::Error(e) => format!(
+            "{} {}",
+            style.bad("FAIL"),
+            printable(&format!("{}  error: {e}", report.input))
+        ),
     }
 }
 
@@ -55,9 +65,12 @@ pub fn text_line(report: &InputReport, style: Style) -> String {
 pub fn hint_line(report: &InputReport, several: bool) -> Option<String> {
     let hint = report.hint()?;
     Some(if several {
-        format!("  hint: {}: {hint}", report.input)
+        format!(
+            "  hint: {}",
+            printable(&format!("{}: {hint}", report.input))
+        )
     } else {
-        format!("  hint: {hint}")
+        format!("  hint: {}", printable(&hint))
     })
 }
 

@@ -16,6 +16,9 @@ use std::io::Write;
 fn hint(command: &str, err: &keyless::Error) -> Option<String> {
     match (err.hint(), err) {
         (Some(hint), _) => Some(hint.to_string()),
+        (None, keyless::Error::Usage(m)) if m == crate::cli::verify::NO_REF => {
+            Some(crate::cli::verify::NO_REF_HINT.to_string())
+        }
         (None, keyless::Error::Usage(_)) => Some(format!("see 'keyless {command} --help'")),
         (None, _) => None,
     }
@@ -24,9 +27,12 @@ fn hint(command: &str, err: &keyless::Error) -> Option<String> {
 /// Print an error that stops `keyless <command>`, with its hint; the exit
 /// status: 1 for a verification failure, 2 when there is no verdict.
 fn fail(command: &str, err: &keyless::Error) -> u8 {
-    eprintln!("keyless: error: {err}");
+    // An error may quote a bundle, a certificate or a service: control
+    // characters escaped (a regex error's own lines kept).
+    let printable = crate::render::escape::printable_lines;
+    eprintln!("keyless: error: {}", printable(&err.to_string()));
     if let Some(hint) = hint(command, err) {
-        eprintln!("  hint: {hint}");
+        eprintln!("  hint: {}", printable(&hint));
     }
     exit_code(err)
 }
@@ -102,13 +108,18 @@ fn json_text(doc: &serde_json::Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
 }
 
-/// Print a report (text or JSON).
+/// Print a report (text or JSON). The text's lines (which carry log
+/// entries' and services' words) have every control character escaped.
 fn print(
     json: bool,
     text: impl FnOnce() -> String,
     doc: impl FnOnce() -> serde_json::Value,
 ) -> Delivery {
-    let out = if json { json_text(&doc()) } else { text() };
+    let out = if json {
+        json_text(&doc())
+    } else {
+        crate::render::escape::printable_lines(&text())
+    };
     write_stdout(out.as_bytes())
 }
 

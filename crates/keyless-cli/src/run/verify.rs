@@ -89,7 +89,8 @@ fn verify(
         let report = match selection.input {
             Ok(input @ Input::Digest(_)) if evidence.attestation.is_some() => {
                 eprintln!(
-                    "keyless: warning: {arg}: a digest cannot be checked against the attestation's file name"
+                    "keyless: warning: {}: a digest cannot be checked against the attestation's file name",
+                    crate::render::escape::printable(arg)
                 );
                 verifier.verify_input(&input, source, &policy)
             }

@@ -65,12 +65,13 @@ fn the_real_gitlab_attestation_verifies_for_its_project_and_branch() {
     let mut args = vec![sdist.as_os_str()];
     args.extend(all);
     assert_eq!(gitlab(&args).0, 0);
-    // Any ref of the project.
+    // Any ref of the project, asked for explicitly.
     assert_eq!(
         gitlab(&[
             sdist.as_os_str(),
             "--project".as_ref(),
-            GITLAB_PROJECT.as_ref()
+            GITLAB_PROJECT.as_ref(),
+            "--any-ref".as_ref(),
         ])
         .0,
         0
@@ -116,17 +117,30 @@ fn the_real_gitlab_attestation_fails_every_other_claim_naming_it() {
             "OIDC issuer",
         ),
         (
-            &["--project", GITLAB_PROJECT, "--pipeline-source", "schedule"],
+            &[
+                "--project",
+                GITLAB_PROJECT,
+                "--any-ref",
+                "--pipeline-source",
+                "schedule",
+            ],
             "Build Trigger",
         ),
         (
-            &["--project", GITLAB_PROJECT, "--project-id", "1"],
+            &[
+                "--project",
+                GITLAB_PROJECT,
+                "--any-ref",
+                "--project-id",
+                "1",
+            ],
             "Source Repository Identifier",
         ),
         (
             &[
                 "--project",
                 GITLAB_PROJECT,
+                "--any-ref",
                 "--commit",
                 "0000000000000000000000000000000000000000",
             ],
@@ -153,6 +167,7 @@ fn the_github_attestation_fails_verify_gitlab_but_verifies_for_its_identity() {
         sdist.as_os_str(),
         "--project".as_ref(),
         "trailofbits/pypi-attestations".as_ref(),
+        "--any-ref".as_ref(),
     ]);
     assert_eq!(
         (code, r["failed_step"].as_str()),
@@ -224,6 +239,7 @@ fn an_attestation_binds_the_file_name() {
         att.as_os_str(),
         "--project".as_ref(),
         GITLAB_PROJECT.as_ref(),
+        "--any-ref".as_ref(),
     ]);
     assert_eq!(
         (code, r["failed_step"].as_str()),
@@ -327,7 +343,7 @@ fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
     assert_eq!(code, 1, "{r:#}");
 
     // A self-managed instance: the issuer and SAN carry its host, while
-    // Fulcio writes gitlab.com into .12 (not checked there).
+    // Fulcio writes gitlab.com into .12 and .21 (their paths still checked).
     let mut spec = TokenSpec::gitlab("https://gitlab.example.com");
     spec.project = "team/svc".into();
     spec.tag = Some("v2".into());
@@ -344,6 +360,75 @@ fn testbed_certificates_for_tags_branches_sources_and_self_managed_instances() {
     let (code, r) = check(&["--project", "team/svc", "--tag", "v2"]);
     assert_eq!(code, 1, "gitlab.com is not gitlab.example.com: {r:#}");
     assert!(r["reason"].as_str().unwrap().contains("OIDC issuer"));
+}
+
+/// A pipeline of `g/p-evil` running `g/p`'s `.gitlab-ci.yml` on a
+/// self-managed instance gets a SAN naming `g/p`; its source repository
+/// (.12) and run invocation (.21) still name `g/p-evil`, and `verify gitlab
+/// --project g/p` must refuse it there as it does on gitlab.com.
+#[test]
+fn a_borrowed_ci_config_on_a_self_managed_instance_is_refused_naming_the_source_repository() {
+    let instance = "https://gitlab.example.com";
+    let bed = Bed::start_trusting(&[instance]);
+    let file = bed.write("app-1.0.tar.gz", b"sdist");
+    let trust = bed.tb.trust_config_path();
+    let check = || {
+        gitlab(&[
+            file.as_os_str(),
+            "--trust-config".as_ref(),
+            trust.as_os_str(),
+            "--project".as_ref(),
+            "g/p".as_ref(),
+            "--branch".as_ref(),
+            "main".as_ref(),
+            "--instance".as_ref(),
+            instance.as_ref(),
+        ])
+    };
+
+    let mut evil = TokenSpec::gitlab(instance);
+    evil.project = "g/p-evil".into();
+    evil.overrides.insert(
+        "ci_config_ref_uri".into(),
+        "gitlab.example.com/g/p//.gitlab-ci.yml@refs/heads/main".into(),
+    );
+    sign(&bed, &evil, &file);
+    let (code, r) = check();
+    assert_eq!(code, 1, "g/p-evil's pipeline is not g/p's: {r:#}");
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("Source Repository URI (1.3.6.1.4.1.57264.1.12)")
+            && reason.contains("g/p-evil"),
+        "{reason}"
+    );
+    // The text output says the same.
+    let out = run(keyless()
+        .args(["verify", "gitlab"])
+        .arg(&file)
+        .arg("--trust-config")
+        .arg(&trust)
+        .args([
+            "--project",
+            "g/p",
+            "--branch",
+            "main",
+            "--instance",
+            instance,
+        ]));
+    out.assert_code(1);
+    assert!(out.stdout.contains("FAIL"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("1.3.6.1.4.1.57264.1.12"),
+        "{}",
+        out.stdout
+    );
+
+    // The honest pipeline of g/p (Fulcio's gitlab.com in .12 and .21) passes.
+    let mut honest = TokenSpec::gitlab(instance);
+    honest.project = "g/p".into();
+    sign(&bed, &honest, &file);
+    let (code, r) = check();
+    assert_eq!(code, 0, "{r:#}");
 }
 
 #[test]
@@ -404,4 +489,61 @@ fn attest_writes_pep740_attestations_that_verify_gitlab_accepts() {
     )
     .code(2)
     .stderr(predicates::str::contains("dsse 0.0.2"));
+}
+
+/// Without --branch, --tag or --ref, `verify gitlab` no longer accepts any
+/// ref silently: it is a usage error (exit 2, nothing verified) with a hint
+/// naming the choices, also under --json; --any-ref says so explicitly.
+#[test]
+fn verify_gitlab_without_a_ref_is_a_usage_error_unless_any_ref_is_given() {
+    let sdist = real_sdist();
+    let r = run(keyless()
+        .args(["verify", "gitlab"])
+        .arg(&sdist)
+        .args(["--project", GITLAB_PROJECT]));
+    r.assert_code(2);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("keyless: error: verify gitlab needs the ref the pipeline ran for"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "  hint: pass --branch NAME, --tag NAME or --ref refs/..., or --any-ref to accept any branch or tag of the project"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = run(keyless()
+        .args(["verify", "gitlab", "--json"])
+        .arg(&sdist)
+        .args(["--project", GITLAB_PROJECT]));
+    r.assert_code(2);
+    let doc = r.json();
+    assert_eq!(doc["ok"], false);
+    assert!(
+        doc["hint"].as_str().unwrap().contains("--any-ref"),
+        "{doc:#}"
+    );
+
+    // --any-ref accepts the real attestation's branch, and is exclusive
+    // with a ref.
+    let (code, r) = gitlab(&[
+        sdist.as_os_str(),
+        "--project".as_ref(),
+        GITLAB_PROJECT.as_ref(),
+        "--any-ref".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{r:#}");
+    let r = run(keyless().args(["verify", "gitlab"]).arg(&sdist).args([
+        "--project",
+        GITLAB_PROJECT,
+        "--any-ref",
+        "--branch",
+        "main",
+    ]));
+    r.assert_code(2);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
 }

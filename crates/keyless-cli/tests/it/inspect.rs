@@ -103,3 +103,53 @@ fn bundles_and_certificates_in_pem_and_der() {
             "junk: not a valid bundle, PEP 740 attestation or certificate",
         ));
 }
+
+/// `inspect` of an endless input (/dev/zero, a FIFO fed forever) is refused
+/// as too large after the 32 MiB cap, quickly, instead of reading until
+/// memory runs out.
+#[test]
+fn inspect_of_an_endless_input_is_refused_as_too_large_in_bounded_time() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+    let check = |path: &Path| {
+        let started = Instant::now();
+        let r = run(keyless()
+            .arg("inspect")
+            .arg(path)
+            .timeout(Duration::from_secs(60)));
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("is larger than the 33554432-byte limit"),
+            "{}",
+            r.stderr
+        );
+        assert!(started.elapsed() < Duration::from_secs(60));
+    };
+    check(Path::new("/dev/zero"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("endless.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer_path = fifo.clone();
+    std::thread::spawn(move || {
+        let mut w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(writer_path)
+            .unwrap();
+        let chunk = vec![b'{'; 1 << 20];
+        while w.write_all(&chunk).is_ok() {}
+    });
+    check(&fifo);
+
+    // A sparse 2 GiB file is refused before a byte is read.
+    let sparse = dir.path().join("sparse.json");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    check(&sparse);
+}

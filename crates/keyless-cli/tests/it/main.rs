@@ -17,6 +17,7 @@ mod schemes;
 mod sign;
 mod stdout;
 mod tamper;
+mod terminal;
 mod testbed;
 mod trust;
 mod vectors;

@@ -99,15 +99,38 @@ impl GitLabSigner {
                 ValueMatcher::Exact(r.full()),
             ));
         }
-        // Fulcio writes https://gitlab.com into .12, .16 and .21 whatever the
-        // instance (fulcio issue 1325), so the repository URI pins the
-        // project only on gitlab.com; elsewhere the SAN and issuer carry it.
-        if host == "gitlab.com" {
-            ext.push(require(
-                &cert::SOURCE_REPOSITORY_URI,
-                ValueMatcher::Exact(format!("https://gitlab.com/{project}")),
-            ));
-        }
+        // The SAN (.9/.18) names the project whose CI configuration ran,
+        // which a pipeline of another project can borrow; .12 (source
+        // repository) and .21 (run invocation) name the project whose
+        // pipeline ran. Both are checked on every instance. Fulcio writes
+        // https://gitlab.com into .12, .16 and .21 whatever the instance
+        // (fulcio issue 1325), so on a self-managed instance either host is
+        // accepted there, but the path must be exactly the project. A
+        // certificate without .12 or .21 (older Fulcio) is refused.
+        let hosts = if host == "gitlab.com" {
+            regex::escape("https://gitlab.com")
+        } else {
+            format!(
+                "(?:{}|{})",
+                regex::escape(&format!("https://{host}")),
+                regex::escape("https://gitlab.com")
+            )
+        };
+        let project_re = regex::escape(project);
+        ext.push(require(
+            &cert::SOURCE_REPOSITORY_URI,
+            if host == "gitlab.com" {
+                ValueMatcher::Exact(format!("https://gitlab.com/{project}"))
+            } else {
+                ValueMatcher::Regex(RegexMatcher::built(&format!("{hosts}/{project_re}"))?)
+            },
+        ));
+        ext.push(require(
+            &cert::RUN_INVOCATION_URI,
+            ValueMatcher::Regex(RegexMatcher::built(&format!(
+                "{hosts}/{project_re}/-/jobs/[0-9]+"
+            ))?),
+        ));
         let optional = [
             (&cert::RUNNER_ENVIRONMENT, &self.runner_environment),
             (&cert::BUILD_TRIGGER, &self.pipeline_source),
