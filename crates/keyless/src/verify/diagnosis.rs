@@ -144,15 +144,20 @@ pub(super) struct KnownKeys {
 }
 
 impl KnownKeys {
-    pub(super) fn of(root: &TrustedRoot) -> Self {
-        let mut known = KnownKeys {
+    /// Only the log IDs of `root` (all that naming an instance needs).
+    fn logs_of(root: &TrustedRoot) -> Self {
+        KnownKeys {
             logs: root
                 .tlogs
                 .iter()
                 .map(|t| t.log_id.key_id.as_bytes().to_vec())
                 .collect(),
             ..Default::default()
-        };
+        }
+    }
+
+    pub(super) fn of(root: &TrustedRoot) -> Self {
+        let mut known = KnownKeys::logs_of(root);
         let parse = |der: &[u8]| Certificate::from_der(der).ok();
         for ca in &root.certificate_authorities {
             for cert in ca.cert_chain.certificates.iter() {
@@ -323,14 +328,7 @@ fn public_instance_of(bundle: &Bundle) -> Option<TrustSource> {
     .into_iter()
     .find_map(|(instance, source)| {
         let root = instance.embedded_trusted_root().ok()?;
-        let known = KnownKeys {
-            logs: root
-                .tlogs
-                .iter()
-                .map(|t| t.log_id.key_id.as_bytes().to_vec())
-                .collect(),
-            ..Default::default()
-        };
+        let known = KnownKeys::logs_of(&root);
         let ids = bundle.verification_material.tlog_entries.len();
         (known.unknown_logs(bundle).len() < ids).then_some(source)
     })
