@@ -69,7 +69,8 @@ fn the_real_gitlab_certificate_lists_all_fifteen_fulcio_extensions_by_name() {
 fn bundles_and_certificates_in_pem_and_der() {
     let dir = vectors("sigstore-python");
     let bundle_path = dir.join("staging-rekor-v2.txt.sigstore.json");
-    let (_, i) = inspect_json(&bundle_path);
+    let (code, i) = inspect_json(&bundle_path);
+    assert_eq!(code, 0, "{i:#}");
     assert_eq!(
         i["media_type"],
         "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -89,7 +90,8 @@ fn bundles_and_certificates_in_pem_and_der() {
     std::fs::write(tmp.path().join("c.pem"), pem).unwrap();
     std::fs::write(tmp.path().join("c.der"), &der).unwrap();
     for f in ["c.pem", "c.der"] {
-        let (_, i) = inspect_json(&tmp.path().join(f));
+        let (code, i) = inspect_json(&tmp.path().join(f));
+        assert_eq!(code, 0, "{f}: {i:#}");
         assert_eq!(i["kind"], "certificate", "{f}");
         assert_eq!(i["certificate"]["identity"], "jku@goto.fi", "{f}");
     }
