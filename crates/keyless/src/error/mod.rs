@@ -153,10 +153,12 @@ pub enum Error {
         reason: String,
     },
 
-    /// A Sigstore service could not be reached or refused the request.
+    /// A transparency log that verification or auditing looks things up in
+    /// could not be reached or refused the request (signing services report
+    /// [`Error::SigningService`]).
     #[error("{service}: {reason}")]
     Network {
-        /// Which service (Fulcio, Rekor, TSA, TUF).
+        /// Which service (`Rekor <url>`).
         service: String,
         /// What happened (never contains the identity token).
         reason: String,
@@ -312,7 +314,7 @@ impl Error {
                 "pass a trusted_root.json with --trusted-root or a ClientTrustConfig with --trust-config",
             ),
             Error::Network { .. } => Some(
-                "check the service URL (--rekor-url, or the instance URLs in the signing config) and the network; transient failures were retried within --timeout",
+                "check --rekor-url (default: the first transparency log of the trust root) and the network; transient failures were retried within --timeout",
             ),
             Error::SigningService {
                 service, status, ..
