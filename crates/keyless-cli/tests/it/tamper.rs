@@ -401,3 +401,27 @@ fn rekor_v2_proof_fields_of_a_testbed_bundle_are_checked() {
         "{result:#}"
     );
 }
+
+/// More than 32 log entries is refused before any cryptography (a bundle
+/// must not make the verifier do unbounded work), at the log entry step.
+#[test]
+fn more_than_32_log_entries_are_refused() {
+    let (code, r) = run_mutated(|doc| {
+        let first = entry(doc).clone();
+        let entries: Vec<Value> = (0..33u64)
+            .map(|i| {
+                let mut e = first.clone();
+                e["logIndex"] = Value::String((1000 + i).to_string());
+                e
+            })
+            .collect();
+        doc["verificationMaterial"]["tlogEntries"] = Value::Array(entries);
+    });
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["failed_step"], "log entry", "{r:#}");
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("33 transparency log entries, more than the 32 allowed"),
+        "{r:#}"
+    );
+}
