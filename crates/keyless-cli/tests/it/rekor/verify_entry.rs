@@ -72,6 +72,19 @@ fn entries_are_proven_offline_and_tampered_ones_fail() {
         );
     }
 
+    // Without a SET the entry is still proven by its inclusion proof, but
+    // what only the SET signs (integrated time, log index) is reported as
+    // unverified, never as verified.
+    let mut no_set = entry.clone();
+    no_set[&uuid]["verification"]
+        .as_object_mut()
+        .unwrap()
+        .remove("signedEntryTimestamp");
+    let (code, r) = verify_entry(&log, &no_set, &v1);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["integrated_time_verified"], false, "{r}");
+    assert_eq!(r["log_index_verified"], false, "{r}");
+
     // A bundle's TransparencyLogEntry: Rekor v1, and Rekor v2 (hashedrekord
     // 0.0.2, Ed25519 C2SP checkpoint, no SET).
     for (v2, trust) in [(false, v1.clone()), (true, log.tb.trust_config_v2_path())] {
