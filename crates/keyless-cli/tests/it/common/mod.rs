@@ -4,6 +4,7 @@
 
 pub mod bed;
 pub mod peers;
+pub mod serve;
 
 use base64::Engine;
 use serde_json::Value;

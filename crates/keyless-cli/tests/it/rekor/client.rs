@@ -22,34 +22,16 @@ fn an_answer_with_two_entries_never_passes_for_the_one_asked_for() {
     let answer = Value::Object(both).to_string();
 
     // A log that answers every request with both entries.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new().fallback(move || {
-                let body = answer.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body,
-                    )
-                }
-            });
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
+    let server = crate::common::serve::serve(axum::Router::new().fallback(move || {
+        let body = answer.clone();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+        }
+    }));
+    let url = server.url.clone();
 
     let trust = TrustMaterial::load(&TrustSource::TrustConfigFile(log.trust())).unwrap();
     let auditor = Auditor::new(trust, std::sync::Arc::new(keyless::clock::SystemClock)).unwrap();
@@ -66,8 +48,7 @@ fn an_answer_with_two_entries_never_passes_for_the_one_asked_for() {
             }
         }
     }
-    let _ = stop.send(());
-    server.join().unwrap();
+    drop(server);
     assert_eq!(
         picked.into_iter().collect::<Vec<_>>(),
         [0, 1],

@@ -4,45 +4,24 @@
 //! error.
 
 use super::setup;
-use std::net::TcpListener;
 
 /// A service answering every request with `status` and a body that quotes
 /// the request's Authorization header and body between a terminal escape
-/// and a forged result line. Stops when the returned sender is dropped.
-fn echoing_service(status: u16) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new().fallback(
-                move |headers: axum::http::HeaderMap, body: String| async move {
-                    let auth = headers
-                        .get("authorization")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_string();
-                    (
-                        axum::http::StatusCode::from_u16(status).unwrap(),
-                        format!("\u{1b}[2K\nOK   forged.whl  -> x {auth} {body}"),
-                    )
-                },
-            );
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
-    (url, stop)
+/// and a forged result line. Stops when the returned value is dropped.
+fn echoing_service(status: u16) -> crate::common::serve::Served {
+    crate::common::serve::serve(axum::Router::new().fallback(
+        move |headers: axum::http::HeaderMap, body: String| async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            (
+                axum::http::StatusCode::from_u16(status).unwrap(),
+                format!("\u{1b}[2K\nOK   forged.whl  -> x {auth} {body}"),
+            )
+        },
+    ))
 }
 
 #[test]
@@ -50,7 +29,7 @@ fn a_fulcio_quoting_the_token_and_escapes_prints_neither() {
     let s = setup();
     let f = s.add("pkg-1.0.tar.gz");
     for status in [503, 401] {
-        let (fulcio, _stop) = echoing_service(status);
+        let fulcio = echoing_service(status);
         // keyless_sign fails the test if the token is printed.
         let r = s.sign(
             "trust_config.json",
@@ -60,7 +39,7 @@ fn a_fulcio_quoting_the_token_and_escapes_prints_neither() {
                 "--timeout".as_ref(),
                 "2".as_ref(),
                 "--fulcio-url".as_ref(),
-                fulcio.as_ref(),
+                fulcio.url.as_ref(),
             ],
         );
         r.assert_code(2);

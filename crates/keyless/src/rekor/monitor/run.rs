@@ -164,16 +164,11 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             )));
         }
         report.outcome = Outcome::Initialized;
-        let mut next_index = end;
-        if !options.watch.is_empty() {
-            match scanner.scan(start)? {
-                Ok(scan) => {
-                    next_index = scan.to;
-                    report.scan = Some(scan);
-                }
-                Err(f) => return alarm(report, f),
-            }
-        }
+        report.scan = match scanner.scan_watched(start)? {
+            Ok(scan) => scan,
+            Err(f) => return alarm(report, f),
+        };
+        let next_index = report.scan.as_ref().map_or(end, |scan| scan.to);
         report.pending = Some(State::new(
             rekor.url(),
             &current,
@@ -217,16 +212,11 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
     };
 
     // (3) The identity scan, from where the last run stopped.
-    let mut next_index = end;
-    if !options.watch.is_empty() {
-        match scanner.scan(state.next_index.min(end))? {
-            Ok(scan) => {
-                next_index = scan.to;
-                report.scan = Some(scan);
-            }
-            Err(f) => return alarm(report, f),
-        }
-    }
+    report.scan = match scanner.scan_watched(state.next_index.min(end))? {
+        Ok(scan) => scan,
+        Err(f) => return alarm(report, f),
+    };
+    let next_index = report.scan.as_ref().map_or(end, |scan| scan.to);
 
     // (4) Only a run that reached a verdict for the log moves the state
     // forward, past the entries it scanned (and reported).
@@ -256,6 +246,15 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
+    /// [`Self::scan`] from `from` when anything is watched; `None` (the next
+    /// run starts at the end) when nothing is.
+    fn scan_watched(&self, from: u64) -> Result<std::result::Result<Option<Scan>, Failure>> {
+        if self.options.watch.is_empty() {
+            return Ok(Ok(None));
+        }
+        Ok(self.scan(from)?.map(Some))
+    }
+
     /// Scan the entries from `from` (at most `max_entries`, up to the end)
     /// for watched identities, proving each. `Err` is a network error;
     /// `Ok(Err(_))` an alarm.
