@@ -6,13 +6,25 @@
 //! - [`retry_observed`]: transient failures (connection, timeout, 5xx, 429)
 //!   are tried again with jittered exponential backoff, within one time
 //!   budget; an observer is told of each retry as it happens.
+//! - [`answer::exchange`]: every answer is read through the one capped
+//!   reader, with a size cap per endpoint (the table is in [`answer`]).
 //! - [`rekor::RekorV1`]: the one Rekor v1 client, used by signing (uploads
 //!   and their 409 recovery), cosign-style verification (looking an entry
 //!   up) and the auditor (entries, search, log info, consistency proofs).
-//!   Answers it reads itself go through a size cap.
+//! - [`fulcio::Fulcio`], [`tsa::Tsa`], [`rekor_v2::RekorV2`]: the signing
+//!   calls (sigstore-rust's own clients read whole bodies without a limit,
+//!   so keyless sends these requests itself and parses the answers with
+//!   sigstore-rust's types).
 
+pub(crate) mod answer;
+#[cfg(feature = "sign")]
+pub(crate) mod fulcio;
 pub(crate) mod rekor;
+#[cfg(feature = "sign")]
+pub(crate) mod rekor_v2;
 mod retry;
+#[cfg(feature = "sign")]
+pub(crate) mod tsa;
 
 // Re-exported by `sign`, whose progress events carry it.
 #[cfg(feature = "sign")]
@@ -130,23 +142,6 @@ pub fn check_url(flag: &str, url: &str, allow_insecure_http: bool) -> Result<Str
         ));
     }
     Ok(url.trim_end_matches('/').to_string())
-}
-
-/// The body of `response`, at most `max` bytes; a longer answer is an
-/// error naming the cap (read no further than the cap).
-#[cfg(feature = "sign")]
-pub(crate) async fn read_capped(
-    mut response: sigstore_rekor::reqwest::Response,
-    max: usize,
-) -> std::result::Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > max {
-            return Err(format!("the answer is larger than {max} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// A single-threaded async runtime for a blocking caller.

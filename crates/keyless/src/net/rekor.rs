@@ -1,21 +1,19 @@
-//! The one Rekor v1 client: sigstore-rekor's for entries, search and
-//! uploads, plain requests on the same HTTP stack (read through a size cap)
-//! for what it does not offer, every call retried within one budget.
+//! The one Rekor v1 client: entries, search, uploads, log info and proofs,
+//! each answer read through the Rekor v1 size cap ([`answer::REKOR_V1`])
+//! and parsed with sigstore-rekor's types, every call retried within one
+//! budget.
 
+use super::answer::{self, AnswerError, exchange_json};
 use super::{HttpClient, SharedOnRetry, retry_observed};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use sigstore_rekor::{LogEntry, RekorClient};
+use sigstore_rekor::LogEntry;
 use sigstore_types::{DerCertificate, EntryUuid, Sha256Hash, SignatureBytes};
 use std::time::Duration;
 
 /// A failed interaction: the message (never containing a token) and the
 /// HTTP status, when Rekor answered with one.
 pub(crate) type NetError = (String, Option<u16>);
-
-/// The largest answer read for log info, proofs and key searches; real ones
-/// are a few kilobytes.
-const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// How many of an artifact's entries are examined when looking for one
 /// signature: an artifact signed very many times is checked against its
@@ -25,7 +23,6 @@ const MAX_CANDIDATES: usize = 64;
 /// A Rekor v1 log.
 pub(crate) struct RekorV1 {
     url: String,
-    client: RekorClient,
     http: HttpClient,
     timeout: Duration,
     /// Told of each retry (a signing run shows them as they happen).
@@ -36,13 +33,8 @@ impl RekorV1 {
     /// A client for the log at `url` (no trailing slash); each interaction,
     /// retries included, must finish within `timeout`.
     pub(crate) fn new(url: &str, http: HttpClient, timeout: Duration) -> Result<Self, String> {
-        let client = RekorClient::builder(url)
-            .with_http_client(http.clone())
-            .build()
-            .map_err(|e| e.to_string())?;
         Ok(Self {
-            url: url.to_string(),
-            client,
+            url: url.trim_end_matches('/').to_string(),
             http,
             timeout,
             on_retry: None,
@@ -75,8 +67,8 @@ impl RekorV1 {
         uuid: &EntryUuid,
         what: &str,
     ) -> Result<LogEntry, NetError> {
-        self.retry(what, || self.client.get_entry_by_uuid(uuid))
-            .await
+        let path = format!("/api/v1/log/entries/{uuid}");
+        single_entry(self.get_json(&path, what).await?, what)
     }
 
     /// The entry at a log index.
@@ -85,8 +77,8 @@ impl RekorV1 {
         index: sigstore_types::LogIndex,
         what: &str,
     ) -> Result<LogEntry, NetError> {
-        self.retry(what, || self.client.get_entry_by_index(index))
-            .await
+        let path = format!("/api/v1/log/entries?logIndex={index}");
+        single_entry(self.get_json(&path, what).await?, what)
     }
 
     /// The UUIDs the search index lists for an artifact digest.
@@ -95,8 +87,9 @@ impl RekorV1 {
         digest: &Sha256Hash,
         what: &str,
     ) -> Result<Vec<EntryUuid>, NetError> {
-        self.retry(what, || self.client.search_by_hash(digest))
-            .await
+        let query = serde_json::to_value(sigstore_rekor::SearchIndex::sha256(digest))
+            .map_err(|e| (format!("{what}: {e}"), None))?;
+        self.post_json("/api/v1/index/retrieve", &query, what).await
     }
 
     /// The hashedrekord entry that logs `signature` over `digest` (and, when
@@ -142,9 +135,7 @@ impl RekorV1 {
         signature: &SignatureBytes,
         cert: &DerCertificate,
     ) -> Result<LogEntry, String> {
-        let created = self
-            .retry("Rekor", || self.client.create_entry(request.clone()))
-            .await;
+        let created = self.create_entry(request).await;
         self.created_or_logged(created, || {
             self.find_hashedrekord(digest, signature, Some(cert))
         })
@@ -159,10 +150,19 @@ impl RekorV1 {
         &self,
         request: &sigstore_rekor::DsseEntry,
     ) -> Result<LogEntry, String> {
-        let created = self
-            .retry("Rekor", || self.client.create_dsse_entry(request.clone()))
-            .await;
+        let created = self.create_entry(request).await;
         self.created_or_logged(created, || async { Ok(None) }).await
+    }
+
+    /// `POST /api/v1/log/entries`: the entry Rekor created.
+    #[cfg(feature = "sign")]
+    async fn create_entry(&self, request: &impl serde::Serialize) -> Result<LogEntry, NetError> {
+        let request = serde_json::to_value(request).map_err(|e| (format!("Rekor: {e}"), None))?;
+        single_entry(
+            self.post_json("/api/v1/log/entries", &request, "Rekor")
+                .await?,
+            "Rekor",
+        )
     }
 
     #[cfg(feature = "sign")]
@@ -206,10 +206,8 @@ impl RekorV1 {
     ) -> Result<T, NetError> {
         let url = format!("{}{path_and_query}", self.url);
         let http = &self.http;
-        self.retry(what, || async {
-            read_json(http.get(&url).send().await).await
-        })
-        .await
+        self.retry(what, || exchange_json(http.get(&url), answer::REKOR_V1))
+            .await
     }
 
     /// `POST <path>` with a JSON body, the JSON answer read through the cap.
@@ -221,8 +219,8 @@ impl RekorV1 {
     ) -> Result<T, NetError> {
         let url = format!("{}{path}", self.url);
         let http = &self.http;
-        self.retry(what, || async {
-            read_json(http.post(&url).json(body).send().await).await
+        self.retry(what, || {
+            exchange_json(http.post(&url).json(body), answer::REKOR_V1)
         })
         .await
     }
@@ -237,32 +235,26 @@ fn uuid_in(message: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Read a JSON answer of at most [`MAX_ANSWER_BYTES`], with the errors
-/// sigstore-rekor's client uses, so retries treat both alike.
-async fn read_json<T: serde::de::DeserializeOwned>(
-    sent: Result<sigstore_rekor::reqwest::Response, sigstore_rekor::reqwest::Error>,
-) -> sigstore_rekor::Result<T> {
-    use sigstore_rekor::Error as E;
-    let mut response = sent.map_err(|e| E::Http(e.to_string()))?;
-    let status = response.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| E::Http(e.to_string()))? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(E::InvalidResponse(format!(
-                "the answer is larger than {MAX_ANSWER_BYTES} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
+/// The one entry of a Rekor v1 `{uuid: entry}` answer, its UUID set from
+/// the key. An answer holding no entry, or several, is refused: which one
+/// was asked for is the caller's to check, and a second entry is never the
+/// caller's to pick.
+fn single_entry(
+    answer: std::collections::BTreeMap<String, LogEntry>,
+    what: &str,
+) -> Result<LogEntry, NetError> {
+    if answer.len() != 1 {
+        return Err((
+            format!(
+                "{what}: {}",
+                AnswerError::Invalid(format!("{} entries in an answer for one", answer.len()))
+            ),
+            None,
+        ));
     }
-    if !status.is_success() {
-        let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-        return Err(E::Status {
-            status: status.as_u16(),
-            message: text,
-        });
-    }
-    serde_json::from_slice(&body)
-        .map_err(|e| E::InvalidResponse(format!("the answer is not the expected JSON: {e}")))
+    let (uuid, mut entry) = answer.into_iter().next().expect("one entry");
+    entry.uuid = EntryUuid::new(uuid);
+    Ok(entry)
 }
 
 #[cfg(all(test, feature = "sign"))]

@@ -56,68 +56,12 @@ pub(crate) fn shorten(text: &str) -> String {
     }
 }
 
-/// A failure that may go away if tried again (connection, timeout, 5xx, 429).
-fn transient(status: Option<u16>, http: bool) -> bool {
-    http || status.is_some_and(|s| s >= 500 || s == 429)
-}
-
 /// How a service error is retried: whether it is transient, and its HTTP status.
 pub(crate) trait Classify {
     /// Whether trying again may succeed.
     fn is_transient(&self) -> bool;
     /// The HTTP status, when the service answered with one.
     fn status(&self) -> Option<u16>;
-}
-
-/// Fulcio's and Rekor's clients report failures the same way.
-macro_rules! classify_http_status {
-    ($error:ty) => {
-        impl Classify for $error {
-            fn is_transient(&self) -> bool {
-                match self {
-                    Self::Http(_) => true,
-                    Self::Status { status, .. } => transient(Some(*status), false),
-                    _ => false,
-                }
-            }
-            fn status(&self) -> Option<u16> {
-                match self {
-                    Self::Status { status, .. } => Some(*status),
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-#[cfg(feature = "sign")]
-classify_http_status!(sigstore_fulcio::Error);
-classify_http_status!(sigstore_rekor::Error);
-
-impl Classify for sigstore_tsa::Error {
-    fn is_transient(&self) -> bool {
-        // The TSA client reports statuses as text: "TSA returned status 503 ...".
-        match self {
-            Self::Http(m) => match tsa_status(m) {
-                Some(status) => transient(Some(status), false),
-                None => true,
-            },
-            _ => false,
-        }
-    }
-    fn status(&self) -> Option<u16> {
-        match self {
-            Self::Http(m) => tsa_status(m),
-            _ => None,
-        }
-    }
-}
-
-/// The HTTP status in a TSA client error ("TSA returned status 503 ..."),
-/// if there is one.
-fn tsa_status(message: &str) -> Option<u16> {
-    let rest = &message[message.find("status ")? + "status ".len()..];
-    rest.get(..3)?.parse().ok()
 }
 
 /// Run `op` until it succeeds, fails permanently, or `timeout` passes,
@@ -197,19 +141,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_in_tsa_messages() {
-        assert_eq!(
-            tsa_status("TSA returned status 503 Service Unavailable"),
-            Some(503)
-        );
-        assert_eq!(tsa_status("connection refused"), None);
-        assert!(transient(Some(503), false));
-        assert!(transient(Some(429), false));
-        assert!(!transient(Some(404), false));
-        assert!(transient(None, true));
-    }
 
     #[test]
     fn service_words_are_made_printable() {

@@ -25,7 +25,7 @@ pub(super) struct FileContext<'a> {
     pub(super) not_after: jiff::Timestamp,
     pub(super) key: &'a sigstore_crypto::KeyPair,
     pub(super) leaf: &'a DerCertificate,
-    pub(super) tsa: Option<&'a sigstore_tsa::TimestampClient>,
+    pub(super) tsa: Option<&'a crate::net::tsa::Tsa>,
     pub(super) http: &'a HttpClient,
     /// The Rekor v1 log, when the run logs there.
     pub(super) rekor_v1: Option<&'a RekorV1>,

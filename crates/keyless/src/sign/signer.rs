@@ -199,14 +199,11 @@ impl Signer {
             what: "cannot generate a key",
             source: Box::new(e),
         })?;
-        let fulcio = sigstore_fulcio::FulcioClient::builder(&self.services.fulcio)
-            .with_http_client(http.clone())
-            .build()
-            .map_err(|e| failed(SigningService::Fulcio, (e.to_string(), None)))?;
+        let fulcio = crate::net::fulcio::Fulcio::new(&self.services.fulcio, http.clone());
         let started = Instant::now();
         let what = SigningService::Fulcio.to_string();
         let cert = retry_observed(&what, options.timeout, &on_retry, || {
-            fulcio.create_signing_certificate(token.identity_token(), &key)
+            fulcio.signing_certificate(token.identity_token(), &key)
         })
         .await
         .map_err(|e| failed(SigningService::Fulcio, e))?;
@@ -232,15 +229,11 @@ impl Signer {
             elapsed: started.elapsed(),
         });
 
-        let tsa = match &self.services.tsa {
-            Some(url) => Some(
-                sigstore_tsa::TimestampClient::builder(url)
-                    .with_http_client(http.clone())
-                    .build()
-                    .map_err(|e| failed(SigningService::Tsa, (e.to_string(), None)))?,
-            ),
-            None => None,
-        };
+        let tsa = self
+            .services
+            .tsa
+            .as_ref()
+            .map(|url| crate::net::tsa::Tsa::new(url, http.clone()));
         // Check the certificate (chain to a trusted Fulcio CA, SCT from a
         // trusted CT log) before anything is logged under it.
         if let Some(tsa) = &tsa {
@@ -363,7 +356,7 @@ impl Signer {
         &self,
         key: &sigstore_crypto::KeyPair,
         leaf: &DerCertificate,
-        tsa: &sigstore_tsa::TimestampClient,
+        tsa: &crate::net::tsa::Tsa,
         timeout: Duration,
         on_retry: &(dyn Fn(&RetryEvent) + Send + Sync),
     ) -> std::result::Result<(), Precheck> {

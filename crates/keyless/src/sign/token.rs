@@ -293,9 +293,12 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
                 reason: "the signing config names no OIDC provider for interactive login".into(),
             })?;
         let runtime = crate::net::current_thread_runtime()?;
-        let client =
-            sigstore_oidc::oauth::OAuthClient::new(sigstore_oidc::oauth::OAuthConfig::dex(&url))
-                .map_err(|e| token_error(TokenOrigin::Interactive, e))?;
+        // keyless's client (no redirects); sigstore-oidc reads the token
+        // answer itself, bounded in time by the 30 s request timeout.
+        let client = sigstore_oidc::oauth::OAuthClient::with_http_client(
+            sigstore_oidc::oauth::OAuthConfig::dex(&url),
+            crate::net::http_client(std::time::Duration::from_secs(30))?,
+        );
         let t = runtime
             .block_on(client.authenticate_with_options(
                 sigstore_oidc::oauth::DefaultAuthCallback,
@@ -324,13 +327,13 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
             .body(body)
     };
     let json_of = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or_default();
-    // Discovery, grant and token answers are small JSON documents.
-    const MAX_ANSWER_BYTES: usize = 256 * 1024;
-    let read = |url: &str, response| {
+    let read = |url: &str, request| {
         let url = url.to_string();
         async move {
-            crate::net::read_capped(response, MAX_ANSWER_BYTES)
+            // Any status: the token endpoint says "authorization_pending" with 400.
+            crate::net::answer::send_and_read(request, crate::net::answer::OIDC)
                 .await
+                .map(|(_, body)| body)
                 .map_err(|e| fail(format!("{url}: {e}")))
         }
     };
@@ -338,10 +341,7 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
     runtime.block_on(async {
         let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let sent = client
-            .get(&discovery_url)
-            .send()
-            .await
-            .map_err(|e| fail(format!("{discovery_url}: {e}")))?;
+            .get(&discovery_url);
         let discovery = json_of(&read(&discovery_url, sent).await?);
         let (Some(device_url), Some(token_url)) = (
             discovery["device_authorization_endpoint"].as_str(),
@@ -355,10 +355,7 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
         let insecure = issuer.starts_with("http://");
         let device_url = crate::net::check_url("the provider's device_authorization_endpoint", device_url, insecure)?;
         let token_url = crate::net::check_url("the provider's token_endpoint", token_url, insecure)?;
-        let sent = form_post(device_url.clone(), "client_id=sigstore&scope=openid+email".into())
-            .send()
-            .await
-            .map_err(|e| fail(format!("{device_url}: {e}")))?;
+        let sent = form_post(device_url.clone(), "client_id=sigstore&scope=openid+email".into());
         let grant = client_grant(read(&device_url, sent).await?).map_err(fail)?;
         let _ = writeln!(
             out,
@@ -374,10 +371,7 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
         );
         while std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
-            let sent = form_post(token_url.clone(), body.clone())
-                .send()
-                .await
-                .map_err(|e| fail(format!("{token_url}: {e}")))?;
+            let sent = form_post(token_url.clone(), body.clone());
             let answer = json_of(&read(&token_url, sent).await?);
             match (answer["id_token"].as_str(), answer["error"].as_str()) {
                 (Some(jwt), _) => return Token::parse(jwt, origin),

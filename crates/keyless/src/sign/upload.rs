@@ -71,10 +71,7 @@ impl FileContext<'_> {
         let services = &self.signer.services;
         let timeout = self.options.timeout;
         if services.rekor_version == 2 {
-            let client = sigstore_rekor::RekorV2Client::builder(&services.rekor)
-                .with_http_client(self.http.clone())
-                .build()
-                .map_err(|e| e.to_string())?;
+            let client = crate::net::rekor_v2::RekorV2::new(&services.rekor, self.http.clone());
             let request = sigstore_rekor::HashedRekordV2::new_with_certificate(
                 digest,
                 signature,
@@ -82,7 +79,7 @@ impl FileContext<'_> {
                 sigstore_rekor::RekorV2KeyDetails::PkixEcdsaP256Sha256,
             );
             return retry_observed("Rekor", timeout, &|r: &RetryEvent| self.on_retry(r), || {
-                client.create_entry(request.clone())
+                client.create_entry(&request)
             })
             .await
             .map_err(|e| match e.1 {

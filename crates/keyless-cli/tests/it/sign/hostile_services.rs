@@ -1,60 +1,18 @@
 //! Services that misbehave on purpose: a Fulcio redirecting the token to
-//! another origin, and services streaming an endless answer. Each ends
-//! with exit 2 and a clear message, within bounded time, and nothing is
-//! sent where the user did not point keyless.
+//! another origin, services dripping an endless answer (cut by
+//! `--timeout`) or sending a huge one (cut at the endpoint's size cap).
+//! Each ends with a clear message and the documented exit code, within
+//! bounded time, and nothing is sent where the user did not point keyless.
 
 use super::setup;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use crate::common::serve::{chunked, read_request, serve_raw};
+use std::io::Write;
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-/// Serve every connection on a fresh 127.0.0.1 port with `answer`, one
-/// thread per connection, for at most a minute. Returns the base URL.
-fn raw_service(answer: fn(TcpStream)) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let until = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < until {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    stream.set_nonblocking(false).unwrap();
-                    std::thread::spawn(move || answer(stream));
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    });
-    url
-}
-
-/// Read the request head (and whatever of the body came with it).
-fn read_request(stream: &mut TcpStream) {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let mut buf = [0u8; 65536];
-    let _ = stream.read(&mut buf);
-}
-
-/// 200 with a chunked JSON-looking body that never ends: 1 KiB every
-/// 10 ms until the client hangs up (or a minute passes).
-fn endless_body(mut stream: TcpStream) {
-    read_request(&mut stream);
-    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                Transfer-Encoding: chunked\r\n\r\n";
-    if stream.write_all(head.as_bytes()).is_err() {
-        return;
-    }
-    let chunk = format!("400\r\n[{}]\r\n", " ".repeat(1022));
-    let until = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < until {
-        if stream.write_all(chunk.as_bytes()).is_err() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// 200 with a chunked JSON-looking body that never ends.
+fn endless_body() -> impl Fn(std::net::TcpStream) + Clone {
+    chunked(200, None)
 }
 
 #[test]
@@ -70,7 +28,7 @@ fn a_fulcio_redirect_to_another_origin_is_not_followed() {
     );
     static TARGET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TARGET.set(target).unwrap();
-    let fulcio = raw_service(|mut stream| {
+    let fulcio = serve_raw(|mut stream: std::net::TcpStream| {
         read_request(&mut stream);
         let _ = stream.write_all(
             format!(
@@ -104,16 +62,42 @@ fn a_fulcio_redirect_to_another_origin_is_not_followed() {
     assert!(s.outputs().is_empty());
 }
 
-/// `keyless sign --timeout 5` against `flag <endless service>`: exit
-/// `code` (2 when no certificate was had; 1 when the file's upload failed)
-/// well within 30 s, the deadline named, no panic.
-fn endless_answer_is_cut(flag: &str, code: i32) {
+/// Which Rekor a signing run logs to.
+#[derive(Clone, Copy)]
+enum Rekor {
+    V1,
+    V2,
+}
+
+impl Rekor {
+    /// `keyless sign <args>` with the testbed's trust config for this
+    /// Rekor (and `--rekor-version 2`, which a `--rekor-url` needs to be
+    /// taken as Rekor v2).
+    fn sign(self, s: &super::Setup, args: &[&std::ffi::OsStr]) -> crate::common::Run {
+        match self {
+            Rekor::V1 => s.sign("trust_config.json", args),
+            Rekor::V2 => {
+                let mut args = args.to_vec();
+                args.extend([
+                    std::ffi::OsStr::new("--rekor-version"),
+                    std::ffi::OsStr::new("2"),
+                ]);
+                s.sign("trust_config_v2.json", &args)
+            }
+        }
+    }
+}
+
+/// `keyless sign --trust-config <trust> --timeout 5` against `flag
+/// <endless service>`: exit `code` (2 when no certificate was had; 1 when
+/// the file's upload failed) well within 30 s, the deadline named, no panic.
+fn endless_answer_is_cut(rekor: Rekor, flag: &str, code: i32) {
     let s = setup();
     let f = s.add("pkg-1.0.tar.gz");
-    let service = raw_service(endless_body);
+    let service = serve_raw(endless_body());
     let started = Instant::now();
-    let r = s.sign(
-        "trust_config.json",
+    let r = rekor.sign(
+        &s,
         &[
             f.as_os_str(),
             "--timeout".as_ref(),
@@ -137,12 +121,99 @@ fn endless_answer_is_cut(flag: &str, code: i32) {
 
 #[test]
 fn an_endless_fulcio_answer_is_cut_by_the_timeout() {
-    endless_answer_is_cut("--fulcio-url", 2);
+    endless_answer_is_cut(Rekor::V1, "--fulcio-url", 2);
 }
 
 #[test]
 fn an_endless_rekor_answer_is_cut_by_the_timeout() {
-    endless_answer_is_cut("--rekor-url", 1);
+    endless_answer_is_cut(Rekor::V1, "--rekor-url", 1);
+}
+
+#[test]
+fn an_endless_tsa_answer_is_cut_by_the_timeout() {
+    endless_answer_is_cut(Rekor::V1, "--timestamp-server-url", 2);
+}
+
+#[test]
+fn an_endless_rekor_v2_answer_is_cut_by_the_timeout() {
+    endless_answer_is_cut(Rekor::V2, "--rekor-url", 1);
+}
+
+/// 16 MiB: four times the largest answer cap.
+const HUGE: usize = 16 << 20;
+
+/// `keyless sign --trust-config <rekor's trust> --timeout 20` against `flag <a
+/// service answering status with HUGE bytes as fast as they are read>`:
+/// exit `code`, cut at the endpoint's cap (the message names it), so
+/// neither retried nor read on until the deadline; nothing written.
+fn huge_answer_is_cut_at_its_cap(rekor: Rekor, flag: &str, status: u16, code: i32, cap: &str) {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let service = serve_raw(chunked(status, Some(HUGE)));
+    let r = rekor.sign(
+        &s,
+        &[
+            f.as_os_str(),
+            "--timeout".as_ref(),
+            "20".as_ref(),
+            flag.as_ref(),
+            service.as_ref(),
+        ],
+    );
+    r.assert_code(code);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains(&format!("the answer is larger than the {cap}")),
+        "{flag} answering {status}: the error names the cap {cap:?}:\n{said}"
+    );
+    assert!(!said.contains("still failing"), "not retried:\n{said}");
+    assert!(s.outputs().is_empty());
+}
+
+#[test]
+fn a_huge_fulcio_answer_is_cut_at_its_cap() {
+    for status in [200, 500] {
+        huge_answer_is_cut_at_its_cap(
+            Rekor::V1,
+            "--fulcio-url",
+            status,
+            2,
+            "1 MiB cap for Fulcio signingCert",
+        );
+    }
+}
+
+#[test]
+fn a_huge_tsa_answer_is_cut_at_its_cap() {
+    for status in [200, 500] {
+        huge_answer_is_cut_at_its_cap(
+            Rekor::V1,
+            "--timestamp-server-url",
+            status,
+            2,
+            "1 MiB cap for TSA timestamp",
+        );
+    }
+}
+
+#[test]
+fn a_huge_rekor_answer_is_cut_at_its_cap() {
+    for status in [201, 500] {
+        huge_answer_is_cut_at_its_cap(
+            Rekor::V1,
+            "--rekor-url",
+            status,
+            1,
+            "4 MiB cap for Rekor v1",
+        );
+        huge_answer_is_cut_at_its_cap(
+            Rekor::V2,
+            "--rekor-url",
+            status,
+            1,
+            "1 MiB cap for Rekor v2 entry upload",
+        );
+    }
 }
 
 /// A device login whose provider streams an endless discovery document:
@@ -151,7 +222,7 @@ fn an_endless_rekor_answer_is_cut_by_the_timeout() {
 fn an_endless_oidc_discovery_answer_is_cut_at_its_cap() {
     let s = setup();
     let f = s.add("pkg-1.0.tar.gz");
-    let issuer = raw_service(endless_body);
+    let issuer = serve_raw(endless_body());
     let started = Instant::now();
     let r = crate::common::run(
         crate::common::keyless_without_token()

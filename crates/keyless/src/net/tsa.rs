@@ -1,0 +1,189 @@
+//! A Time-Stamp Authority (RFC 3161 over HTTP): the request sent on the one
+//! HTTP client, the answer read through its size cap
+//! ([`answer::TSA_TIMESTAMP`]).
+//!
+//! As sigstore-tsa 0.15.1 (and sigstore-python, sigstore-go) send it: a DER
+//! `TimeStampReq` (version 1, SHA-256 message imprint, a random nonce,
+//! `certReq` true) as `application/timestamp-query`; the answer is the
+//! `TimeStampResp` whose status must be granted and whose TSTInfo must
+//! carry the request's imprint and nonce. Whether the TSA is trusted and its
+//! signature valid is verification's business (sigstore-tsa, through
+//! sigstore-verify), not this client's.
+
+use super::HttpClient;
+use super::answer::{self, AnswerError, exchange};
+use cms::content_info::ContentInfo;
+use der::asn1::{GeneralizedTime, Int, OctetString};
+use der::{Decode, Encode};
+use sigstore_types::{SignatureBytes, TimestampToken};
+use x509_cert::spki::AlgorithmIdentifierOwned;
+
+/// id-sha256, the imprint's hash algorithm.
+const SHA256: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// id-ct-TSTInfo, the content a timestamp token signs.
+const TST_INFO: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+
+/// A TSA's timestamp endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct Tsa {
+    url: String,
+    http: HttpClient,
+}
+
+impl Tsa {
+    /// The TSA whose timestamp endpoint is `url` (the full URL).
+    pub(crate) fn new(url: &str, http: HttpClient) -> Self {
+        Self {
+            url: url.to_string(),
+            http,
+        }
+    }
+
+    /// A timestamp over SHA-256(`signature`). One attempt; the caller
+    /// retries.
+    pub(crate) async fn timestamp_signature(
+        &self,
+        signature: &SignatureBytes,
+    ) -> Result<TimestampToken, AnswerError> {
+        let digest = sigstore_crypto::sha256(signature.as_bytes());
+        let mut nonce = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut nonce)
+            .map_err(|_| AnswerError::Invalid("no randomness for the nonce".into()))?;
+        let request = TimeStampReq {
+            version: 1,
+            message_imprint: MessageImprint {
+                hash_algorithm: AlgorithmIdentifierOwned {
+                    oid: SHA256,
+                    parameters: None,
+                },
+                hashed_message: OctetString::new(digest.as_bytes().to_vec())
+                    .map_err(|e| AnswerError::Invalid(e.to_string()))?,
+            },
+            nonce: Some(Int::from(
+                der::asn1::Uint::new(&nonce).map_err(|e| AnswerError::Invalid(e.to_string()))?,
+            )),
+            cert_req: true,
+        };
+        let der = request
+            .to_der()
+            .map_err(|e| AnswerError::Invalid(format!("cannot encode the request: {e}")))?;
+        let body = exchange(
+            self.http
+                .post(&self.url)
+                .header("Content-Type", "application/timestamp-query")
+                .body(der),
+            answer::TSA_TIMESTAMP,
+        )
+        .await?;
+        let info = tst_info(&body).map_err(AnswerError::Invalid)?;
+        // RFC 3161 §2.4.2: the answer is for this request.
+        if info.message_imprint != request.message_imprint {
+            return Err(AnswerError::Invalid(
+                "the timestamp is for another message imprint".into(),
+            ));
+        }
+        if info.nonce != request.nonce {
+            return Err(AnswerError::Invalid(
+                "the timestamp carries another nonce".into(),
+            ));
+        }
+        Ok(TimestampToken::new(body))
+    }
+}
+
+/// The TSTInfo of a `TimeStampResp` (or of a bare token, as sigstore-tsa
+/// also reads), after its status says granted.
+fn tst_info(answer: &[u8]) -> Result<TstInfo, String> {
+    let token = match TimeStampResp::from_der(answer) {
+        Ok(resp) => {
+            // granted (0) or grantedWithMods (1)
+            if resp.status.status > 1 {
+                return Err(format!(
+                    "the TSA did not grant it (status {})",
+                    resp.status.status
+                ));
+            }
+            resp.token.ok_or("the answer holds no timestamp token")?
+        }
+        Err(_) => ContentInfo::from_der(answer)
+            .map_err(|e| format!("not an RFC 3161 timestamp answer: {e}"))?,
+    };
+    let signed: cms::signed_data::SignedData = token
+        .content
+        .decode_as()
+        .map_err(|e| format!("the token is not CMS SignedData: {e}"))?;
+    if signed.encap_content_info.econtent_type != TST_INFO {
+        return Err("the token does not sign a TSTInfo".into());
+    }
+    let content = signed
+        .encap_content_info
+        .econtent
+        .ok_or("the token holds no TSTInfo")?;
+    TstInfo::from_der(content.value()).map_err(|e| format!("the TSTInfo does not parse: {e}"))
+}
+
+/// RFC 3161 §2.4.1 (extensions and policy never sent).
+#[derive(der::Sequence)]
+struct TimeStampReq {
+    version: u8,
+    message_imprint: MessageImprint,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(default = "bool::default")]
+    cert_req: bool,
+}
+
+#[derive(der::Sequence, PartialEq, Eq)]
+struct MessageImprint {
+    hash_algorithm: AlgorithmIdentifierOwned,
+    hashed_message: OctetString,
+}
+
+/// RFC 3161 §2.4.2.
+#[derive(der::Sequence)]
+struct TimeStampResp {
+    status: PkiStatusInfo,
+    #[asn1(optional = "true")]
+    token: Option<ContentInfo>,
+}
+
+#[derive(der::Sequence)]
+struct PkiStatusInfo {
+    status: u8,
+    #[asn1(optional = "true")]
+    status_string: Option<Vec<String>>,
+    #[asn1(optional = "true")]
+    fail_info: Option<der::asn1::BitString>,
+}
+
+/// RFC 3161 §2.4.2; only the imprint and nonce are used here.
+#[derive(der::Sequence)]
+struct TstInfo {
+    version: u8,
+    policy: der::oid::ObjectIdentifier,
+    message_imprint: MessageImprint,
+    serial_number: Int,
+    gen_time: GeneralizedTime,
+    #[asn1(optional = "true")]
+    accuracy: Option<Accuracy>,
+    #[asn1(default = "bool::default")]
+    ordering: bool,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
+    tsa: Option<x509_cert::ext::pkix::name::GeneralName>,
+    #[asn1(context_specific = "1", optional = "true", tag_mode = "IMPLICIT")]
+    extensions: Option<x509_cert::ext::Extensions>,
+}
+
+#[derive(der::Sequence)]
+struct Accuracy {
+    #[asn1(optional = "true")]
+    seconds: Option<u64>,
+    #[asn1(context_specific = "0", optional = "true")]
+    millis: Option<u16>,
+    #[asn1(context_specific = "1", optional = "true")]
+    micros: Option<u16>,
+}
