@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod env;
 mod errors;
+mod forged;
 mod gitlab;
 mod identity;
 mod inspect;

@@ -176,6 +176,28 @@ impl FulcioCa {
         validity_seconds: i64,
         untrusted_ct_key: Option<&TestKey>,
     ) -> Result<Vec<u8>, String> {
+        self.issue_with_eku(
+            identity,
+            spki_der,
+            now,
+            validity_seconds,
+            untrusted_ct_key,
+            true,
+        )
+    }
+
+    /// [`Self::issue`], with the code-signing extended key usage (as Fulcio
+    /// always sets it) or, when `code_signing` is false, with TLS server
+    /// authentication instead: a certificate verifiers must refuse.
+    pub fn issue_with_eku(
+        &self,
+        identity: &CertIdentity,
+        spki_der: &[u8],
+        now: i64,
+        validity_seconds: i64,
+        untrusted_ct_key: Option<&TestKey>,
+        code_signing: bool,
+    ) -> Result<Vec<u8>, String> {
         let subject = SubjectKey::from_spki(spki_der)?;
         let mut p = CertificateParams::default();
         p.distinguished_name = DistinguishedName::new();
@@ -186,7 +208,11 @@ impl FulcioCa {
         serial[0] &= 0x7f;
         p.serial_number = Some(SerialNumber::from_slice(&serial));
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        p.extended_key_usages = vec![if code_signing {
+            ExtendedKeyUsagePurpose::CodeSigning
+        } else {
+            ExtendedKeyUsagePurpose::ServerAuth
+        }];
         p.use_authority_key_identifier_extension = true;
         p.subject_alt_names = vec![match &identity.san {
             San::Uri(u) => SanType::URI(u.clone().try_into().map_err(|e| format!("SAN URI: {e}"))?),
