@@ -8,6 +8,7 @@
 mod client;
 mod get;
 mod json;
+mod log_identity;
 mod monitor;
 mod policy;
 mod scan;
