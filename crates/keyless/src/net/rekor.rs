@@ -55,10 +55,14 @@ impl RekorV1 {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        match &self.on_retry {
+        let result = match &self.on_retry {
             Some(observer) => retry_observed(what, self.timeout, observer.as_ref(), op).await,
             None => retry_observed(what, self.timeout, &super::ignore_retries, op).await,
-        }
+        };
+        // What Rekor says is cut for people (an error answer may be as
+        // long as the cap); Rekor is never sent a token, so nothing needs
+        // redacting first.
+        result.map_err(|(message, status)| (super::shorten(&message), status))
     }
 
     /// The entry with this UUID.

@@ -29,7 +29,6 @@ pub(crate) type SharedOnRetry = std::sync::Arc<dyn Fn(&RetryEvent) + Send + Sync
 pub(crate) fn ignore_retries(_: &RetryEvent) {}
 
 /// The longest service message `shorten` keeps.
-#[cfg(feature = "sign")]
 const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// A service's words made safe to print: control characters (terminal
@@ -48,7 +47,6 @@ pub(crate) fn printable(text: &str) -> String {
 }
 
 /// A message cut at [`MAX_MESSAGE_CHARS`], for people (after any redaction).
-#[cfg(feature = "sign")]
 pub(crate) fn shorten(text: &str) -> String {
     match text.char_indices().nth(MAX_MESSAGE_CHARS) {
         Some((end, _)) => format!("{}...", &text[..end]),
@@ -152,7 +150,6 @@ mod tests {
         assert_eq!(printable(&long), long, "nothing is cut before redaction");
     }
 
-    #[cfg(feature = "sign")]
     #[test]
     fn long_messages_are_shortened_on_a_char_boundary() {
         let long = "é".repeat(5000);
