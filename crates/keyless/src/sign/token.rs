@@ -340,9 +340,8 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
     let runtime = crate::net::current_thread_runtime()?;
     runtime.block_on(async {
         let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-        let sent = client
-            .get(&discovery_url);
-        let discovery = json_of(&read(&discovery_url, sent).await?);
+        let request = client.get(&discovery_url);
+        let discovery = json_of(&read(&discovery_url, request).await?);
         let (Some(device_url), Some(token_url)) = (
             discovery["device_authorization_endpoint"].as_str(),
             discovery["token_endpoint"].as_str(),
@@ -355,8 +354,8 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
         let insecure = issuer.starts_with("http://");
         let device_url = crate::net::check_url("the provider's device_authorization_endpoint", device_url, insecure)?;
         let token_url = crate::net::check_url("the provider's token_endpoint", token_url, insecure)?;
-        let sent = form_post(device_url.clone(), "client_id=sigstore&scope=openid+email".into());
-        let grant = client_grant(read(&device_url, sent).await?).map_err(fail)?;
+        let request = form_post(device_url.clone(), "client_id=sigstore&scope=openid+email".into());
+        let grant = client_grant(read(&device_url, request).await?).map_err(fail)?;
         let _ = writeln!(
             out,
             "To sign, open {} and enter the code {}",
@@ -371,8 +370,8 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
         );
         while std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
-            let sent = form_post(token_url.clone(), body.clone());
-            let answer = json_of(&read(&token_url, sent).await?);
+            let request = form_post(token_url.clone(), body.clone());
+            let answer = json_of(&read(&token_url, request).await?);
             match (answer["id_token"].as_str(), answer["error"].as_str()) {
                 (Some(jwt), _) => return Token::parse(jwt, origin),
                 (None, Some("authorization_pending")) => {}
