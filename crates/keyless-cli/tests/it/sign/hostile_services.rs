@@ -246,3 +246,54 @@ fn an_endless_oidc_discovery_answer_is_cut_at_its_cap() {
     );
     assert!(s.outputs().is_empty());
 }
+
+/// A TSA that replays the first timestamp it obtained (from the testbed's
+/// TSA) for every later request: keyless's TSA client checks that an answer
+/// carries its own request's message imprint and nonce, so the file's
+/// timestamp is refused (the certificate check's passed), exit 1, nothing
+/// written.
+#[test]
+fn a_replayed_timestamp_is_refused() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let real = format!("{}/api/v1/timestamp", s.tb.url());
+    let first: std::sync::Arc<tokio::sync::Mutex<Option<Vec<u8>>>> = Default::default();
+    let tsa = crate::common::serve::serve(axum::Router::new().fallback(
+        move |body: axum::body::Bytes| {
+            let (real, first) = (real.clone(), first.clone());
+            async move {
+                let mut first = first.lock().await;
+                if first.is_none() {
+                    let answer = sigstore_rekor::reqwest::Client::new()
+                        .post(&real)
+                        .header("Content-Type", "application/timestamp-query")
+                        .body(body.to_vec())
+                        .send()
+                        .await
+                        .unwrap();
+                    *first = Some(answer.bytes().await.unwrap().to_vec());
+                }
+                first.clone().unwrap()
+            }
+        },
+    ));
+    let r = s.sign(
+        "trust_config.json",
+        &[
+            f.as_os_str(),
+            "--timeout".as_ref(),
+            "10".as_ref(),
+            "--timestamp-server-url".as_ref(),
+            tsa.url.as_ref(),
+        ],
+    );
+    r.assert_code(1);
+    assert!(
+        r.stdout
+            .contains("the timestamp is for another message imprint"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(s.outputs().is_empty());
+}
