@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use keyless_testbed::TokenSpec;
 use keyless_testbed::ca::{CertIdentity, FulcioCa, San, StoredFulcio, identity_from_claims};
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The project and branch of [`TokenSpec::gitlab`]'s defaults.
 const PROJECT: &str = "keyless-demo/hello-py";
@@ -91,14 +91,14 @@ fn san(identity: &CertIdentity) -> String {
 
 /// `keyless verify --json` of `file` for `identity`'s SAN and GitLab's
 /// issuer against the testbed's root: exit code and the result.
-fn verify(bed: &Bed, file: &PathBuf, identity: &CertIdentity) -> (i32, Value) {
+fn verify(bed: &Bed, file: &Path, identity: &CertIdentity) -> (i32, Value) {
     let trust = bed.tb.trust_config_path();
     let (code, report) = verify_identity(&[file.as_os_str()], Some(&trust), &san(identity), GITLAB);
     (code, report["results"][0].clone())
 }
 
 /// `keyless verify gitlab --json <file> --project PROJECT --branch main`.
-fn verify_gitlab(bed: &Bed, file: &PathBuf) -> (i32, Value) {
+fn verify_gitlab(bed: &Bed, file: &Path) -> (i32, Value) {
     let r = run(keyless()
         .args(["verify", "gitlab", "--json"])
         .arg(file)

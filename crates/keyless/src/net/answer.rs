@@ -118,7 +118,7 @@ impl super::retry::Classify for AnswerError {
 
 /// `1 MiB`, `256 KiB`.
 fn human(bytes: usize) -> String {
-    if bytes % MIB == 0 {
+    if bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{} KiB", bytes / KIB)
