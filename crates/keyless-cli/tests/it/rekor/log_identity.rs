@@ -4,24 +4,14 @@
 //! another origin (its key unchanged) raises the alarm. The answers are the
 //! testbed's, served by a fake log at one URL.
 
-use super::{start, strs};
+use super::{raw_get, start, strs};
 use crate::common::serve::serve;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
-/// `GET <testbed-like url>/api/v1/log`, as served.
+/// `GET <url>/api/v1/log`, as served.
 fn log_info_of(url: &str) -> Value {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let r = sigstore_rekor::reqwest::get(format!("{url}/api/v1/log"))
-                .await
-                .unwrap();
-            assert!(r.status().is_success());
-            serde_json::from_str(&r.text().await.unwrap()).unwrap()
-        })
+    serde_json::from_str(&raw_get(url, "/api/v1/log")).unwrap()
 }
 
 /// A fake log answering every request with the JSON `answer` holds now.

@@ -198,7 +198,15 @@ fn sha256_hex(path: &Path) -> String {
 
 /// The Rekor v1 API's answer for an entry, exactly as served.
 fn raw_entry(log: &Log, index: u64) -> String {
-    let url = format!("{}/api/v1/log/entries?logIndex={index}", log.tb.url());
+    raw_get(
+        log.tb.url(),
+        &format!("/api/v1/log/entries?logIndex={index}"),
+    )
+}
+
+/// `GET <base><path>` from a (testbed) log, exactly as served.
+fn raw_get(base: &str, path: &str) -> String {
+    let url = format!("{base}{path}");
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
