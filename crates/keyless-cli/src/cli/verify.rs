@@ -68,6 +68,12 @@ pub struct VerifyingArgs {
     /// Print a JSON report instead of one line per input.
     #[arg(long)]
     pub json: bool,
+
+    /// Also write a JUnit XML report to this file: one test case per input,
+    /// the failed step and reason in its failure (for GitLab's
+    /// artifacts:reports:junit).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Where signatures come from, shared by the verifying commands.

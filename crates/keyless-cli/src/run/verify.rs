@@ -2,6 +2,7 @@
 
 use super::Delivery;
 use crate::cli::{VerifyCommand, VerifyPreset, VerifyingArgs};
+use crate::render::junit;
 use crate::render::style::Style;
 use crate::render::verify as render;
 use keyless::trust::TrustMaterial;
@@ -34,6 +35,7 @@ fn verify(
         evidence,
         trust,
         json,
+        junit,
     } = options;
     let fail = |command: &str, err: &keyless::Error| super::fail_json(command, *json, err);
     let one_input_only = || {
@@ -82,6 +84,7 @@ fn verify(
     let style = Style::for_stdout();
     let several = selected.len() > 1;
     let mut reports = Vec::with_capacity(selected.len());
+    let mut delivered = Delivery::Delivered;
     for selection in selected {
         let arg = &selection.arg;
         // Evidence named in the artifact's place is what it is checked against.
@@ -116,12 +119,27 @@ fn verify(
             // status earned so far; another write failure is exit 2.
             match super::write_stdout(line.as_bytes()) {
                 Delivery::Delivered => {}
-                gone => return gone.exit_code(render::exit_code(&reports)),
+                gone => {
+                    delivered = gone;
+                    break;
+                }
             }
             if let Some(hint) = hint {
                 eprintln!("{hint}");
             }
         }
+    }
+    // The JUnit report is written whatever became of stdout (a closed pipe
+    // stopped the run: it lists the inputs checked until then).
+    if let Some(path) = junit {
+        let suite = format!("keyless {command}");
+        if let Err(e) = junit::write(path, &suite, &junit::verify_cases(&reports)) {
+            super::fail(command, &e);
+            return 2;
+        }
+    }
+    if delivered != Delivery::Delivered {
+        return delivered.exit_code(render::exit_code(&reports));
     }
     if *json {
         return super::write_stdout(render::json_report(&reports).as_bytes())

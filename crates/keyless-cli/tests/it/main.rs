@@ -11,6 +11,7 @@ mod gitlab;
 mod identity;
 mod inspect;
 mod interop;
+mod junit;
 mod man;
 mod rekor;
 mod schemes;
