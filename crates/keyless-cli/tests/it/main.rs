@@ -13,6 +13,7 @@ mod inspect;
 mod interop;
 mod junit;
 mod man;
+mod pipeline;
 mod rekor;
 mod schemes;
 mod sign;
