@@ -74,6 +74,16 @@ pub struct VerifyingArgs {
     /// artifacts:reports:junit).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+
+    /// Also show, on stderr under each input's line, the evidence it was
+    /// checked against and the artifact's SHA-256.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only what failed: the FAIL lines on stdout, their hints and
+    /// errors on stderr (--json still prints its whole report).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Where signatures come from, shared by the verifying commands.

@@ -36,7 +36,10 @@ fn verify(
         trust,
         json,
         junit,
+        verbose,
+        quiet,
     } = options;
+    let verbosity = super::Verbosity::new(*quiet, *verbose);
     let fail = |command: &str, err: &keyless::Error| super::fail_json(command, *json, err);
     let one_input_only = || {
         fail(command, &keyless::Error::Usage(
@@ -83,6 +86,15 @@ fn verify(
     let source = evidence.source();
     let style = Style::for_stdout();
     let several = selected.len() > 1;
+    // Progress for many inputs when their lines are not on that terminal
+    // already (--json, or stdout redirected).
+    let counter = super::Counter::new(
+        verbosity == super::Verbosity::Normal
+            && several
+            && (*json || !std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        selected.len(),
+        "input(s)",
+    );
     let mut reports = Vec::with_capacity(selected.len());
     let mut delivered = Delivery::Delivered;
     for selection in selected {
@@ -111,8 +123,17 @@ fn verify(
             },
             Err(e) => unchecked(arg, e),
         };
-        let line = (!*json).then(|| render::text_line(&report, style));
+        counter.tick();
+        let shown = !*json
+            && (verbosity != super::Verbosity::Quiet
+                || !matches!(report.outcome, Outcome::Verified(_)));
+        let line = shown.then(|| render::text_line(&report, style));
         let hint = render::hint_line(&report, several);
+        let details = if verbosity == super::Verbosity::Verbose {
+            render::detail_lines(&report)
+        } else {
+            Vec::new()
+        };
         reports.push(report);
         if let Some(line) = line {
             // A closed pipe (e.g. `| head`) stops the run quietly with the
@@ -127,8 +148,12 @@ fn verify(
             if let Some(hint) = hint {
                 eprintln!("{hint}");
             }
+            for detail in details {
+                eprintln!("{detail}");
+            }
         }
     }
+    counter.clear();
     // The JUnit report is written whatever became of stdout (a closed pipe
     // stopped the run: it lists the inputs checked until then).
     if let Some(path) = junit {
