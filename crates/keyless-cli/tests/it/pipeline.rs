@@ -199,14 +199,30 @@ fn every_component_expands_to_valid_gitlab_ci() {
     let dir = tempfile::tempdir().unwrap();
     let repo = example_repo(&dir.path().join("repo"));
     let sha = git_head(&repo);
-    // Each component with its default inputs, in one configuration.
-    let config: String = ["sign", "verify", "attest", "rekor-monitor"]
-        .iter()
-        .map(|c| format!("  - component: gitlab.com/{PROJECT}/{c}@{sha}\n"))
-        .collect();
+    // Each component with its default inputs (and the one required,
+    // `needs`), in one configuration.
+    let config: String = [
+        ("sign", "[build]"),
+        ("verify", "[keyless-sign]"),
+        ("attest", "[build]"),
+        ("rekor-monitor", ""),
+    ]
+    .iter()
+    .map(|(c, needs)| {
+        let inputs = if needs.is_empty() {
+            String::new()
+        } else {
+            format!("    inputs:\n      needs: {needs}\n")
+        };
+        format!("  - component: gitlab.com/{PROJECT}/{c}@{sha}\n{inputs}")
+    })
+    .collect();
     std::fs::write(
         repo.join("components.gitlab-ci.yml"),
-        format!("stages: [test, sign, verify]\ninclude:\n{config}"),
+        format!(
+            "stages: [build, test, sign, verify]\ninclude:\n{config}\
+             build:\n  stage: build\n  script: [python -m build]\n  artifacts:\n    paths: [dist/]\n"
+        ),
     )
     .unwrap();
     let out = gitlab_ci_local()
