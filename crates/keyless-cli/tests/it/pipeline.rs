@@ -108,9 +108,21 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         );
     }
     // The version and homepage came from the tag and the project.
+    let metadata = Command::new(python_with("zipfile"))
+        .args([
+            "-c",
+            "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('hello_py-1.0.dist-info/METADATA').decode())",
+        ])
+        .arg(bed.path("pypi/hello_py-1.0-py3-none-any.whl"))
+        .output()
+        .unwrap();
+    let metadata = String::from_utf8_lossy(&metadata.stdout);
+    assert!(metadata.contains("\nVersion: 1.0\n"), "{metadata}");
     assert!(
-        out.contains("Successfully built hello_py-1.0.tar.gz and hello_py-1.0-py3-none-any.whl"),
-        "{out}"
+        metadata.contains(&format!(
+            "\nProject-URL: Homepage, https://gitlab.com/{PROJECT}\n"
+        )),
+        "{metadata}"
     );
     // Both registries hold the release; the verify and consume jobs wrote
     // JUnit reports with one passed case per file.
