@@ -145,6 +145,10 @@ fn verify(
                     break;
                 }
             }
+            if hint.is_some() || !details.is_empty() {
+                // Lines of their own, not after the counter.
+                counter.clear();
+            }
             if let Some(hint) = hint {
                 eprintln!("{hint}");
             }

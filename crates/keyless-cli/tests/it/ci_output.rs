@@ -65,12 +65,24 @@ fn quiet_prints_only_failures_and_verbose_the_evidence() {
 /// Run keyless with `args` on a pseudo-terminal (stdout and stderr both),
 /// `no_color` as NO_COLOR if given: everything it wrote there.
 fn on_a_terminal(args: &[String], no_color: Option<&str>) -> String {
+    on_a_terminal_with(args, no_color, None)
+}
+
+/// As [`on_a_terminal`], stdout redirected to `stdout_to` if given.
+fn on_a_terminal_with(
+    args: &[String],
+    no_color: Option<&str>,
+    stdout_to: Option<&std::path::Path>,
+) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let line = std::iter::once(env!("CARGO_BIN_EXE_keyless"))
         .chain(args.iter().map(String::as_str))
         .map(quote)
         .collect::<Vec<_>>()
-        .join(" ");
+        .join(" ")
+        + &stdout_to
+            .map(|p| format!(" > {}", quote(&p.display().to_string())))
+            .unwrap_or_default();
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"])
         .env_remove("NO_COLOR");
@@ -109,6 +121,20 @@ fn colour_and_progress_only_on_a_terminal() {
     assert!(
         quiet.contains("\"exit_code\": 2") && !quiet.contains("done"),
         "{quiet:?}"
+    );
+    // Text into a file, stderr on a terminal: the counter, erased before
+    // each hint so that the hint has its own line.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.txt");
+    let tty = on_a_terminal_with(&verify_args(&[]), None, Some(&out));
+    assert!(
+        tty.contains("\r\x1b[2Kkeyless: 2/2 input(s) done\r\x1b[2K  hint: missing-1.0.tar.gz: "),
+        "{tty:?}"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("OK   ") && !text.contains('\x1b'),
+        "{text:?}"
     );
     // Into a pipe (a CI log): neither colour nor counter.
     let r = run(keyless().args(verify_args(&["--json"])));
