@@ -146,6 +146,11 @@ pub struct RekorSearchArgs {
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub limit: u16,
 
+    /// Also write a JUnit XML report to this file: one test case per entry
+    /// fetched, the failed check and reason in its failure.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
     /// The log and trust root.
     #[command(flatten)]
     pub log: RekorLogArgs,

@@ -68,6 +68,22 @@ pub struct VerifyingArgs {
     /// Print a JSON report instead of one line per input.
     #[arg(long)]
     pub json: bool,
+
+    /// Also write a JUnit XML report to this file: one test case per input,
+    /// the failed step and reason in its failure (for GitLab's
+    /// artifacts:reports:junit).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Also show, on stderr under each input's line, the evidence it was
+    /// checked against and the artifact's SHA-256.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only what failed: the FAIL lines on stdout, their hints and
+    /// errors on stderr (--json still prints its whole report).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Where signatures come from, shared by the verifying commands.

@@ -4,6 +4,7 @@
 
 pub mod escape;
 pub mod inspect;
+pub mod junit;
 pub mod rekor;
 pub mod sign;
 pub mod style;

@@ -74,6 +74,22 @@ pub fn hint_line(report: &InputReport, several: bool) -> Option<String> {
     })
 }
 
+/// The `-v` lines (for stderr) under one input's line: the evidence it was
+/// checked against and the artifact's SHA-256, when known.
+pub fn detail_lines(report: &InputReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(bundle) = &report.bundle {
+        lines.push(format!(
+            "  evidence: {}",
+            printable(&bundle.display().to_string())
+        ));
+    }
+    if let Some(digest) = &report.sha256 {
+        lines.push(format!("  sha256: {}", digest.to_hex()));
+    }
+    lines
+}
+
 #[derive(Serialize)]
 struct JsonInput<'a> {
     input: &'a str,

@@ -61,6 +61,67 @@ fn fail_json(command: &str, json: bool, err: &keyless::Error) -> u8 {
     fail(command, err)
 }
 
+/// How much a command says on stderr (`-q`, default, `-v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verbosity {
+    /// Errors only (`-q`).
+    Quiet,
+    /// The usual lines, and a self-erasing counter on a terminal.
+    Normal,
+    /// Everything the command can tell (`-v`).
+    Verbose,
+}
+
+impl Verbosity {
+    /// From the `-q` and `-v` flags (which clap keeps apart).
+    fn new(quiet: bool, verbose: bool) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+}
+
+/// A progress counter on stderr, `keyless: <n>/<total> <what> done`, that
+/// rewrites itself in place: only on a terminal, since a CI log keeps every
+/// half-erased line.
+struct Counter {
+    enabled: bool,
+    total: usize,
+    what: &'static str,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl Counter {
+    /// A counter for `total` items, shown only when `wanted` and stderr is a
+    /// terminal.
+    fn new(wanted: bool, total: usize, what: &'static str) -> Self {
+        use std::io::IsTerminal;
+        Self {
+            enabled: wanted && std::io::stderr().is_terminal(),
+            total,
+            what,
+            done: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// One more item done.
+    fn tick(&self) {
+        if self.enabled {
+            let n = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            eprint!("\r\x1b[2Kkeyless: {n}/{} {} done", self.total, self.what);
+        }
+    }
+
+    /// Erase the counter.
+    fn clear(&self) {
+        if self.enabled {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
 /// What became of output written to stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Delivery {

@@ -103,6 +103,12 @@ fn search(args: &RekorSearchArgs) -> u8 {
         let (a, r) = online(&args.log)?;
         a.search(&r, &q, usize::from(args.limit))
     });
+    if let (Some(path), Ok(report)) = (&args.junit, &result) {
+        let cases = crate::render::junit::search_cases(report);
+        if let Err(e) = crate::render::junit::write(path, "keyless rekor search", &cases) {
+            return fail("search", args.log.json, &e);
+        }
+    }
     finish(
         "search",
         args.log.json,

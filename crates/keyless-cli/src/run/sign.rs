@@ -6,13 +6,13 @@
 //! happens and the timings. On a terminal, a counter that erases itself
 //! shows progress without naming files; `-q` leaves only errors.
 
+use super::{Counter, Verbosity};
 use crate::cli::{AttestArgs, SignArgs, SigningArgs};
 use crate::render::sign as render;
 use keyless::clock::{Clock, SystemClock};
 use keyless::sign::{Event, Mode, Outputs, SignOptions, Signer};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 // Durations are measured on the monotonic clock; `Clock` is for the
 // decisions about what time it is.
 use std::time::Instant;
@@ -43,17 +43,6 @@ pub fn attest(args: &AttestArgs) -> u8 {
     )
 }
 
-/// How much to say on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verbosity {
-    /// Errors only (`-q`).
-    Quiet,
-    /// The signer line, and a self-erasing counter on a terminal.
-    Normal,
-    /// Everything: services, retries, timings (`-v`).
-    Verbose,
-}
-
 fn say(line: &str) {
     eprintln!("keyless: {line}");
 }
@@ -67,11 +56,7 @@ fn run(
 ) -> u8 {
     use std::io::IsTerminal;
     let started = Instant::now();
-    let verbosity = match (args.quiet, args.verbose) {
-        (true, _) => Verbosity::Quiet,
-        (_, true) => Verbosity::Verbose,
-        _ => Verbosity::Normal,
-    };
+    let verbosity = Verbosity::new(args.quiet, args.verbose);
     let verbose = verbosity == Verbosity::Verbose;
     let rekor_version = args.rekor_version.or(default_rekor_version);
     let overrides = args.overrides();
@@ -133,23 +118,23 @@ fn run(
         jobs: usize::from(args.jobs),
         timeout: std::time::Duration::from_secs(args.timeout),
     };
-    // A counter on a terminal only: a log keeps no half-erased lines.
-    let counter = verbosity == Verbosity::Normal && std::io::stderr().is_terminal();
-    let done = AtomicUsize::new(0);
+    let counter = Arc::new(Counter::new(
+        verbosity == Verbosity::Normal,
+        total,
+        "file(s)",
+    ));
+    let ticks = counter.clone();
     let progress = move |event: &Event<'_>| {
         if verbose {
             if let Some(line) = render::event(event) {
                 say(&line);
             }
-        } else if counter && matches!(event, Event::FileDone(_)) {
-            let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-            eprint!("\r\x1b[2Kkeyless: {n}/{total} file(s) done");
+        } else if matches!(event, Event::FileDone(_)) {
+            ticks.tick();
         }
     };
     let result = signer.sign(&token, &options, progress);
-    if counter {
-        eprint!("\r\x1b[2K");
-    }
+    counter.clear();
     let report = match result {
         Ok(r) => r,
         Err(e) => return super::fail_json(command, args.json, &e),

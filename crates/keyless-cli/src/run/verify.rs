@@ -2,6 +2,7 @@
 
 use super::Delivery;
 use crate::cli::{VerifyCommand, VerifyPreset, VerifyingArgs};
+use crate::render::junit;
 use crate::render::style::Style;
 use crate::render::verify as render;
 use keyless::trust::TrustMaterial;
@@ -34,7 +35,11 @@ fn verify(
         evidence,
         trust,
         json,
+        junit,
+        verbose,
+        quiet,
     } = options;
+    let verbosity = super::Verbosity::new(*quiet, *verbose);
     let fail = |command: &str, err: &keyless::Error| super::fail_json(command, *json, err);
     let one_input_only = || {
         fail(command, &keyless::Error::Usage(
@@ -81,7 +86,17 @@ fn verify(
     let source = evidence.source();
     let style = Style::for_stdout();
     let several = selected.len() > 1;
+    // Progress for many inputs when their lines are not on that terminal
+    // already (--json, or stdout redirected).
+    let counter = super::Counter::new(
+        verbosity == super::Verbosity::Normal
+            && several
+            && (*json || !std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        selected.len(),
+        "input(s)",
+    );
     let mut reports = Vec::with_capacity(selected.len());
+    let mut delivered = Delivery::Delivered;
     for selection in selected {
         let arg = &selection.arg;
         // Evidence named in the artifact's place is what it is checked against.
@@ -108,20 +123,52 @@ fn verify(
             },
             Err(e) => unchecked(arg, e),
         };
-        let line = (!*json).then(|| render::text_line(&report, style));
+        counter.tick();
+        let shown = !*json
+            && (verbosity != super::Verbosity::Quiet
+                || !matches!(report.outcome, Outcome::Verified(_)));
+        let line = shown.then(|| render::text_line(&report, style));
         let hint = render::hint_line(&report, several);
+        let details = if verbosity == super::Verbosity::Verbose {
+            render::detail_lines(&report)
+        } else {
+            Vec::new()
+        };
         reports.push(report);
         if let Some(line) = line {
             // A closed pipe (e.g. `| head`) stops the run quietly with the
             // status earned so far; another write failure is exit 2.
             match super::write_stdout(line.as_bytes()) {
                 Delivery::Delivered => {}
-                gone => return gone.exit_code(render::exit_code(&reports)),
+                gone => {
+                    delivered = gone;
+                    break;
+                }
+            }
+            if hint.is_some() || !details.is_empty() {
+                // Lines of their own, not after the counter.
+                counter.clear();
             }
             if let Some(hint) = hint {
                 eprintln!("{hint}");
             }
+            for detail in details {
+                eprintln!("{detail}");
+            }
         }
+    }
+    counter.clear();
+    // The JUnit report is written whatever became of stdout (a closed pipe
+    // stopped the run: it lists the inputs checked until then).
+    if let Some(path) = junit {
+        let suite = format!("keyless {command}");
+        if let Err(e) = junit::write(path, &suite, &junit::verify_cases(&reports)) {
+            super::fail(command, &e);
+            return 2;
+        }
+    }
+    if delivered != Delivery::Delivered {
+        return delivered.exit_code(render::exit_code(&reports));
     }
     if *json {
         return super::write_stdout(render::json_report(&reports).as_bytes())

@@ -3,6 +3,7 @@
 //! crates/keyless-testbed/tests.
 
 mod bad_input;
+mod ci_output;
 mod cli;
 mod common;
 mod env;
@@ -12,7 +13,9 @@ mod gitlab;
 mod identity;
 mod inspect;
 mod interop;
+mod junit;
 mod man;
+mod pipeline;
 mod rekor;
 mod schemes;
 mod sign;

@@ -9,6 +9,7 @@
 
 mod admin;
 mod fulcio;
+mod generic_registry;
 mod http;
 mod oidc;
 mod rekor_v1;
@@ -105,6 +106,12 @@ fn router(state: Shared) -> axum::Router {
         .route("/api/v1/timestamp/certchain", get(tsa::cert_chain))
         .route("/trust/{name}", get(tuf::trust_file))
         .route("/tuf/{*path}", get(tuf::tuf_file))
+        .route(
+            "/api/v4/projects/{project}/packages/generic/{name}/{version}/{file}",
+            get(generic_registry::get)
+                .put(generic_registry::put)
+                .layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
+        )
         .route(
             "/admin/faults",
             post(admin::add_faults)

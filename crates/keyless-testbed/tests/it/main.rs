@@ -6,6 +6,7 @@
 
 mod common;
 mod fulcio;
+mod generic_registry;
 mod http;
 mod rekor;
 mod state;

@@ -24,20 +24,61 @@ pub fn sigstore_python() -> PathBuf {
 
 /// The venv's Python with pypi-attestations (or `$KEYLESS_PYTHON`).
 pub fn python_with_pypi_attestations() -> PathBuf {
+    python_with("pypi_attestations")
+}
+
+/// The venv's Python (or `$KEYLESS_PYTHON`), which must import `module`.
+pub fn python_with(module: &str) -> PathBuf {
     let path = std::env::var_os("KEYLESS_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target/ci-venv/bin/python"));
     let ok = path.is_file()
         && Command::new(&path)
-            .args(["-c", "import pypi_attestations"])
+            .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|o| o.status.success());
     assert!(
         ok,
-        "pypi-attestations is not importable from {} (.ci/run installs it; run the tests with .ci/run)",
+        "{module} is not importable from {} (.ci/run installs it; run the tests with .ci/run)",
         path.display()
     );
     path
+}
+
+/// A JUnit XML report checked against the common JUnit schema
+/// (`tests/junit/junit.xsd`) by the `xmlschema` package, then read:
+/// `{"suite": {tests, failures, errors}, "cases": [{name, classname,
+/// verdict: "passed"|"failure"|"error", type, message, text}]}`.
+pub fn junit_report(path: &Path) -> serde_json::Value {
+    const READ: &str = r#"
+import json, sys, xmlschema, xml.etree.ElementTree as ET
+xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])
+root = ET.parse(sys.argv[2]).getroot()
+cases = []
+for c in root.iter("testcase"):
+    v = next((e for e in c if e.tag in ("failure", "error")), None)
+    cases.append({"name": c.get("name"), "classname": c.get("classname"),
+                  "verdict": v.tag if v is not None else "passed",
+                  "type": v.get("type") if v is not None else None,
+                  "message": v.get("message") if v is not None else None,
+                  "text": (v.text if v is not None else c.findtext("system-out")) or ""})
+print(json.dumps({"suite": {k: int(root.get(k)) for k in ("tests", "failures", "errors")},
+                  "cases": cases}))
+"#;
+    let schema = repo_root().join("crates/keyless-cli/tests/junit/junit.xsd");
+    let out = Command::new(python_with("xmlschema"))
+        .args(["-c", READ])
+        .arg(&schema)
+        .arg(path)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{} is not a valid JUnit report: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the reader prints JSON")
 }
 
 /// Run a peer: (succeeded, stdout followed by stderr).

@@ -48,6 +48,24 @@ fn signed_entries_are_found_by_digest_file_and_signing_key() {
         .collect();
     assert_eq!(found, [index], "the second file had its own certificate");
     assert_ne!(other[0].0, index);
+    // --junit: one case per entry fetched, valid against the JUnit schema.
+    let report = log.path("search.xml");
+    let r = log.rekor(
+        &strs(&[
+            "search",
+            "--sha256",
+            digest,
+            "--junit",
+            report.to_str().unwrap(),
+        ]),
+        false,
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let doc = crate::common::peers::junit_report(&report);
+    assert_eq!(doc["suite"]["tests"], 1);
+    assert_eq!(doc["cases"][0]["name"], format!("#{index} {uuid}"));
+    assert_eq!(doc["cases"][0]["classname"], "keyless rekor search");
+    assert_eq!(doc["cases"][0]["verdict"], "passed");
     let r = log.rekor(&strs(&["search", "--sha256", &"00".repeat(32)]), false);
     assert_eq!(r.code, 0);
     assert!(

@@ -1,0 +1,271 @@
+//! `--junit FILE`: a JUnit XML report for CI (GitLab's
+//! `artifacts:reports:junit`, Jenkins), one test case per input of `verify`
+//! and `verify gitlab`, one per log entry of `rekor search`.
+//!
+//! The format is the common Jenkins/GitLab one (`testsuites` > `testsuite` >
+//! `testcase` with `failure`, `error` or `system-out`), checked by a test
+//! against the schema in `tests/junit/junit.xsd`. A verification failure is a
+//! `failure` whose `type` is the failed step; an input that could not be
+//! checked at all (missing file, unreadable bundle) is an `error`, as its
+//! exit status 2 differs from a failure's 1. The file is written atomically,
+//! so a CI job never uploads half a report.
+
+use keyless::rekor::SearchReport;
+use keyless::verify::{InputReport, Outcome};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One test case: what was checked and its verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// What was checked: an input, or a log entry.
+    pub name: String,
+    /// How it went.
+    pub verdict: Verdict,
+}
+
+/// A test case's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Verified.
+    Passed {
+        /// By whom and where, one fact a line.
+        detail: String,
+    },
+    /// Verification failed.
+    Failed {
+        /// The failed step's name.
+        step: &'static str,
+        /// Why.
+        reason: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// No verdict: the input could not be checked.
+    Error {
+        /// Why.
+        reason: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+}
+
+/// `verify`'s reports as test cases, one per input.
+pub fn verify_cases(reports: &[InputReport]) -> Vec<Case> {
+    reports
+        .iter()
+        .map(|r| Case {
+            name: r.input.clone(),
+            verdict: match &r.outcome {
+                Outcome::Verified(v) => {
+                    let mut detail = match (&v.identity, &v.issuer) {
+                        (Some(id), Some(iss)) => format!("identity: {id}\nissuer: {iss}"),
+                        (Some(id), None) => format!("identity: {id}"),
+                        _ => "public key".to_string(),
+                    };
+                    if let Some(index) = v.log_index {
+                        let _ = write!(detail, "\nRekor log index: {index}");
+                    }
+                    if let Some(time) = v.signing_time() {
+                        let _ = write!(detail, "\nsigned at: {time}");
+                    }
+                    Verdict::Passed { detail }
+                }
+                Outcome::Failed(f) => Verdict::Failed {
+                    step: f.step.name(),
+                    reason: f.reason.clone(),
+                    hint: r.hint(),
+                },
+                Outcome::Error(e) => Verdict::Error {
+                    reason: e.to_string(),
+                    hint: r.hint(),
+                },
+            },
+        })
+        .collect()
+}
+
+/// `rekor search`'s entries as test cases, one per entry fetched, named
+/// `#<log index> <uuid>`.
+pub fn search_cases(s: &SearchReport) -> Vec<Case> {
+    s.entries
+        .iter()
+        .map(|e| Case {
+            name: format!("#{} {}", e.log_index, e.uuid),
+            verdict: match &e.verdict {
+                Ok(_) => {
+                    let who = e
+                        .certificate
+                        .as_ref()
+                        .and_then(|c| c.identity.clone())
+                        .unwrap_or_else(|| "(public key)".into());
+                    let mut detail = format!(
+                        "{} {}\nidentity: {who}",
+                        e.description.kind, e.description.version
+                    );
+                    if let Some(t) = e.integrated_time {
+                        let _ = write!(detail, "\nintegrated at: {t}");
+                    }
+                    Verdict::Passed { detail }
+                }
+                Err(f) => Verdict::Failed {
+                    step: f.step.name(),
+                    reason: f.reason.clone(),
+                    hint: None,
+                },
+            },
+        })
+        .collect()
+}
+
+/// The JUnit document for `cases`, in one suite named `suite` (the
+/// command, e.g. `keyless verify gitlab`).
+pub fn document(suite: &str, cases: &[Case]) -> String {
+    let count = |f: fn(&Verdict) -> bool| cases.iter().filter(|c| f(&c.verdict)).count();
+    let failures = count(|v| matches!(v, Verdict::Failed { .. }));
+    let errors = count(|v| matches!(v, Verdict::Error { .. }));
+    let totals = format!(
+        "tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\"",
+        cases.len()
+    );
+    let suite = attr(suite);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(out, "<testsuites name=\"{suite}\" {totals}>");
+    let _ = writeln!(out, "  <testsuite name=\"{suite}\" {totals} skipped=\"0\">");
+    // GitLab shows `classname` as the suite column: the command.
+    for case in cases {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{suite}\" name=\"{}\">",
+            attr(&case.name)
+        );
+        match &case.verdict {
+            Verdict::Passed { detail } => {
+                let _ = write!(out, "<system-out>{}</system-out>", text(detail));
+            }
+            Verdict::Failed { step, reason, hint } => {
+                let _ = write!(
+                    out,
+                    "<failure type=\"{step}\" message=\"{}\">{}</failure>",
+                    attr(&format!("{step}: {reason}")),
+                    text(&body(step, reason, hint.as_deref()))
+                );
+            }
+            Verdict::Error { reason, hint } => {
+                let _ = write!(
+                    out,
+                    "<error type=\"input\" message=\"{}\">{}</error>",
+                    attr(reason),
+                    text(&body("input", reason, hint.as_deref()))
+                );
+            }
+        }
+        out.push_str("</testcase>\n");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Write the report to `path`: a temporary file, then a rename.
+pub fn write(path: &Path, suite: &str, cases: &[Case]) -> keyless::Result<()> {
+    keyless::files::write_atomic(path, document(suite, cases).as_bytes()).map_err(|source| {
+        keyless::Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+fn body(step: &str, reason: &str, hint: Option<&str>) -> String {
+    let mut b = format!("failed step: {step}\nreason: {reason}");
+    if let Some(hint) = hint {
+        let _ = write!(b, "\nhint: {hint}");
+    }
+    b
+}
+
+/// Element text: markup escaped, and the characters XML 1.0 cannot carry at
+/// all (other C0 controls, which an untrusted file name or certificate may
+/// hold) written as `\u{..}` so the document stays well formed.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\t' => out.push(c),
+            c if is_xml_char(c) => out.push(c),
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+        }
+    }
+    out
+}
+
+/// Attribute text: as [`text`], and quotes and line breaks as character
+/// references (a parser would otherwise fold a newline into a space).
+fn attr(s: &str) -> String {
+    text(s)
+        .replace('"', "&quot;")
+        .replace('\n', "&#10;")
+        .replace('\t', "&#9;")
+}
+
+/// XML 1.0's `Char` production, less `\r` (which a parser would drop).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cases() -> Vec<Case> {
+        vec![
+            Case {
+                name: "dist/a.whl".into(),
+                verdict: Verdict::Passed {
+                    detail: "identity: x".into(),
+                },
+            },
+            Case {
+                name: "b\"<&>\u{1b}\r.whl".into(),
+                verdict: Verdict::Failed {
+                    step: "identity",
+                    reason: "SAN is \"x\"\nnot y".into(),
+                    hint: Some("pin x".into()),
+                },
+            },
+            Case {
+                name: "c".into(),
+                verdict: Verdict::Error {
+                    reason: "c: not found".into(),
+                    hint: None,
+                },
+            },
+        ]
+    }
+
+    #[test]
+    fn counts_and_one_case_per_input() {
+        let doc = document("keyless verify", &cases());
+        assert!(doc.contains(
+            "<testsuites name=\"keyless verify\" tests=\"3\" failures=\"1\" errors=\"1\">"
+        ));
+        assert_eq!(doc.matches("<testcase ").count(), 3);
+        assert!(doc.contains("<failure type=\"identity\" message=\"identity: SAN is &quot;x&quot;&#10;not y\">failed step: identity\nreason: SAN is \"x\"\nnot y\nhint: pin x</failure>"), "{doc}");
+        assert!(doc.contains("<error type=\"input\" message=\"c: not found\">"));
+    }
+
+    #[test]
+    fn untrusted_names_cannot_break_the_document() {
+        let doc = document("keyless verify", &cases());
+        assert!(
+            doc.contains("name=\"b&quot;&lt;&amp;&gt;\\u{1b}\\u{d}.whl\""),
+            "{doc}"
+        );
+        assert!(!doc.contains('\u{1b}') && !doc.contains('\r'));
+    }
+}

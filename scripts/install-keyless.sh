@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install a keyless release binary in a CI job whose image does not have it:
+#
+#   sh install-keyless.sh URL SHA256 [DIR]
+#
+# downloads URL (the release's keyless-<version>-x86_64-linux binary),
+# checks that its SHA-256 is exactly SHA256 (published with the release;
+# pin it in your pipeline, never fetch it from the same place as the
+# binary), and only then installs it as DIR/keyless (default
+# /usr/local/bin). A mismatch installs nothing and exits 1. POSIX sh, curl
+# and sha256sum only.
+set -eu
+
+if [ "$#" -lt 2 ] || [ "$#" -gt 3 ]; then
+  echo "usage: install-keyless.sh URL SHA256 [DIR]" >&2
+  exit 2
+fi
+url=$1
+want=$2
+dir=${3:-/usr/local/bin}
+case $want in
+  *[!0-9a-f]*|"") echo "install-keyless: SHA256 must be 64 lowercase hex digits" >&2; exit 2 ;;
+esac
+if [ "${#want}" -ne 64 ]; then
+  echo "install-keyless: SHA256 must be 64 lowercase hex digits" >&2
+  exit 2
+fi
+
+tmp=$(mktemp "${TMPDIR:-/tmp}/keyless.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+curl --fail --silent --show-error --location --proto '=https,file' --output "$tmp" "$url"
+got=$(sha256sum "$tmp" | cut -d ' ' -f 1)
+if [ "$got" != "$want" ]; then
+  echo "install-keyless: $url has SHA-256 $got, expected $want: not installed" >&2
+  exit 1
+fi
+chmod 0755 "$tmp"
+mkdir -p "$dir"
+# Into place by a rename in the target directory: never half a binary.
+cp "$tmp" "$dir/.keyless.new"
+mv -f "$dir/.keyless.new" "$dir/keyless"
+"$dir/keyless" --version
