@@ -95,6 +95,16 @@ impl MerkleTree {
         subtree_root(&self.leaves)
     }
 
+    /// The hash of the complete subtree of height `height` (2^height
+    /// leaves) at position `index` among those of its height, if the tree
+    /// holds all its leaves: what a C2SP tlog-tiles tile lists.
+    pub fn node(&self, height: u32, index: u64) -> Option<Sha256Hash> {
+        let width = 1usize.checked_shl(height)?;
+        let start = usize::try_from(index).ok()?.checked_mul(width)?;
+        let end = start.checked_add(width)?;
+        (end <= self.leaves.len()).then(|| subtree_root(&self.leaves[start..end]))
+    }
+
     /// The inclusion proof of leaf `index` in the tree of `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Option<Vec<Sha256Hash>> {
         let (index, size) = (usize::try_from(index).ok()?, usize::try_from(size).ok()?);

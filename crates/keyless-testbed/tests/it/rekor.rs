@@ -39,7 +39,16 @@ fn rekor_v2_dsse_entries_are_logged_but_sigstore_types_cannot_parse_them() {
             .unwrap(),
     )
     .unwrap();
-    sigstore_merkle::verify_inclusion_proof(&leaf, 0, cp.tree_size(), &[], cp.root_hash()).unwrap();
+    let index: u64 = entry["logIndex"].as_str().unwrap().parse().unwrap();
+    assert_eq!(index, 1, "the log's first entry is its genesis");
+    let hashes: Vec<_> = entry["inclusionProof"]["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| sigstore_types::Sha256Hash::from_base64(h.as_str().unwrap()).unwrap())
+        .collect();
+    sigstore_merkle::verify_inclusion_proof(&leaf, index, cp.tree_size(), &hashes, cp.root_hash())
+        .unwrap();
     // The defect.
     let parsed: Result<sigstore_types::bundle::TransparencyLogEntry, _> =
         serde_json::from_value(entry.clone());
