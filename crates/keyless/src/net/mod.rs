@@ -134,7 +134,6 @@ pub fn check_url(flag: &str, url: &str, allow_insecure_http: bool) -> Result<Str
 
 /// The body of `response`, at most `max` bytes; a longer answer is an
 /// error naming the cap (read no further than the cap).
-#[cfg(feature = "sign")]
 pub(crate) async fn read_capped(
     mut response: sigstore_rekor::reqwest::Response,
     max: usize,

@@ -212,6 +212,39 @@ impl RekorV1 {
         .await
     }
 
+    /// `GET <path>`, the answer's bytes (at most `max`), for the C2SP
+    /// tlog-tiles read API of a Rekor v2 log.
+    pub(crate) async fn get_bytes(
+        &self,
+        path: &str,
+        max: usize,
+        what: &str,
+    ) -> Result<Vec<u8>, NetError> {
+        use sigstore_rekor::Error as E;
+        let url = format!("{}{path}", self.url);
+        let http = &self.http;
+        self.retry(what, || async {
+            let response = http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| E::Http(e.to_string()))?;
+            let status = response.status();
+            let body = super::read_capped(response, max)
+                .await
+                .map_err(E::InvalidResponse)?;
+            if !status.is_success() {
+                let text = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+                return Err(E::Status {
+                    status: status.as_u16(),
+                    message: text,
+                });
+            }
+            Ok(body)
+        })
+        .await
+    }
+
     /// `POST <path>` with a JSON body, the JSON answer read through the cap.
     pub(crate) async fn post_json<T: serde::de::DeserializeOwned>(
         &self,

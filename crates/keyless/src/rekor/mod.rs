@@ -33,9 +33,10 @@ mod auditor;
 mod client;
 mod keyring;
 mod search;
+mod tiles;
 
 pub use auditor::{Auditor, EntryRef, LogInfoReport};
-pub use client::Rekor;
+pub use client::{Rekor, RekorApi};
 pub use keyring::{TrustedLog, TrustedLogs};
 pub use search::{SearchQuery, SearchReport};
 

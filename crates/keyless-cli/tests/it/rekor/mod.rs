@@ -13,6 +13,7 @@ mod policy;
 mod scan;
 mod search;
 mod stdout;
+mod tiles;
 mod verify_entry;
 
 use crate::common::bed::{Bed, GITLAB};
