@@ -2,7 +2,7 @@
 //! proof, and pins the sigstore-types defect that keeps such entries out of
 //! `keyless verify`.
 
-use crate::common::{b64, post_json, start, unb64};
+use crate::common::{b64, http_with_head, post_json, start, unb64};
 use base64::Engine;
 
 /// Rekor v2 logs DSSE envelopes as `dsse` 0.0.2. The testbed does, but
@@ -61,4 +61,50 @@ fn rekor_v2_dsse_entries_are_logged_but_sigstore_types_cannot_parse_them() {
         serde_json::from_value::<sigstore_types::bundle::TransparencyLogEntry>(relabelled).is_ok(),
         "the entry fails to parse for another reason than its kind: {err}"
     );
+}
+
+/// A Rekor v1 create answers as Rekor does: 201, the entry keyed by its
+/// entry ID (tree ID then UUID), which the ETag repeats and the Location
+/// path names; the log's first user entry follows its genesis entry.
+#[test]
+fn rekor_v1_creates_answer_with_the_entry_id_as_rekor_does() {
+    let bed = start();
+    let key = sigstore_crypto::KeyPair::generate_ecdsa_p256().unwrap();
+    let data = b"artifact";
+    let sig = key.sign(data).unwrap();
+    let pem = key.public_key_der().unwrap().to_pem();
+    let proposal = serde_json::json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {
+        "data": {"hash": {"algorithm": "sha256", "value": sigstore_crypto::sha256(data).to_hex()}},
+        "signature": {"content": b64().encode(sig.as_bytes()),
+            "publicKey": {"content": b64().encode(pem)}},
+    }});
+    let (status, head, body) = http_with_head(
+        bed.tb.url(),
+        "POST",
+        "/api/v1/log/entries",
+        "application/json",
+        proposal.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| {
+                let (n, v) = l.split_once(": ")?;
+                n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("no {name} in {head}"))
+    };
+    let entry: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (id, e) = entry.as_object().unwrap().iter().next().unwrap();
+    assert_eq!(id.len(), 80);
+    assert_eq!(
+        &id[..16],
+        format!("{:016x}", keyless_testbed::rekor::TREE_ID)
+    );
+    let leaf = sigstore_merkle::hash_leaf(&unb64(e["body"].as_str().unwrap()));
+    assert_eq!(&id[16..], leaf.to_hex());
+    assert_eq!(header("etag"), *id);
+    assert_eq!(header("location"), format!("/api/v1/log/entries/{id}"));
+    assert!(header("content-type").starts_with("application/json"));
+    assert_eq!(e["logIndex"], 1, "index 0 is the genesis entry");
 }
