@@ -28,6 +28,7 @@
 pub mod checkpoint;
 pub mod entry;
 pub mod monitor;
+pub mod proofs;
 
 mod auditor;
 mod client;

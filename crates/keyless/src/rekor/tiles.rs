@@ -3,12 +3,12 @@
 //! entry bundles at `/tile/entries/<N>[.p/<W>]`.
 //!
 //! A tiles log serves no proofs: a client builds the RFC 6962 consistency
-//! and inclusion proofs it needs from the tiles' node hashes (the proof
-//! *shapes* of RFC 6962 §2.1.1-2.1.2 below), and `sigstore-merkle` verifies
-//! them against signed checkpoints. A tile that lies makes a proof that does
-//! not verify, never a false accept: every hash read ends up under a root
-//! the log's key signed.
+//! and inclusion proofs it needs from the tiles' node hashes (by
+//! [`super::proofs`]), and `sigstore-merkle` verifies them against signed
+//! checkpoints. A tile that lies makes a proof that does not verify, never a
+//! false accept: every hash read ends up under a root the log's key signed.
 
+use super::proofs::{self, Subtrees, split};
 use sigstore_types::Sha256Hash;
 use std::collections::HashMap;
 
@@ -64,11 +64,6 @@ fn fetch_tile(
         }
         Err((e, _)) => Err(e),
     }
-}
-
-/// The largest power of two smaller than `n` (`n > 1`): RFC 6962's split.
-fn split(n: u64) -> u64 {
-    1 << (63 - (n - 1).leading_zeros())
 }
 
 /// The tree of a tiles log at one size, read tile by tile as needed.
@@ -144,80 +139,24 @@ impl<F: FnMut(&str, usize) -> Result<Vec<u8>, FetchError>> TileTree<F> {
         Ok(hashes[0])
     }
 
-    /// MTH(D[start..end]): a complete subtree's hash, or RFC 6962's split
-    /// into a left power of two and the rest.
-    fn range_root(&mut self, start: u64, end: u64) -> Result<Sha256Hash, String> {
-        let n = end - start;
-        if n == 0 {
-            return Ok(sigstore_crypto::sha256(b""));
-        }
-        if n.is_power_of_two() && start % n == 0 {
-            return self.node(n.trailing_zeros(), start / n);
-        }
-        let k = split(n);
-        let left = self.range_root(start, start + k)?;
-        let right = self.range_root(start + k, end)?;
-        Ok(sigstore_merkle::hash_children(&left, &right))
-    }
-
     /// The root hash of the tree.
     pub(crate) fn root(&mut self) -> Result<Sha256Hash, String> {
         self.range_root(0, self.size)
     }
 
-    /// The consistency proof from the tree of `old` leaves to this one
-    /// (RFC 6962 §2.1.2, SUBPROOF), for `sigstore-merkle` to verify.
+    /// The consistency proof from the tree of `old` leaves to this one.
     pub(crate) fn consistency(&mut self, old: u64) -> Result<Vec<Sha256Hash>, String> {
-        let mut out = Vec::new();
-        if old > 0 && old < self.size {
-            self.subproof(old, 0, self.size, true, &mut out)?;
-        }
-        Ok(out)
+        let size = self.size;
+        proofs::consistency(self, old, size)
     }
 
-    fn subproof(
-        &mut self,
-        m: u64,
-        start: u64,
-        end: u64,
-        complete: bool,
-        out: &mut Vec<Sha256Hash>,
-    ) -> Result<(), String> {
-        let n = end - start;
-        if m == n {
-            if !complete {
-                out.push(self.range_root(start, end)?);
-            }
-            return Ok(());
-        }
-        let k = split(n);
-        if m <= k {
-            self.subproof(m, start, start + k, complete, out)?;
-            out.push(self.range_root(start + k, end)?);
-        } else {
-            self.subproof(m - k, start + k, end, false, out)?;
-            out.push(self.range_root(start, start + k)?);
-        }
-        Ok(())
-    }
-
-    /// The inclusion proof of leaf `index` (RFC 6962 §2.1.1, PATH).
+    /// The inclusion proof of leaf `index`.
     pub(crate) fn inclusion(&mut self, index: u64) -> Result<Vec<Sha256Hash>, String> {
-        let mut out = Vec::new();
-        let (mut start, mut end) = (0, self.size);
-        // Top-down, then reversed: PATH lists the sibling nearest the leaf first.
-        while end - start > 1 {
-            let k = split(end - start);
-            if index < start + k {
-                out.push(self.range_root(start + k, end)?);
-                end = start + k;
-            } else {
-                out.push(self.range_root(start, start + k)?);
-                start += k;
-            }
+        let size = self.size;
+        if index >= size {
+            return Err(format!("no leaf {index} in a tree of {size}"));
         }
-        out.reverse();
-        Ok(out)
+        proofs::inclusion(self, index, size)
     }
 
     /// The entries `from..to` (within one tree of `self.size`), as logged:
@@ -244,6 +183,25 @@ impl<F: FnMut(&str, usize) -> Result<Vec<u8>, FetchError>> TileTree<F> {
             bundle += 1;
         }
         Ok(out)
+    }
+}
+
+impl<F: FnMut(&str, usize) -> Result<Vec<u8>, FetchError>> Subtrees for TileTree<F> {
+    type Error = String;
+
+    /// A complete subtree's hash from its tile, or RFC 6962's split.
+    fn range_root(&mut self, start: u64, end: u64) -> Result<Sha256Hash, String> {
+        let n = end - start;
+        if n == 0 {
+            return Ok(sigstore_crypto::sha256(b""));
+        }
+        if n.is_power_of_two() && start % n == 0 {
+            return self.node(n.trailing_zeros(), start / n);
+        }
+        let k = split(n);
+        let left = self.range_root(start, start + k)?;
+        let right = self.range_root(start + k, end)?;
+        Ok(sigstore_merkle::hash_children(&left, &right))
     }
 }
 
