@@ -291,3 +291,46 @@ fn pep740_attestations_interoperate_with_pypi_attestations() {
         .assert()
         .success();
 }
+
+/// Rekor v2 takes no `dsse` entries (rekor-tiles dropped them): sigstore-go
+/// logs an in-toto statement's DSSE envelope as a hashedrekord 0.0.2 over
+/// its PAE, and keyless verifies the artifact the statement names by it.
+#[test]
+fn keyless_verifies_sigstore_go_dsse_bundles_logged_on_rekor_v2() {
+    let bed = Bed::start();
+    let token = bed.tb.mint(&tag_v1_0(), JwsAlg::RS256);
+    let artifact = bed.write("pkg-1.0.tar.gz", "sdist");
+    let digest = sigstore_crypto::sha256(b"sdist").to_hex();
+    let statement = bed.write(
+        "statement.json",
+        format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"pkg-1.0.tar.gz","digest":{{"sha256":"{digest}"}}}}],"predicateType":"https://example.com/provenance","predicate":{{}}}}"#
+        ),
+    );
+    let (ok, out) = run_peer(
+        go_command(&bed, "sigstore-go-signing")
+            .args(["-id-token", &token, "-rekor", "-tsa", "-in-toto"])
+            .arg("-signing-config")
+            .arg(bed.state_file("signing_config_v2.json"))
+            .arg("-trusted-root")
+            .arg(bed.tb.trusted_root_path())
+            .arg(&statement),
+    );
+    assert!(ok, "sigstore-go sign -in-toto failed:\n{out}");
+    let json = out.lines().rev().find(|l| l.starts_with('{')).unwrap();
+    let bundle = bed.write("pkg-1.0.tar.gz.sigstore.json", json);
+    let doc = read_json(&bundle);
+    assert!(doc["dsseEnvelope"].is_object(), "{doc:#}");
+    assert_eq!(
+        doc["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"],
+        "hashedrekord"
+    );
+    let trust = bed.state_file("trust_config_v2.json");
+    let (code, report) = verify_identity(&[artifact.as_os_str()], Some(&trust), TAG_SAN, GITLAB);
+    assert_eq!(code, 0, "{report:#}");
+    // Another artifact is not what the statement names.
+    let other = bed.write("other.tar.gz", "other");
+    std::fs::copy(&bundle, bed.path("other.tar.gz.sigstore.json")).unwrap();
+    let (code, report) = verify_identity(&[other.as_os_str()], Some(&trust), TAG_SAN, GITLAB);
+    assert_eq!(code, 1, "{report:#}");
+}
