@@ -321,6 +321,34 @@ mod tests {
         }
     }
 
+    /// tlog-tiles lets a log delete a partial tile once the full one
+    /// exists: a client that asks for the partial one reads the full one's
+    /// prefix, and the proofs still verify.
+    #[test]
+    fn a_deleted_partial_tile_is_read_from_the_full_one() {
+        let all = leaves(600);
+        let mut full = serve(&all);
+        let mut asked = Vec::new();
+        let fetch = |path: &str, max: usize| {
+            asked.push(path.to_string());
+            // Level 0's partial tiles are gone (its tile 1 is full now).
+            if path.starts_with("/tile/0/") && path.contains(".p/") {
+                return Err(("gone".to_string(), Some(404)));
+            }
+            full(path, max)
+        };
+        // The tree when the log held 260 entries; tile 0/001 has grown since.
+        let mut tree = TileTree::new(260, fetch);
+        let root = tree.root().unwrap();
+        let leaf = sigstore_merkle::hash_leaf(&all[259]);
+        let proof = tree.inclusion(259).unwrap();
+        drop(tree);
+        let expected = TileTree::new(260, serve(&all[..260])).root().unwrap();
+        assert_eq!(root, expected);
+        sigstore_merkle::verify_inclusion_proof(&leaf, 259, 260, &proof, &root).unwrap();
+        assert!(asked.iter().any(|p| p == "/tile/0/001.p/4"), "{asked:?}");
+    }
+
     #[test]
     fn entries_come_from_the_bundles_in_order() {
         let all = leaves(300);
