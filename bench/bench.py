@@ -1,8 +1,8 @@
 """The benchmark of issue #13, run by bench/run (which installs the peers).
 
-Each tool runs as a child process; wall time is measured around it, CPU
-time (user + system) and peak RSS come from the kernel's rusage of the
-child (os.wait4). A case of several processes sums wall and CPU time and
+Each tool runs as a child of bench/spawn.c, which measures wall time
+around it and reads CPU time (user + system) and peak RSS from the kernel's
+rusage of the child. A case of several processes sums wall and CPU time and
 takes the largest peak RSS. Every figure is the median of BENCH_RUNS runs.
 A tool that exits non-zero is reported as failing, with its first error line.
 """
@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
@@ -45,32 +44,35 @@ class Sample:
         self.wall, self.cpu, self.rss_kib, self.ok, self.error = wall, cpu, rss_kib, ok, error
 
 
+SPAWN = None  # bench/spawn.c, built by bench/run
+
+
 def run_once(cmds, env=None, before=None):
-    """Run `cmds` one after the other: (wall, cpu, max rss KiB, ok, error)."""
+    """Run `cmds` one after the other, each through the spawn launcher:
+    (wall, cpu, max rss KiB, ok, error)."""
     if before:
         before()
     wall = cpu = 0.0
     rss = 0
     for cmd in cmds:
         with tempfile.TemporaryFile() as err:
-            started = time.perf_counter()
-            p = subprocess.Popen(
-                [str(c) for c in cmd],
+            out = subprocess.run(
+                [str(SPAWN)] + [str(c) for c in cmd],
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=err,
                 env=env,
+                text=True,
             )
-            _, status, usage = os.wait4(p.pid, 0)
-            wall += time.perf_counter() - started
-            p.returncode = os.waitstatus_to_exitcode(status)
-            cpu += usage.ru_utime + usage.ru_stime
-            rss = max(rss, usage.ru_maxrss)
-            if p.returncode != 0:
+            w, c, r, code = out.stdout.split()
+            wall += float(w)
+            cpu += float(c)
+            rss = max(rss, int(r))
+            if out.returncode != 0 or code != "0":
                 err.seek(0)
                 lines = [l for l in err.read().decode(errors="replace").splitlines() if l.strip()]
                 first = next((l for l in lines if "rror" in l), lines[0] if lines else "")
-                return Sample(wall, cpu, rss, False, f"exit {p.returncode}: {first.strip()[:160]}")
+                return Sample(wall, cpu, rss, False, f"exit {code}: {first.strip()[:160]}")
     return Sample(wall, cpu, rss, True, None)
 
 
@@ -162,8 +164,11 @@ def main():
     ap.add_argument("--testbed", required=True)
     ap.add_argument("--sigstore-python", required=True)
     ap.add_argument("--go-bin", required=True)
+    ap.add_argument("--spawn", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    global SPAWN
+    SPAWN = Path(a.spawn).resolve()
     keyless = Path(a.keyless).resolve()
     testbed = Path(a.testbed).resolve()
     spy = Path(a.sigstore_python).resolve()

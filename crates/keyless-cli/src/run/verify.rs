@@ -106,7 +106,9 @@ fn verify(
     // One report per input, in input order, whatever order they finish in.
     let mut reports = Vec::with_capacity(selected.len());
     let mut delivery = Delivery::Delivered;
-    super::ordered::map_in_order(selected, options.jobs(), check, |report| {
+    // One input runs on this thread (no core count looked up).
+    let jobs = if several { options.jobs() } else { 1 };
+    super::ordered::map_in_order(selected, jobs, check, |report| {
         if !*json {
             let line = render::text_line(&report, style);
             // A closed pipe (e.g. `| head`) stops the run quietly with the

@@ -54,8 +54,11 @@ pub struct Verifier {
     /// file, or the embedded root), for [`Verifier::diagnose`].
     source: TrustSource,
     trust_name: String,
-    /// Its keys as bundles name them, for [`Verifier::diagnose`].
-    known: KnownKeys,
+    /// The trusted root, from which [`Verifier::diagnose`] takes the keys
+    /// as bundles name them, the first time a bundle fails (a run that
+    /// verifies everything never parses them).
+    root: sigstore_trust_root::TrustedRoot,
+    known: std::sync::OnceLock<KnownKeys>,
     /// Its transparency logs' keys by log ID, for the Rekor v2 checks.
     rekor_keys: sigstore_crypto::Keyring,
 }
@@ -98,7 +101,8 @@ impl Verifier {
             trust_source: trust.source.to_string(),
             source: trust.source.clone(),
             trust_name,
-            known: KnownKeys::of(&trust.trusted_root),
+            root: trust.trusted_root.clone(),
+            known: std::sync::OnceLock::new(),
             rekor_keys,
         })
     }
@@ -114,7 +118,7 @@ impl Verifier {
         failure: &Failure,
     ) -> Option<Diagnosis> {
         diagnosis::diagnose(
-            &self.known,
+            self.known.get_or_init(|| KnownKeys::of(&self.root)),
             (&self.source, &self.trust_name),
             bundle,
             policy,
