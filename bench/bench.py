@@ -26,6 +26,7 @@ V3_MIB = int(os.environ.get("BENCH_V3_MIB", "1024"))
 S1_COUNT = int(os.environ.get("BENCH_S1_COUNT", "100"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
 CASES = os.environ.get("BENCH_CASES", "V1 V2 V3 S1").split()
+LOAD_BEFORE = " ".join(f"{l:.1f}" for l in os.getloadavg())
 
 REPO = Path(__file__).resolve().parent.parent
 VECTORS = REPO / "testdata/vectors/sigstore-python"
@@ -321,7 +322,9 @@ keyless's first row of the case.
 
 - date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
 - commit: {commit}{' (with uncommitted changes)' if dirty else ''}
-- machine: {cpu_model}, {os.cpu_count()} cores, SHA-NI {'yes' if sha_ni else 'no'}, {platform.system()} {platform.release()}
+- machine: {cpu_model}, {os.cpu_count()} cores, SHA-NI {'yes' if sha_ni else 'no'}, {platform.system()} {platform.release()};
+  load average {LOAD_BEFORE} before the run, {" ".join(f"{l:.1f}" for l in os.getloadavg())} after (other work on the
+  machine shows as wall time well above CPU time)
 - V1: sigstore-python's real public-good vector `bundle_v3_github.whl`, public-good trusted root.
 - V2: {V2_COUNT} small files signed on the testbed (Rekor v1), verified by digest (the real
   release bundles are not in testdata/vectors); sigstore-python reads the files.
