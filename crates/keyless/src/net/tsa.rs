@@ -78,19 +78,36 @@ impl Tsa {
         )
         .await?;
         let info = tst_info(&body).map_err(AnswerError::Invalid)?;
-        // RFC 3161 §2.4.2: the answer is for this request.
-        if info.message_imprint != request.message_imprint {
-            return Err(AnswerError::Invalid(
-                "the timestamp is for another message imprint".into(),
-            ));
-        }
-        if info.nonce != request.nonce {
-            return Err(AnswerError::Invalid(
-                "the timestamp carries another nonce".into(),
-            ));
-        }
+        answers(&request, &info).map_err(|why| AnswerError::Invalid(why.into()))?;
         Ok(TimestampToken::new(body))
     }
+}
+
+/// RFC 3161 §2.4.2: whether `info` answers `request`: the same hash
+/// algorithm and hashed message, and the same nonce.
+///
+/// The algorithm is compared by OID, as sigstore-tsa compares it: the
+/// request leaves SHA-256's parameters absent (as sigstore-tsa sends it)
+/// and production TSAs (sigstore/timestamp-authority) answer with explicit
+/// NULL parameters; RFC 5754 §2 allows both. Any other parameters are
+/// refused (SHA-256 has none).
+fn answers(request: &TimeStampReq, info: &TstInfo) -> Result<(), &'static str> {
+    let (asked, got) = (&request.message_imprint, &info.message_imprint);
+    let no_parameters = |alg: &AlgorithmIdentifierOwned| {
+        alg.parameters
+            .as_ref()
+            .is_none_or(|p| *p == der::Any::from(der::asn1::Null))
+    };
+    if got.hash_algorithm.oid != asked.hash_algorithm.oid
+        || !no_parameters(&got.hash_algorithm)
+        || got.hashed_message != asked.hashed_message
+    {
+        return Err("the timestamp is for another message imprint");
+    }
+    if info.nonce != request.nonce {
+        return Err("the timestamp carries another nonce");
+    }
+    Ok(())
 }
 
 /// The TSTInfo of a `TimeStampResp` (or of a bare token, as sigstore-tsa
@@ -135,7 +152,7 @@ struct TimeStampReq {
     cert_req: bool,
 }
 
-#[derive(der::Sequence, PartialEq, Eq)]
+#[derive(der::Sequence)]
 struct MessageImprint {
     hash_algorithm: AlgorithmIdentifierOwned,
     hashed_message: OctetString,
@@ -186,4 +203,82 @@ struct Accuracy {
     millis: Option<u16>,
     #[asn1(context_specific = "1", optional = "true")]
     micros: Option<u16>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    /// The `TimeStampResp` of a real Sigstore staging timestamp
+    /// (sigstore/timestamp-authority, in a sigstore-python bundle).
+    fn staging_answer() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/vectors/sigstore-python/staging-rekor-v2.txt.sigstore.json"
+        );
+        let bundle: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let b64 = bundle["verificationMaterial"]["timestampVerificationData"]
+            ["rfc3161Timestamps"][0]["signedTimestamp"]
+            .as_str()
+            .unwrap();
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap()
+    }
+
+    /// The request keyless sends for the digest and nonce `info` carries.
+    fn request_for(info: &TstInfo) -> TimeStampReq {
+        TimeStampReq {
+            version: 1,
+            message_imprint: MessageImprint {
+                hash_algorithm: AlgorithmIdentifierOwned {
+                    oid: SHA256,
+                    parameters: None,
+                },
+                hashed_message: info.message_imprint.hashed_message.clone(),
+            },
+            nonce: info.nonce.clone(),
+            cert_req: true,
+        }
+    }
+
+    #[test]
+    fn a_real_sigstore_timestamp_with_null_parameters_answers_the_request() {
+        let info = tst_info(&staging_answer()).unwrap();
+        // sigstore/timestamp-authority writes SHA-256's parameters as NULL.
+        assert_eq!(
+            info.message_imprint.hash_algorithm.parameters,
+            Some(der::Any::from(der::asn1::Null))
+        );
+        answers(&request_for(&info), &info).unwrap();
+    }
+
+    #[test]
+    fn another_digest_algorithm_parameters_or_nonce_is_refused() {
+        let info = tst_info(&staging_answer()).unwrap();
+        let imprint = Err("the timestamp is for another message imprint");
+
+        let mut digest = request_for(&info);
+        digest.message_imprint.hashed_message = OctetString::new([0u8; 32]).unwrap();
+        assert_eq!(answers(&digest, &info), imprint);
+
+        let mut algorithm = request_for(&info);
+        algorithm.message_imprint.hash_algorithm.oid =
+            der::oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
+        assert_eq!(answers(&algorithm, &info), imprint);
+
+        let mut odd = tst_info(&staging_answer()).unwrap();
+        odd.message_imprint.hash_algorithm.parameters =
+            Some(der::Any::new(der::Tag::OctetString, vec![0]).unwrap());
+        assert_eq!(answers(&request_for(&info), &odd), imprint);
+
+        let mut nonce = request_for(&info);
+        nonce.nonce = Some(Int::new(&[1]).unwrap());
+        assert_eq!(
+            answers(&nonce, &info),
+            Err("the timestamp carries another nonce")
+        );
+    }
 }
