@@ -207,6 +207,48 @@ mod tests {
             .block_on(send_and_read(http.get(url), REKOR_V1))
     }
 
+    /// A one-connection HTTP server on 127.0.0.1 that reads a request's
+    /// head, writes `answer`, then holds the connection until the client
+    /// hangs up; the thread returns the request's head.
+    fn serve_once(answer: &'static [u8]) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            socket.write_all(answer).unwrap();
+            // Until the client closes (it reads nothing more).
+            let _ = socket.read_to_end(&mut Vec::new());
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        (url, server)
+    }
+
+    #[test]
+    fn a_declared_length_above_the_cap_is_refused_before_reading() {
+        // No body follows: reading any of it would wait for the timeout.
+        let (url, server) = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 4194305\r\n\r\n");
+        let e = get(&url).unwrap_err();
+        assert!(matches!(e, AnswerError::TooLarge(REKOR_V1)), "{e:?}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn no_compression_is_asked_for_or_decoded() {
+        // A body that says it is gzip stays as sent: the cap counted it.
+        let (url, server) = serve_once(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\n\r\nnot!",
+        );
+        assert_eq!(get(&url).unwrap(), (200, b"not!".to_vec()));
+        let head = server.join().unwrap().to_ascii_lowercase();
+        assert!(!head.contains("accept-encoding"), "{head}");
+    }
+
     #[test]
     fn a_refused_connection_says_so_and_is_retried() {
         use super::super::retry::Classify;

@@ -48,9 +48,19 @@ pub(crate) type HttpClient = sigstore_rekor::reqwest::Client;
 /// reported as the service's answer (see [`retry_observed`]), never obeyed.
 /// Read-only lookups (Rekor entries, log info) use the same policy: no
 /// public Rekor redirects its API, and one rule is easier to trust.
+///
+/// It asks for no compression and decodes none: the size caps
+/// ([`answer`]) count the bytes on the wire, the same in every build
+/// (reqwest's gzip and deflate features are on only in the `sign` build,
+/// through sigstore-oidc's ambient-id), and a small compressed answer
+/// cannot expand past them.
 pub(crate) fn http_client(request_timeout: Duration) -> Result<HttpClient> {
     HttpClient::builder()
         .redirect(sigstore_rekor::reqwest::redirect::Policy::none())
+        .no_gzip()
+        .no_deflate()
+        .no_brotli()
+        .no_zstd()
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .timeout(request_timeout)
         .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))

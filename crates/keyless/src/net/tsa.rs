@@ -219,8 +219,8 @@ mod tests {
         );
         let bundle: serde_json::Value =
             serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-        let b64 = bundle["verificationMaterial"]["timestampVerificationData"]
-            ["rfc3161Timestamps"][0]["signedTimestamp"]
+        let b64 = bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            [0]["signedTimestamp"]
             .as_str()
             .unwrap();
         base64::engine::general_purpose::STANDARD
