@@ -61,8 +61,9 @@ pub(crate) const OIDC: Cap = Cap {
     bytes: 256 * KIB,
 };
 
-/// Why an exchange with a service failed.
-#[derive(Debug)]
+/// Why an exchange with a service failed. Its `Debug` leaves the body of
+/// an error answer out (a Fulcio error may quote the token): only its
+/// length is shown.
 pub(crate) enum AnswerError {
     /// The request could not be sent or the answer not read (connection
     /// refused, timed out, a TLS failure); the message shows the whole
@@ -77,6 +78,21 @@ pub(crate) enum AnswerError {
     TooLarge(Cap),
     /// The answer does not have the expected shape.
     Invalid(String),
+}
+
+impl std::fmt::Debug for AnswerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Http(e) => f.debug_tuple("Http").field(e).finish(),
+            Self::Status { status, body } => f
+                .debug_struct("Status")
+                .field("status", status)
+                .field("body", &format_args!("<{} bytes, not shown>", body.len()))
+                .finish(),
+            Self::TooLarge(cap) => f.debug_tuple("TooLarge").field(cap).finish(),
+            Self::Invalid(e) => f.debug_tuple("Invalid").field(e).finish(),
+        }
+    }
 }
 
 impl std::fmt::Display for AnswerError {
@@ -197,6 +213,20 @@ mod tests {
         };
         assert!(status(503).is_transient() && status(429).is_transient());
         assert!(!status(404).is_transient() && !status(409).is_transient());
+    }
+
+    #[test]
+    fn debug_leaves_an_error_body_out() {
+        let e = AnswerError::Status {
+            status: 400,
+            body: "bad token eyJhbGciOiJSUzI1NiJ9.claims.signature".into(),
+        };
+        let debug = format!("{e:?}");
+        assert_eq!(debug, "Status { status: 400, body: <47 bytes, not shown> }");
+        assert!(
+            e.to_string().contains("eyJ"),
+            "Display keeps it, for redaction"
+        );
     }
 
     /// What `url` answers a GET, on keyless's HTTP client.
