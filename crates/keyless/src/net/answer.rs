@@ -61,6 +61,11 @@ pub(crate) const OIDC: Cap = Cap {
     bytes: 256 * KIB,
 };
 
+/// The time each OIDC request may take (device flow and browser login;
+/// SECURITY.md states it): a person may be slow, a provider should not be.
+#[cfg(feature = "sign")]
+pub(crate) const OIDC_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Why an exchange with a service failed. Its `Debug` leaves the body of
 /// an error answer out (a Fulcio error may quote the token): only its
 /// length is shown.
@@ -227,6 +232,29 @@ mod tests {
             e.to_string().contains("eyJ"),
             "Display keeps it, for redaction"
         );
+    }
+
+    /// SECURITY.md states the OIDC limits as they are: the device flow's
+    /// cap and request timeout, and sigstore-oidc's 1 MiB cap on the
+    /// browser login's token answer.
+    #[cfg(feature = "sign")]
+    #[test]
+    fn security_md_states_the_oidc_limits() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../SECURITY.md"))
+                .unwrap();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let device = format!(
+            "{} each, {} s per request",
+            human(OIDC.bytes),
+            OIDC_REQUEST_TIMEOUT.as_secs()
+        );
+        assert!(text.contains(&device), "{device}");
+        let browser = format!(
+            "same {} s request timeout; sigstore-oidc 0.15.1 caps the answer at 1 MiB",
+            OIDC_REQUEST_TIMEOUT.as_secs()
+        );
+        assert!(text.contains(&browser), "{browser}");
     }
 
     /// What `url` answers a GET, on keyless's HTTP client.

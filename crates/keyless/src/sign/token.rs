@@ -294,10 +294,11 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
             })?;
         let runtime = crate::net::current_thread_runtime()?;
         // keyless's client (no redirects); sigstore-oidc reads the token
-        // answer itself, bounded in time by the 30 s request timeout.
+        // answer itself (capped at 1 MiB), bounded in time by the OIDC
+        // request timeout.
         let client = sigstore_oidc::oauth::OAuthClient::with_http_client(
             sigstore_oidc::oauth::OAuthConfig::dex(&url),
-            crate::net::http_client(std::time::Duration::from_secs(30))?,
+            crate::net::http_client(crate::net::answer::OIDC_REQUEST_TIMEOUT)?,
         );
         let t = runtime
             .block_on(client.authenticate_with_options(
@@ -318,7 +319,7 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
 pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> {
     let origin = TokenOrigin::Interactive;
     let fail = |reason: String| token_error(origin, reason);
-    let client = crate::net::http_client(std::time::Duration::from_secs(30))?;
+    let client = crate::net::http_client(crate::net::answer::OIDC_REQUEST_TIMEOUT)?;
     let form_post = |url: String, body: String| {
         client
             .post(url)
