@@ -203,7 +203,7 @@ pub(crate) async fn exchange_json<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -268,7 +268,7 @@ mod tests {
     /// A one-connection HTTP server on 127.0.0.1 that reads a request's
     /// head, writes `answer`, then holds the connection until the client
     /// hangs up; the thread returns the request's head.
-    fn serve_once(answer: &'static [u8]) -> (String, std::thread::JoinHandle<String>) {
+    pub(crate) fn serve_once(answer: &'static [u8]) -> (String, std::thread::JoinHandle<String>) {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());

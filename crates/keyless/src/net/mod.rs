@@ -29,6 +29,8 @@ pub(crate) mod tsa;
 // Re-exported by `sign`, whose progress events carry it.
 #[cfg(feature = "sign")]
 pub use retry::RetryEvent;
+#[cfg(feature = "sign")]
+pub(crate) use retry::redirect_hint;
 pub(crate) use retry::shorten;
 pub(crate) use retry::{SharedOnRetry, ignore_retries, retry_observed};
 

@@ -103,6 +103,18 @@ fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// What a status adds to a message: for a redirect, that keyless follows
+/// none and why; nothing for any other status.
+pub(crate) fn redirect_hint(status: u16) -> String {
+    match status {
+        300..=399 => format!(
+            " (HTTP {status} is a redirect: keyless follows none, since the request \
+             may carry a token or signed material; give the service's final URL)"
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Run `op` until it succeeds, fails permanently, or `timeout` passes,
 /// sleeping with jittered exponential backoff between tries, and telling
 /// `on_retry` of each retry before sleeping. The error is the message
@@ -161,13 +173,7 @@ where
                 attempt += 1;
             }
             Err(e) => {
-                let redirect = match e.status() {
-                    Some(s @ 300..=399) => format!(
-                        " (HTTP {s} is a redirect: keyless follows none, since the request \
-                         may carry a token or signed material; give the service's final URL)"
-                    ),
-                    _ => String::new(),
-                };
+                let redirect = e.status().map(redirect_hint).unwrap_or_default();
                 return Err((
                     format!("{what}: {}{redirect}", printable(&e.to_string())),
                     e.status(),
