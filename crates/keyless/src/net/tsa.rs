@@ -21,6 +21,9 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 /// id-sha256, the imprint's hash algorithm.
 const SHA256: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// id-signedData, what a timestamp token is (RFC 3161 §2.4.2).
+const SIGNED_DATA: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 /// id-ct-TSTInfo, the content a timestamp token signs.
 const TST_INFO: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
@@ -127,6 +130,9 @@ fn tst_info(answer: &[u8]) -> Result<TstInfo, String> {
         Err(_) => ContentInfo::from_der(answer)
             .map_err(|e| format!("not an RFC 3161 timestamp answer: {e}"))?,
     };
+    if token.content_type != SIGNED_DATA {
+        return Err("the token is not CMS SignedData".into());
+    }
     let signed: cms::signed_data::SignedData = token
         .content
         .decode_as()
@@ -183,8 +189,11 @@ struct TstInfo {
     message_imprint: MessageImprint,
     serial_number: Int,
     gen_time: GeneralizedTime,
+    /// `Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0]
+    /// IMPLICIT ..., micros [1] IMPLICIT ... }`, left opaque: it is not
+    /// used here, and however a TSA writes it is verification's business.
     #[asn1(optional = "true")]
-    accuracy: Option<Accuracy>,
+    accuracy: Option<der::asn1::SequenceOf<der::Any, 3>>,
     #[asn1(default = "bool::default")]
     ordering: bool,
     #[asn1(optional = "true")]
@@ -193,16 +202,6 @@ struct TstInfo {
     tsa: Option<x509_cert::ext::pkix::name::GeneralName>,
     #[asn1(context_specific = "1", optional = "true", tag_mode = "IMPLICIT")]
     extensions: Option<x509_cert::ext::Extensions>,
-}
-
-#[derive(der::Sequence)]
-struct Accuracy {
-    #[asn1(optional = "true")]
-    seconds: Option<u64>,
-    #[asn1(context_specific = "0", optional = "true")]
-    millis: Option<u16>,
-    #[asn1(context_specific = "1", optional = "true")]
-    micros: Option<u16>,
 }
 
 #[cfg(test)]
@@ -253,6 +252,47 @@ mod tests {
             Some(der::Any::from(der::asn1::Null))
         );
         answers(&request_for(&info), &info).unwrap();
+    }
+
+    /// Where `pattern` starts in `bytes`.
+    fn find(bytes: &[u8], pattern: &[u8]) -> usize {
+        bytes
+            .windows(pattern.len())
+            .position(|w| w == pattern)
+            .unwrap()
+    }
+
+    #[test]
+    fn an_accuracy_in_milliseconds_is_read() {
+        let answer = staging_answer();
+        // The staging TSTInfo (`30 81 ad`, version 1) with its accuracy
+        // `{ seconds 1 }` made `{ seconds 1, millis [0] IMPLICIT 5 }`.
+        let start = find(&answer, &[0x30, 0x81, 0xad, 0x02, 0x01, 0x01]);
+        let der = &answer[start..start + 3 + 0xad];
+        let accuracy = find(der, &[0x30, 0x03, 0x02, 0x01, 0x01]);
+        let mut with_millis = der[..accuracy].to_vec();
+        with_millis.extend([0x30, 0x06, 0x02, 0x01, 0x01, 0x80, 0x01, 0x05]);
+        with_millis.extend(&der[accuracy + 5..]);
+        with_millis[2] += 3;
+        let info = TstInfo::from_der(&with_millis).unwrap();
+        answers(&request_for(&info), &info).unwrap();
+        let original = tst_info(&answer).unwrap();
+        assert_eq!(info.nonce, original.nonce);
+    }
+
+    #[test]
+    fn a_token_that_is_not_signed_data_is_refused() {
+        let mut answer = staging_answer();
+        // The token's contentType, id-signedData, made id-data.
+        let oid = [
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
+        ];
+        let at = find(&answer, &oid);
+        answer[at + oid.len() - 1] = 0x01;
+        assert_eq!(
+            tst_info(&answer).err().as_deref(),
+            Some("the token is not CMS SignedData")
+        );
     }
 
     #[test]
