@@ -4,8 +4,9 @@
 //! - [`http_client`]: every client keyless uses (Fulcio, Rekor, TSA, OIDC)
 //!   is built here, on sigstore-rust's reqwest + rustls stack.
 //! - [`retry_observed`]: transient failures (connection, timeout, 5xx, 429;
-//!   not a refused TLS certificate) are tried again with jittered exponential backoff, within one time
-//!   budget; an observer is told of each retry as it happens.
+//!   not a refused TLS certificate) are tried again with jittered
+//!   exponential backoff, within one time budget; an observer is told of
+//!   each retry as it happens.
 //! - [`answer::exchange`]: every answer is read through the one capped
 //!   reader, with a size cap per endpoint (the table is in [`answer`]).
 //! - [`rekor::RekorV1`]: the one Rekor v1 client, used by signing (uploads
