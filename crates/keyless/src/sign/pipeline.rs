@@ -39,7 +39,7 @@ impl FileContext<'_> {
         let mut report = FileReport::new(file);
         match self.sign_one_inner(file, outputs, &mut report).await {
             Ok(()) => report.outputs = Some(outputs.clone()),
-            Err(e) => report.error = Some(crate::net::shorten(&e)),
+            Err(e) => report.error = Some(super::events::told(&e, None)),
         }
         (self.progress)(&Event::FileDone(&report));
         report
