@@ -279,7 +279,9 @@ impl Verifier {
         let keep: Vec<bool> = timestamps
             .iter()
             .map(|ts| {
-                let mut last = None;
+                // The reason of the authority that signed it, if one did,
+                // else the last authority's.
+                let (mut last, mut foreign) = (None, None);
                 for authority in &self.tsa_authorities {
                     match sigstore_tsa::verify_timestamp_for_authority(
                         &ts.signed_timestamp,
@@ -290,12 +292,25 @@ impl Verifier {
                         // (TOB-SIGSTORE-11): a trusted TSA misbehaved, so the
                         // bundle must fail, not just lose this token.
                         Ok(_) | Err(sigstore_tsa::Error::TimestampOutsideValidity { .. }) => {
-                            return true;
+                            // sigstore-tsa ignores the certificates a token
+                            // embeds; the peers refuse a token whose
+                            // embedded certificate is not the TSA's.
+                            match super::timestamp::foreign_embedded_certificate(
+                                ts.signed_timestamp.as_bytes(),
+                                authority,
+                            ) {
+                                None => return true,
+                                Some(reason) => foreign = Some(reason),
+                            }
                         }
                         Err(e) => last = Some(e.to_string()),
                     }
                 }
-                reasons.push(last.unwrap_or_else(|| "the trust root has no TSA".into()));
+                reasons.push(
+                    foreign
+                        .or(last)
+                        .unwrap_or_else(|| "the trust root has no TSA".into()),
+                );
                 false
             })
             .collect();
