@@ -82,6 +82,20 @@ fn the_other_seeds_reach_the_end_of_their_parsers() {
         entries.iter().filter(|(_, o)| o == "proven").count() >= 10,
         "{entries:#?}"
     );
+    let answers = outcomes("rekor-answer");
+    assert!(
+        outcome_of(&answers, "rekor-v1-log-info.json").ends_with("log info verified"),
+        "{answers:#?}"
+    );
+    for entry in [
+        "rekor-v1-entry-hashedrekord.json",
+        "rekor-v1-entry-dsse.json",
+    ] {
+        assert!(
+            outcome_of(&answers, entry).starts_with("proven"),
+            "{answers:#?}"
+        );
+    }
     let trust = outcomes("trust");
     assert!(trust.iter().all(|(_, o)| o != "refused"), "{trust:#?}");
 }
