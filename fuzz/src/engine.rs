@@ -156,3 +156,44 @@ pub fn fuzz(target: &dyn Target, budget: Budget, seed: u64, artifacts: Option<&P
     stats.elapsed = start.elapsed();
     stats
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Panics on any input containing a zero byte.
+    struct Fragile(Vec<Seed>);
+
+    impl Target for Fragile {
+        fn name(&self) -> &'static str {
+            "fragile"
+        }
+        fn seeds(&self) -> &[Seed] {
+            &self.0
+        }
+        fn run(&self, _context: usize, data: &[u8]) -> String {
+            assert!(!data.contains(&0), "a zero byte");
+            "ok".into()
+        }
+    }
+
+    #[test]
+    fn a_panicking_input_is_caught_reported_and_saved() {
+        let target = Fragile(vec![Seed {
+            name: "seed".into(),
+            data: br#"{"a": [1, "AQID"], "b": "text"}"#.to_vec(),
+            context: 0,
+        }]);
+        let dir = tempfile::tempdir().unwrap();
+        let stats = fuzz(&target, Budget::Executions(2000), 3, Some(dir.path()));
+        assert_eq!(stats.executions, 2000);
+        let crash = stats.crashes.first().expect("a zero byte is found");
+        assert!(crash.message.contains("a zero byte"), "{}", crash.message);
+        assert!(crash.input.contains(&0));
+        let saved = crash.saved.as_ref().unwrap();
+        assert!(saved.starts_with(dir.path().join("fragile")));
+        assert_eq!(std::fs::read(saved).unwrap(), crash.input);
+        // The same input, replayed, panics the same way.
+        assert!(run_one(&target, 0, &crash.input).is_some());
+    }
+}
