@@ -14,6 +14,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// At most this many seeds and new-outcome mutants are kept for good.
+const MAX_KEPT: usize = 512;
+
 /// When a run stops.
 #[derive(Debug, Clone, Copy)]
 pub enum Budget {
@@ -32,6 +35,8 @@ pub struct Stats {
     pub crashes: Vec<Crash>,
     /// How long it took.
     pub elapsed: Duration,
+    /// Distinct outcomes reached (per context), seeds' included.
+    pub outcomes: usize,
 }
 
 /// A panicking input.
@@ -66,13 +71,16 @@ fn quiet_panics() {
 
 /// Run `data` through `target`; the panic message if it panicked.
 pub fn run_one(target: &dyn Target, context: usize, data: &[u8]) -> Option<String> {
+    run_caught(target, context, data).err()
+}
+
+/// Run `data` through `target`: its outcome, or the panic message.
+fn run_caught(target: &dyn Target, context: usize, data: &[u8]) -> Result<String, String> {
     quiet_panics();
     FUZZING.with(|f| f.set(true));
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        target.run(context, data);
-    }));
+    let result = catch_unwind(AssertUnwindSafe(|| target.run(context, data)));
     FUZZING.with(|f| f.set(false));
-    result.err().map(|p| {
+    result.map_err(|p| {
         p.downcast_ref::<String>()
             .cloned()
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
@@ -115,37 +123,58 @@ pub fn fuzz(target: &dyn Target, budget: Budget, seed: u64, artifacts: Option<&P
             input,
         });
     };
+    // Outcomes reached so far, per context.
+    let mut reached = std::collections::HashSet::new();
     // The seeds first, as they are.
     for s in corpus.clone() {
         if done(&stats) {
             break;
         }
         stats.executions += 1;
-        if let Some(message) = run_one(target, s.context, &s.data) {
-            crash(&mut stats, message, s.data.clone());
+        match run_caught(target, s.context, &s.data) {
+            Ok(outcome) => {
+                reached.insert((s.context, outcome));
+            }
+            Err(message) => crash(&mut stats, message, s.data.clone()),
         }
     }
-    let seeds = corpus.len();
+    // Seeds and mutants that reached a new outcome: never replaced.
+    let mut kept = corpus.len();
     while !done(&stats) {
         let parent = &corpus[mutator.rng.below(corpus.len())];
         let other = &corpus[mutator.rng.below(corpus.len())].data;
         let input = mutator.mutate(&parent.data, other);
         let context = parent.context;
         stats.executions += 1;
-        if let Some(message) = run_one(target, context, &input) {
-            crash(&mut stats, message, input);
+        let outcome = match run_caught(target, context, &input) {
+            Ok(outcome) => outcome,
+            Err(message) => {
+                crash(&mut stats, message, input);
+                continue;
+            }
+        };
+        if kept < MAX_KEPT && reached.insert((context, outcome)) {
+            corpus.insert(
+                kept,
+                Seed {
+                    name: "mutant with a new outcome".into(),
+                    data: input,
+                    context,
+                },
+            );
+            kept += 1;
             continue;
         }
-        // Keep a bounded number of mutants to mutate further: deeper
-        // changes without losing the seeds.
-        if corpus.len() < seeds * 4 {
+        // Keep a bounded number of other mutants to mutate further:
+        // deeper changes without losing the seeds.
+        if corpus.len() < kept * 4 {
             corpus.push(Seed {
                 name: "mutant".into(),
                 data: input,
                 context,
             });
         } else if mutator.rng.one_in(8) {
-            let i = seeds + mutator.rng.below(corpus.len() - seeds);
+            let i = kept + mutator.rng.below(corpus.len() - kept);
             corpus[i] = Seed {
                 name: "mutant".into(),
                 data: input,
@@ -154,6 +183,7 @@ pub fn fuzz(target: &dyn Target, budget: Budget, seed: u64, artifacts: Option<&P
         }
     }
     stats.elapsed = start.elapsed();
+    stats.outcomes = reached.len();
     stats
 }
 

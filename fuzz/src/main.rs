@@ -50,11 +50,12 @@ fn main() -> ExitCode {
         );
         let secs = stats.elapsed.as_secs_f64().max(f64::EPSILON);
         println!(
-            "{name:<12} {:>9} executions in {:>5.1} s ({:>7.0}/s), {} seeds, {} crash(es)",
+            "{name:<12} {:>9} executions in {:>5.1} s ({:>7.0}/s), {} seeds, {} outcomes, {} crash(es)",
             stats.executions,
             secs,
             stats.executions as f64 / secs,
             target.seeds().len(),
+            stats.outcomes,
             stats.crashes.len()
         );
         for c in &stats.crashes {
