@@ -289,6 +289,22 @@ fn rekor_v2_mutations() -> Vec<NamedMutation> {
         "checkpoint",
     ));
     cases.push((
+        "checkpoint signed under another key name than the origin".into(),
+        Box::new(|d: &mut Value| {
+            let cp = &mut entry(d)["inclusionProof"]["checkpoint"]["envelope"];
+            let text = cp.as_str().unwrap();
+            let origin = text.lines().next().unwrap();
+            let renamed = text.replacen(
+                &format!("\u{2014} {origin} "),
+                &format!("\u{2014} {origin}.evil "),
+                1,
+            );
+            assert_ne!(renamed, text);
+            *cp = Value::String(renamed);
+        }),
+        "checkpoint",
+    ));
+    cases.push((
         "logId.keyId zero".into(),
         Box::new(|d: &mut Value| entry(d)["logId"]["keyId"] = Value::String(B64.encode([0u8; 32]))),
         "checkpoint",

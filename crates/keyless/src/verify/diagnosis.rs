@@ -259,22 +259,9 @@ fn subject_key_id(cert: &Certificate) -> Option<Vec<u8>> {
     Some(ski.0.as_bytes().to_vec())
 }
 
-/// An RFC 3161 TimeStampResp, which bundles carry as often as the bare
-/// token it wraps (sigstore-tsa reads both).
-#[derive(der::Sequence)]
-struct TimeStampResp {
-    status: der::Any,
-    token: Option<cms::content_info::ContentInfo>,
-}
-
-/// The signer identifiers of a timestamp token (a CMS SignedData), bare or
-/// in its TimeStampResp.
+/// The signer identifiers of a timestamp token.
 fn signer_ids(token: &[u8]) -> Option<Vec<cms::signed_data::SignerIdentifier>> {
-    use cms::content_info::ContentInfo;
-    let info = ContentInfo::from_der(token)
-        .ok()
-        .or_else(|| TimeStampResp::from_der(token).ok()?.token)?;
-    let signed: cms::signed_data::SignedData = info.content.decode_as().ok()?;
+    let signed = super::timestamp::signed_data(token)?;
     Some(
         signed
             .signer_infos

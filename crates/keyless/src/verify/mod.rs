@@ -27,6 +27,7 @@ mod diagnosis;
 mod input;
 mod select;
 mod steps;
+mod timestamp;
 mod verifier;
 
 pub use crate::failure::{Failure, Step};

@@ -108,11 +108,30 @@ pub(super) fn check_rekor_v2_proof(
             ));
         };
         let hint = &id.as_bytes()[..4];
-        let signed = checkpoint.signatures().iter().any(|sig| {
-            sig.key_id.as_bytes() == hint
-                && key.verify(checkpoint.signed_data(), &sig.signature).is_ok()
-        });
-        if !signed {
+        let signed: Vec<_> = checkpoint
+            .signatures()
+            .iter()
+            .filter(|sig| {
+                sig.key_id.as_bytes() == hint
+                    && key.verify(checkpoint.signed_data(), &sig.signature).is_ok()
+            })
+            .collect();
+        // A C2SP signed note names its signer on the signature line; the
+        // name is not signed. The Go note verifiers (sigstore-go through
+        // rekor-tiles) only accept the log's signature under the log's
+        // name, which is the checkpoint's origin: so does keyless, lest a
+        // renamed line pass here and fail there.
+        let origin = checkpoint.origin();
+        if !signed.is_empty() && !signed.iter().any(|sig| sig.name == origin) {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "the log's signature on the checkpoint is under the key name {:?}, not the log's name {origin:?} (the checkpoint's origin)",
+                    signed[0].name
+                ),
+            ));
+        }
+        if signed.is_empty() {
             return Err(Failure::new(
                 Step::Checkpoint,
                 format!(

@@ -194,15 +194,28 @@ impl Verifier {
                            p: &dyn sigstore_verify::Policy| {
                     inner.verify(digest, b, p)
                 };
-                match self.run_sigstore(bundle, policy, run) {
-                    Ok(result) => (std::borrow::Cow::Borrowed(bundle), Vec::new(), Ok(result)),
-                    Err(first) => {
+                // sigstore-tsa passes a token whose embedded certificates
+                // are not its TSA's, which keyless sets aside: such a bundle
+                // takes the one-by-one path at once.
+                let whole = self
+                    .embeds_only_trusted_certificates(bundle)
+                    .then(|| self.run_sigstore(bundle, policy, run));
+                match whole {
+                    Some(Ok(result)) => {
+                        (std::borrow::Cow::Borrowed(bundle), Vec::new(), Ok(result))
+                    }
+                    Some(Err(first)) => {
                         let (trimmed, set_aside) = self.without_unverifiable_timestamps(bundle);
                         let result = if set_aside.is_empty() {
                             Err(first)
                         } else {
                             self.run_sigstore(trimmed.as_ref(), policy, run)
                         };
+                        (trimmed, set_aside, result)
+                    }
+                    None => {
+                        let (trimmed, set_aside) = self.without_unverifiable_timestamps(bundle);
+                        let result = self.run_sigstore(trimmed.as_ref(), policy, run);
                         (trimmed, set_aside, result)
                     }
                 }
@@ -308,6 +321,26 @@ impl Verifier {
         }
     }
 
+    /// Whether every RFC 3161 timestamp of `bundle` embeds only
+    /// certificates of some trusted TSA (or none), the one thing about a
+    /// token that sigstore-verify's own verdict does not cover.
+    fn embeds_only_trusted_certificates(&self, bundle: &Bundle) -> bool {
+        bundle
+            .verification_material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .iter()
+            .all(|ts| {
+                self.tsa_authorities.iter().any(|authority| {
+                    super::timestamp::foreign_embedded_certificate(
+                        ts.signed_timestamp.as_bytes(),
+                        authority,
+                    )
+                    .is_none()
+                })
+            })
+    }
+
     /// `bundle` without the RFC 3161 timestamps that no trusted TSA
     /// authenticates (with the reasons), or `bundle` itself when all do.
     ///
@@ -332,7 +365,9 @@ impl Verifier {
         let keep: Vec<bool> = timestamps
             .iter()
             .map(|ts| {
-                let mut last = None;
+                // The reason of the authority that signed it, if one did,
+                // else the last authority's.
+                let (mut last, mut foreign) = (None, None);
                 for authority in &self.tsa_authorities {
                     match sigstore_tsa::verify_timestamp_for_authority(
                         &ts.signed_timestamp,
@@ -343,12 +378,25 @@ impl Verifier {
                         // (TOB-SIGSTORE-11): a trusted TSA misbehaved, so the
                         // bundle must fail, not just lose this token.
                         Ok(_) | Err(sigstore_tsa::Error::TimestampOutsideValidity { .. }) => {
-                            return true;
+                            // sigstore-tsa ignores the certificates a token
+                            // embeds; the peers refuse a token whose
+                            // embedded certificate is not the TSA's.
+                            match super::timestamp::foreign_embedded_certificate(
+                                ts.signed_timestamp.as_bytes(),
+                                authority,
+                            ) {
+                                None => return true,
+                                Some(reason) => foreign = Some(reason),
+                            }
                         }
                         Err(e) => last = Some(e.to_string()),
                     }
                 }
-                reasons.push(last.unwrap_or_else(|| "the trust root has no TSA".into()));
+                reasons.push(
+                    foreign
+                        .or(last)
+                        .unwrap_or_else(|| "the trust root has no TSA".into()),
+                );
                 false
             })
             .collect();

@@ -4,7 +4,11 @@
 //! `sigstore-bundle`. This module adds what a command-line verifier facing
 //! arbitrary files needs in front of them: a size limit enforced before
 //! parsing, a media type that must be present and known, and caps on repeated
-//! evidence.
+//! evidence; [`strict`] refuses what the JSON mapping and the strictest
+//! clients refuse (unknown members, misspelled enums, the verification
+//! material of another version).
+
+mod strict;
 
 use crate::error::{Error, FileKind, Result};
 use crate::files::read_text_limited;
@@ -54,8 +58,9 @@ pub fn find_bundle_for(artifact: &Path) -> PathBuf {
 /// Read and parse the bundle at `path`.
 ///
 /// Refuses, before parsing: directories, files over [`MAX_BUNDLE_BYTES`],
-/// non-UTF-8 content, and a missing or unknown `mediaType` (the parser
-/// underneath would silently treat a missing one as v0.1).
+/// non-UTF-8 content, a missing or unknown `mediaType` (the parser
+/// underneath would silently treat a missing one as v0.1), and JSON the
+/// bundle schema does not allow (see `strict`).
 pub fn read_bundle(path: &Path) -> Result<Bundle> {
     let text = read_text_limited(path, MAX_BUNDLE_BYTES, FileKind::Bundle)?;
     parse_bundle(path, &text)
@@ -97,6 +102,9 @@ pub fn parse_bundle(path: &Path, text: &str) -> Result<Bundle> {
             media_type,
         });
     }
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| malformed(json_reason(&e)))?;
+    strict::check(&doc, &media_type).map_err(malformed)?;
     Bundle::from_json(text).map_err(|e| malformed(e.to_string()))
 }
 
