@@ -5,8 +5,11 @@
 //! (Fulcio, Rekor and the generic package registry stand-in) and a local
 //! pypiserver as the project's PyPI registry. Every run validates the
 //! expanded YAML against GitLab's CI JSON schema (the one gitlab-ci-local
-//! ships). The consumer must catch a swapped file and a tag that does not
-//! match.
+//! ships). The consumer must catch a swapped file, and its source must
+//! follow CONSUME_PROJECT and CONSUME_TAG: another project's registry (the
+//! release copied there, refused by the pin), a version never published
+//! (nothing to download), and a release's files republished as another
+//! version (refused by the pin).
 //!
 //! Stand-ins for what a GitLab runner provides:
 //! - `id_tokens`: the testbed mints the tag pipeline's token (as its `token`
@@ -20,8 +23,11 @@
 //!   Python 3.10 and 3.12 images cannot run here, so the 3.11 test job runs
 //!   and the 3.10 and 3.12 jobs are checked to be the same job on another
 //!   image;
-//! - `PYPI_REGISTRY` points at pypiserver (GitLab derives it from
-//!   `CI_API_V4_URL`, which points at the testbed's generic registry);
+//! - `PYPI_REGISTRY` and `CONSUME_PYPI_INDEX` point at pypiserver (GitLab
+//!   derives them from `CI_API_V4_URL`, which points at the testbed's
+//!   generic registry). That registry redirects downloads to an object
+//!   storage stand-in on another port, which refuses any request carrying
+//!   a credential: the job token must not follow the redirect;
 //! - the component includes name this repository at its commit (GitLab's
 //!   way to test components in their own project), instead of the keyless
 //!   project's release.
@@ -38,7 +44,7 @@ const PROJECT_ID: &str = "42";
 
 #[test]
 fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
-    let bed = Bed::start();
+    let bed = Bed::start_with(|o| o.redirect_package_downloads = true);
     let pypi = PyPiServer::start(&bed.path("pypi"));
     let env = JobEnv::create(&bed.path("jobenv"));
     let repo = example_repo(&bed.path("repo"));
@@ -69,6 +75,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             ("CI_PROJECT_ID", PROJECT_ID.to_string()),
             ("CI_JOB_TOKEN", "job-token-stand-in".to_string()),
             ("PYPI_REGISTRY", pypi.url.clone()),
+            ("CONSUME_PYPI_INDEX", format!("{}/simple", pypi.url)),
             ("KEYLESS_TRUST_CONFIG", trust.display().to_string()),
         ] {
             cmd.arg("--variable").arg(format!("{name}={value}"));
@@ -138,12 +145,8 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         published(&bed.path("pypi")),
         ["hello_py-1.0-py3-none-any.whl", "hello_py-1.0.tar.gz"]
     );
-    let bundles = bed
-        .tb
-        .state_dir()
-        .join("generic-packages")
-        .join(PROJECT_ID)
-        .join("hello-py/1.0");
+    let packages = bed.tb.state_dir().join("generic-packages").join(PROJECT);
+    let bundles = packages.join("hello-py/1.0");
     assert_eq!(
         published(&bundles),
         [
@@ -169,6 +172,15 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             "{job}: {text}"
         );
     }
+    // The consumer's two bundle downloads were redirected to object
+    // storage and arrived there without the job token.
+    assert_eq!(
+        bed.tb.object_storage_requests(),
+        keyless_testbed::ObjectStorageRequests {
+            served: 2,
+            with_credentials: 0
+        }
+    );
     the_other_python_jobs_differ_only_in_their_image(&repo);
 
     // A swapped wheel in the registry: the consumer fails on it.
@@ -186,13 +198,60 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
     );
     std::fs::write(&wheel, &genuine).unwrap();
 
-    // The genuine files, but another tag pinned: the consumer fails.
+    // Another project: the bundles come from its registry (the release
+    // copied there), and the pin follows, so they are refused.
+    let fork = bed
+        .tb
+        .state_dir()
+        .join("generic-packages/keyless-demo/fork/hello-py/1.0");
+    copy_dir(&bundles, &fork);
+    let (ok, out) = gcl(
+        &["consume"],
+        &["--variable", "CONSUME_PROJECT=keyless-demo/fork"],
+    );
+    assert!(
+        !ok,
+        "the consumer accepted hello-py's release as the fork's:\n{out}"
+    );
+    assert!(
+        out.contains("/projects/keyless-demo%2Ffork/packages/generic/hello-py/1.0/hello_py-1.0.tar.gz.sigstore.json")
+            && out.contains(
+                "expected \"https://gitlab.com/keyless-demo/fork//.gitlab-ci.yml@refs/tags/v1.0\""
+            ),
+        "{out}"
+    );
+
+    // Another tag: the files come from that version, which was never
+    // published: nothing to verify.
+    let (ok, out) = gcl(&["consume"], &["--variable", "CONSUME_TAG=v1.1"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("no file of hello-py 1.1"), "{out}");
+
+    // The v1.0 files and bundles republished as 1.1 (a replayed release):
+    // downloaded from 1.1, refused as not signed for v1.1.
+    for (from, to) in [
+        (
+            "hello_py-1.0-py3-none-any.whl",
+            "hello_py-1.1-py3-none-any.whl",
+        ),
+        ("hello_py-1.0.tar.gz", "hello_py-1.1.tar.gz"),
+    ] {
+        std::fs::copy(bed.path("pypi").join(from), bed.path("pypi").join(to)).unwrap();
+        let replayed = packages.join("hello-py/1.1");
+        std::fs::create_dir_all(&replayed).unwrap();
+        std::fs::copy(
+            bundles.join(format!("{from}.sigstore.json")),
+            replayed.join(format!("{to}.sigstore.json")),
+        )
+        .unwrap();
+    }
     let (ok, out) = gcl(&["consume"], &["--variable", "CONSUME_TAG=v1.1"]);
     assert!(!ok, "the consumer accepted tag v1.0 for v1.1:\n{out}");
     assert!(
-        out.contains(&format!(
-            "expected \"https://gitlab.com/{PROJECT}//.gitlab-ci.yml@refs/tags/v1.1\""
-        )),
+        out.contains("fetched hello_py-1.1.tar.gz")
+            && out.contains(&format!(
+                "expected \"https://gitlab.com/{PROJECT}//.gitlab-ci.yml@refs/tags/v1.1\""
+            )),
         "{out}"
     );
     let doc = junit_report(&repo.join(".gitlab-ci-local/builds/consume/consume.xml"));
@@ -200,6 +259,8 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         doc["suite"],
         serde_json::json!({"tests": 2, "failures": 2, "errors": 0})
     );
+    // No download along the way sent the token to object storage.
+    assert_eq!(bed.tb.object_storage_requests().with_credentials, 0);
 
     // And with both right again, it passes.
     let (ok, out) = gcl(&["consume"], &[]);
@@ -566,4 +627,100 @@ fn the_install_script_installs_only_a_binary_with_the_pinned_sha256() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["keyless"], "no temporary file left behind");
+}
+
+/// Two loopback origins for `ci/fetch_release.py`: a PyPI simple index that
+/// requires the job token (basic auth) and redirects each file to an
+/// "object storage" origin on another port, which refuses any request
+/// carrying an Authorization header. `/evil/` serves an index whose file
+/// name would escape the download folder.
+const REDIRECTING_INDEX: &str = r#"
+import base64, hashlib, http.server, json, sys, threading
+DATA = b"the sdist bytes"
+SHA = hashlib.sha256(DATA).hexdigest()
+AUTH = "Basic " + base64.b64encode(b"gitlab-ci-token:job-token").decode()
+class Storage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if "Authorization" in self.headers:
+            self.send_error(400, "a credential reached object storage")
+        else:
+            self.send_response(200); self.end_headers(); self.wfile.write(DATA)
+    def log_message(self, *a): pass
+storage = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Storage)
+class Index(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Authorization") != AUTH:
+            return self.send_error(401)
+        if self.path.endswith("/simple/hello-py/"):
+            name = "hello_py-1.0-..%2F..%2Fescaped.tar.gz" if self.path.startswith("/evil/") else "hello_py-1.0.tar.gz"
+            body = f'<a href="/files/{name}#sha256={SHA}">{name}</a>'.encode()
+            self.send_response(200); self.end_headers(); self.wfile.write(body)
+        elif self.path.startswith("/files/"):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{storage.server_port}/objects/{self.path[7:]}")
+            self.end_headers()
+        else:
+            self.send_error(404)
+    def log_message(self, *a): pass
+index = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
+threading.Thread(target=storage.serve_forever, daemon=True).start()
+print(index.server_port, flush=True)
+index.serve_forever()
+"#;
+
+#[test]
+fn fetch_release_sends_the_job_token_to_the_index_only_and_refuses_escaping_names() {
+    let python = python_with("json");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(&python)
+        .args(["-c", REDIRECTING_INDEX])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let port = port.trim().to_string();
+    let fetch = |index: &str, dest: &Path| {
+        Command::new(&python)
+            .arg(repo_root().join("examples/gitlab-python/ci/fetch_release.py"))
+            .args([index, "hello-py", "1.0"])
+            .arg(dest)
+            .env("CI_JOB_TOKEN", "job-token")
+            .output()
+            .unwrap()
+    };
+
+    // The index got the token (it answers 401 without), the redirected
+    // download did not (object storage answers 400 with one).
+    let dest = dir.path().join("a/downloaded");
+    let out = fetch(&format!("http://127.0.0.1:{port}/simple"), &dest);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read(dest.join("hello_py-1.0.tar.gz")).unwrap(),
+        b"the sdist bytes"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+
+    // A file name with `..` and `/`: refused, nothing written anywhere.
+    let dest = dir.path().join("b/downloaded");
+    let out = fetch(&format!("http://127.0.0.1:{port}/evil/simple"), &dest);
+    let _ = server.kill();
+    let _ = server.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("refusing the file name 'hello_py-1.0-../../escaped.tar.gz'"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
+    assert!(!dir.path().join("escaped.tar.gz").exists());
 }
