@@ -308,7 +308,13 @@ fn every_component_expands_to_valid_gitlab_ci() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("json schema validated"), "{stderr}");
-    let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // gitlab-ci-local warns on stdout that it does not check `regex:`
+    // (GitLab does; `the_input_patterns_accept_real_values_and_refuse_shell_code`
+    // checks the patterns), before the JSON.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = &stdout[stdout.find("\n[").map_or(0, |i| i + 1)..];
+    let jobs: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     let names: Vec<&str> = jobs
         .as_array()
         .unwrap()
@@ -335,6 +341,129 @@ fn every_component_expands_to_valid_gitlab_ci() {
     }
     let verify = top_level_block(&expanded, "keyless-verify");
     assert!(verify.contains("junit: keyless-verify.xml"), "{verify}");
+    // Signing publishes the project, ref and commit in a public log: by
+    // default only tag pipelines sign.
+    for job in ["keyless-sign", "keyless-attest"] {
+        let block = top_level_block(&expanded, job);
+        assert!(
+            block.contains("  rules:\n    - if: $CI_COMMIT_TAG\n"),
+            "{job}:\n{block}"
+        );
+    }
+    // An empty rekor_version passes no --rekor-version.
+    let sign = top_level_block(&expanded, "keyless-sign");
+    assert!(sign.contains("KEYLESS_INPUT_REKOR_VERSION: ''"), "{sign}");
+    let monitor = top_level_block(&expanded, "keyless-rekor-monitor");
+    assert!(monitor.contains("    when: always\n"), "{monitor}");
+    assert!(
+        monitor.contains("KEYLESS_INPUT_MAX_ENTRIES: '1000'"),
+        "{monitor}"
+    );
+}
+
+/// String inputs reach the scripts as job variables, never as text in the
+/// script (where `$(...)` or a quote in a value would be shell code); only
+/// boolean inputs, whose values are `true` and `false`, may appear there.
+#[test]
+fn no_string_input_is_interpolated_into_a_script() {
+    for component in ["sign", "verify", "attest", "rekor-monitor"] {
+        let text = std::fs::read_to_string(repo_root().join(format!("templates/{component}.yml")))
+            .unwrap();
+        let (spec, job) = text.split_once("\n---\n").unwrap();
+        let script = job
+            .split_once("  script:\n")
+            .unwrap()
+            .1
+            .lines()
+            .take_while(|l| l.starts_with("    ") || l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (_, rest) in script
+            .match_indices("$[[ inputs.")
+            .map(|(i, _)| ((), &script[i + 11..]))
+        {
+            let name = rest.split_once(' ').unwrap().0;
+            let declared = spec
+                .split_once(&format!("\n    {name}:\n"))
+                .unwrap_or_else(|| panic!("{component}: no input {name}"))
+                .1;
+            assert!(
+                declared.starts_with("      type: boolean\n"),
+                "{component}: the string input {name} is interpolated into the script"
+            );
+        }
+    }
+}
+
+/// The `regex:` of each input (GitLab matches inputs with RE2, as the
+/// `regex` crate does) accepts the default and values a pipeline uses, and
+/// refuses shell metacharacters.
+#[test]
+fn the_input_patterns_accept_real_values_and_refuse_shell_code() {
+    let patterns = |component: &str| -> Vec<(String, regex::Regex)> {
+        let text = std::fs::read_to_string(repo_root().join(format!("templates/{component}.yml")))
+            .unwrap();
+        let spec = text.split_once("\n---\n").unwrap().0;
+        let mut name = String::new();
+        let mut out = Vec::new();
+        for line in spec.lines() {
+            if let Some(n) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+                && !n.starts_with(' ')
+            {
+                name = n.to_string();
+            }
+            if let Some(r) = line.trim_start().strip_prefix("regex: ") {
+                let r = r.trim_matches('\'');
+                out.push((name.clone(), regex::Regex::new(r).unwrap()));
+            }
+        }
+        out
+    };
+    let verify: std::collections::HashMap<_, _> = patterns("verify").into_iter().collect();
+    let monitor: std::collections::HashMap<_, _> = patterns("rekor-monitor").into_iter().collect();
+    for (name, re) in verify.iter().chain(&monitor) {
+        for bad in [
+            "a;b", "$(id)", "`id`", "a b", "a\"b", "a'b", "a|b", "a&b", "x\ny",
+        ] {
+            assert!(!re.is_match(bad), "{name} accepts {bad:?}");
+        }
+    }
+    let accepts = |re: &regex::Regex, v: &str| assert!(re.is_match(v), "{re} refuses {v:?}");
+    for v in [
+        "$CI_PROJECT_PATH",
+        "group/project",
+        "group/sub/my.project-2",
+    ] {
+        accepts(&verify["project"], v);
+        accepts(&monitor["project"], v);
+    }
+    assert!(
+        !verify["project"].is_match("project"),
+        "a project has a group"
+    );
+    for v in ["$CI_COMMIT_TAG", "v1.0", "", "release/1.2+build"] {
+        accepts(&verify["tag"], v);
+        accepts(&verify["branch"], v);
+    }
+    for v in [
+        "$CI_SERVER_URL",
+        "https://gitlab.com",
+        "https://gitlab.example.com:8443/gitlab",
+    ] {
+        accepts(&verify["instance"], v);
+    }
+    assert!(!verify["instance"].is_match("http://gitlab.com"));
+    for v in ["$CI_CONFIG_PATH", ".gitlab-ci.yml", "ci/release.yml", ""] {
+        accepts(&verify["config_path"], v);
+    }
+    accepts(&verify["junit"], "keyless-verify.xml");
+    accepts(&verify["junit"], "reports/keyless.xml");
+    assert!(!verify["junit"].is_match("/etc/x.xml"));
+    for v in ["refs/tags/*", "refs/heads/main", "refs/tags/v?.*"] {
+        accepts(&monitor["expect_ref"], v);
+    }
+    accepts(&monitor["rekor_url"], "");
+    accepts(&monitor["rekor_url"], "https://rekor.sigstore.dev");
 }
 
 /// The 3.10 and 3.12 test jobs are the 3.11 job (which ran) on another
@@ -723,4 +852,58 @@ fn fetch_release_sends_the_job_token_to_the_index_only_and_refuses_escaping_name
     );
     assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
     assert!(!dir.path().join("escaped.tar.gz").exists());
+}
+
+/// A hostile input value (command substitution) reaches keyless as a
+/// literal argument: the verify component's job runs for real and nothing
+/// it names is executed.
+#[test]
+fn a_hostile_input_value_is_an_argument_not_shell_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = example_repo(&dir.path().join("repo"));
+    let sha = git_head(&repo);
+    std::fs::write(
+        repo.join("hostile.gitlab-ci.yml"),
+        format!(
+            "stages: [verify]\ninclude:\n  - component: gitlab.com/{PROJECT}/verify@{sha}\n    inputs:\n      needs: []\n      project: 'g/p$(touch pwned-project)'\n      tag: 'v1\"; touch pwned-tag; echo \"'\n      files: 'dist/'\n"
+        ),
+    )
+    .unwrap();
+    let env = JobEnv::create(&dir.path().join("jobenv"));
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("PATH", env.path())
+        .env("NO_COLOR", "1")
+        .args([
+            "--file",
+            "hostile.gitlab-ci.yml",
+            "--force-shell-executor",
+            "--shell-isolation",
+            "keyless-verify",
+        ])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The job ran keyless, which refused the (literal) values.
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("keyless "), "{text}");
+    let mut stack = vec![repo.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            assert!(
+                !e.file_name().to_string_lossy().starts_with("pwned"),
+                "an input ran as shell code: {}\n{text}",
+                e.path().display()
+            );
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
 }
