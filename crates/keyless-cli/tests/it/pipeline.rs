@@ -738,8 +738,14 @@ fn the_install_script_installs_only_a_binary_with_the_pinned_sha256() {
     // Not a SHA-256 at all: a usage error.
     assert_eq!(install("abc", &refused).status.code(), Some(2));
 
-    // The pinned one: installed, and it runs.
+    // The pinned one: installed, and it runs. A link planted under a fixed
+    // temporary name is left alone (the install picks a fresh name), not
+    // written through.
     let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "victim").unwrap();
+    std::os::unix::fs::symlink(&victim, bin.join(".keyless.new")).unwrap();
     let out = install(&sha, &bin);
     assert!(
         out.status.success(),
@@ -751,11 +757,17 @@ fn the_install_script_installs_only_a_binary_with_the_pinned_sha256() {
         std::fs::read(bin.join("keyless")).unwrap(),
         std::fs::read(binary).unwrap()
     );
-    let names: Vec<_> = std::fs::read_dir(&bin)
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
+    let mut names: Vec<_> = std::fs::read_dir(&bin)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names, ["keyless"], "no temporary file left behind");
+    names.sort();
+    assert_eq!(
+        names,
+        [".keyless.new", "keyless"],
+        "no temporary file left behind"
+    );
 }
 
 /// Two loopback origins for `ci/fetch_release.py`: a PyPI simple index that
@@ -906,4 +918,111 @@ fn a_hostile_input_value_is_an_argument_not_shell_code() {
             }
         }
     }
+}
+
+/// keyless's own release pipeline (the root `.gitlab-ci.yml`) cannot run
+/// here (no GitLab, runner or registry): it is validated against GitLab's
+/// CI schema, and its jobs are checked to fit together with the
+/// Containerfile, `.containerignore` and the install script's file name.
+#[test]
+fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_published_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for file in [".gitlab-ci.yml", "Containerfile", ".containerignore"] {
+        std::fs::copy(repo_root().join(file), repo.join(file)).unwrap();
+    }
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.name=ci", "-c", "user.email=ci@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "release"]);
+    git(&["tag", "0.1.0"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://gitlab.com/keyless/keyless.git",
+    ]);
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("NO_COLOR", "1")
+        .env("GCL_IGNORE_PREDEFINED_VARS", "CI_COMMIT_TAG")
+        .args(["--variable", "CI_COMMIT_TAG=0.1.0", "--list-json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("json schema validated"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = &stdout[stdout.find('[').unwrap()..];
+    let jobs: serde_json::Value = serde_json::from_str(json).unwrap();
+    let names: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "build-binary",
+            "publish-binary",
+            "container-image",
+            "release"
+        ]
+    );
+
+    // Job contents from the file itself (the expanded copy folds lines).
+    let expanded = std::fs::read_to_string(repo_root().join(".gitlab-ci.yml")).unwrap();
+    let build = top_level_block(&expanded, "build-binary");
+    let image = top_level_block(&expanded, "container-image");
+    // Built once, with the lock file; the image job builds around that
+    // artifact (no cargo), passing its SHA-256 to the Containerfile.
+    assert!(
+        build.contains("cargo build --release --locked -p keyless-cli --bin keyless"),
+        "{build}"
+    );
+    let binary = "release/keyless-${CI_COMMIT_TAG}-x86_64-linux";
+    assert!(
+        build.contains(binary) && build.contains("SHA256SUMS"),
+        "{build}"
+    );
+    assert!(!image.contains("cargo"), "{image}");
+    assert!(
+        image.contains("needs: [build-binary]")
+            && image.contains(&format!("KEYLESS_BINARY={binary}"))
+            && image.contains("KEYLESS_SHA256=${sha}")
+            && image.contains("--digestfile"),
+        "{image}"
+    );
+    let containerfile = std::fs::read_to_string(repo_root().join("Containerfile")).unwrap();
+    assert!(
+        containerfile.contains("COPY ${KEYLESS_BINARY} /usr/local/bin/keyless")
+            && containerfile.contains("sha256sum -c -")
+            && !containerfile.contains("cargo "),
+        "{containerfile}"
+    );
+    let ignore = std::fs::read_to_string(repo_root().join(".containerignore")).unwrap();
+    let rules: Vec<&str> = ignore
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    assert_eq!(rules, ["*", "!release/"]);
+    // The name the install script documents.
+    let install = std::fs::read_to_string(repo_root().join("scripts/install-keyless.sh")).unwrap();
+    assert!(install.contains("keyless-<version>-x86_64-linux"));
+    let release = top_level_block(&expanded, "release");
+    assert!(
+        release.contains("  release:\n    tag_name: $CI_COMMIT_TAG\n"),
+        "{release}"
+    );
 }
