@@ -217,13 +217,17 @@ async fn get(
     match &reg.storage_url {
         Some(storage) if exists => {
             let (project, name, version, file) = &path;
-            Answer::bytes(StatusCode::FOUND, "text/plain", Vec::new()).with_header(
-                header::LOCATION,
-                format!(
-                    "{storage}/objects/{}/{name}/{version}/{file}",
-                    project.replace('/', "%2F")
-                ),
+            let location = format!(
+                "{storage}/objects/{}/{name}/{version}/{file}",
+                project.replace('/', "%2F")
+            );
+            // The body names the target too, as servers' redirects do.
+            Answer::bytes(
+                StatusCode::FOUND,
+                "text/plain",
+                location.clone().into_bytes(),
             )
+            .with_header(header::LOCATION, location)
         }
         _ => read(file).await,
     }
