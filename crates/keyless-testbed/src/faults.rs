@@ -139,10 +139,13 @@ impl FaultRule {
         let ok = match self.fault {
             F::Status(s) => (400..600).contains(&s),
             F::Delay(_) | F::Truncate | F::Malformed => true,
-            F::WrongProof | F::WrongCheckpointKey | F::Duplicate => {
-                matches!(self.endpoint, E::RekorV1 | E::RekorV2)
-            }
-            F::WrongSetKey | F::RolledBack | F::ForkedRoot => self.endpoint == E::RekorV1,
+            // Rekor v2 rolls back or forks in its `/checkpoint`.
+            F::WrongProof
+            | F::WrongCheckpointKey
+            | F::Duplicate
+            | F::RolledBack
+            | F::ForkedRoot => matches!(self.endpoint, E::RekorV1 | E::RekorV2),
+            F::WrongSetKey => self.endpoint == E::RekorV1,
             F::UntrustedSct | F::ExpiredCert => self.endpoint == E::Fulcio,
         };
         if ok {

@@ -2,6 +2,7 @@
 //! `signing_config.json` (v0.2) and `trust_config.json` (ClientTrustConfig).
 
 use super::ca::FulcioCa;
+use super::keys::KeyKind;
 use super::rekor::TransparencyLog;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -37,7 +38,12 @@ fn cert_chain(ders: &[&[u8]]) -> Value {
     json!({"certificates": ders.iter().map(|d| json!({"rawBytes": B64.encode(d)})).collect::<Vec<_>>()})
 }
 
-fn tlog(url: &str, log: &TransparencyLog, key_details: &str, valid_from: &str) -> Value {
+fn tlog(url: &str, log: &TransparencyLog, valid_from: &str) -> Value {
+    let key_details = match log.key_kind() {
+        KeyKind::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
+        KeyKind::Ed25519 => "PKIX_ED25519",
+        KeyKind::Rsa2048 => "PKIX_RSA_PKCS1V15_2048_SHA256",
+    };
     json!({
         "baseUrl": url,
         "hashAlgorithm": "SHA2_256",
@@ -57,8 +63,8 @@ impl Services<'_> {
         let mut root = json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             "tlogs": [
-                tlog(self.url, self.rekor_v1, "PKIX_ECDSA_P256_SHA_256", &self.valid_from),
-                tlog(self.url, self.rekor_v2, "PKIX_ED25519", &self.valid_from),
+                tlog(self.url, self.rekor_v1, &self.valid_from),
+                tlog(self.url, self.rekor_v2, &self.valid_from),
             ],
             "certificateAuthorities": [{
                 "subject": {"organization": "keyless-testbed", "commonName": "keyless-testbed Fulcio"},

@@ -4,9 +4,12 @@
 //! Leaf and node hashing come from `sigstore-merkle`; so does every proof
 //! check (the tests below verify each proof this module produces with
 //! `sigstore-merkle`'s verifiers). Proof generation has no audited crate in
-//! the Sigstore Rust stack, and it only runs on the testbed's side: a wrong
-//! proof here shows up as a verification failure, never as a false accept.
+//! the Sigstore Rust stack: the proof shapes are keyless's
+//! (`keyless::rekor::proofs`, which also builds proofs from a Rekor v2
+//! log's tiles), over this tree's leaves. A wrong proof shows up as a
+//! verification failure, never as a false accept.
 
+use keyless::rekor::proofs::{self, Subtrees};
 use sigstore_types::Sha256Hash;
 
 /// The leaves of a log, by leaf hash.
@@ -15,55 +18,26 @@ pub struct MerkleTree {
     leaves: Vec<Sha256Hash>,
 }
 
-fn largest_power_of_two_below(n: usize) -> usize {
-    debug_assert!(n > 1);
-    1 << (usize::BITS - 1 - (n - 1).leading_zeros())
-}
-
 /// MTH(D[n]) over leaf hashes.
 fn subtree_root(leaves: &[Sha256Hash]) -> Sha256Hash {
     match leaves.len() {
         0 => sigstore_crypto::sha256(b""),
         1 => leaves[0],
         n => {
-            let k = largest_power_of_two_below(n);
+            let k = proofs::split(n as u64) as usize;
             sigstore_merkle::hash_children(&subtree_root(&leaves[..k]), &subtree_root(&leaves[k..]))
         }
     }
 }
 
-/// PATH(m, D[n]).
-fn path(m: usize, leaves: &[Sha256Hash], out: &mut Vec<Sha256Hash>) {
-    let n = leaves.len();
-    if n <= 1 {
-        return;
-    }
-    let k = largest_power_of_two_below(n);
-    if m < k {
-        path(m, &leaves[..k], out);
-        out.push(subtree_root(&leaves[k..]));
-    } else {
-        path(m - k, &leaves[k..], out);
-        out.push(subtree_root(&leaves[..k]));
-    }
-}
+/// A tree's leaves, as RFC 6962's proofs see them.
+struct Leaves<'a>(&'a [Sha256Hash]);
 
-/// SUBPROOF(m, D[n], b).
-fn subproof(m: usize, leaves: &[Sha256Hash], complete: bool, out: &mut Vec<Sha256Hash>) {
-    let n = leaves.len();
-    if m == n {
-        if !complete {
-            out.push(subtree_root(leaves));
-        }
-        return;
-    }
-    let k = largest_power_of_two_below(n);
-    if m <= k {
-        subproof(m, &leaves[..k], complete, out);
-        out.push(subtree_root(&leaves[k..]));
-    } else {
-        subproof(m - k, &leaves[k..], false, out);
-        out.push(subtree_root(&leaves[..k]));
+impl Subtrees for Leaves<'_> {
+    type Error = std::convert::Infallible;
+
+    fn range_root(&mut self, start: u64, end: u64) -> Result<Sha256Hash, Self::Error> {
+        Ok(subtree_root(&self.0[start as usize..end as usize]))
     }
 }
 
@@ -95,28 +69,32 @@ impl MerkleTree {
         subtree_root(&self.leaves)
     }
 
+    /// The hash of the complete subtree of height `height` (2^height
+    /// leaves) at position `index` among those of its height, if the tree
+    /// holds all its leaves: what a C2SP tlog-tiles tile lists.
+    pub fn node(&self, height: u32, index: u64) -> Option<Sha256Hash> {
+        let width = 1usize.checked_shl(height)?;
+        let start = usize::try_from(index).ok()?.checked_mul(width)?;
+        let end = start.checked_add(width)?;
+        (end <= self.leaves.len()).then(|| subtree_root(&self.leaves[start..end]))
+    }
+
     /// The inclusion proof of leaf `index` in the tree of `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Option<Vec<Sha256Hash>> {
-        let (index, size) = (usize::try_from(index).ok()?, usize::try_from(size).ok()?);
-        if index >= size || size > self.leaves.len() {
+        if index >= size || size > self.size() {
             return None;
         }
-        let mut out = Vec::new();
-        path(index, &self.leaves[..size], &mut out);
-        Some(out)
+        let Ok(proof) = proofs::inclusion(&mut Leaves(&self.leaves), index, size);
+        Some(proof)
     }
 
     /// The consistency proof from the tree of `old` leaves to that of `new`.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Option<Vec<Sha256Hash>> {
-        let (old, new) = (usize::try_from(old).ok()?, usize::try_from(new).ok()?);
-        if old > new || new > self.leaves.len() {
+        if old > new || new > self.size() {
             return None;
         }
-        let mut out = Vec::new();
-        if old > 0 && old < new {
-            subproof(old, &self.leaves[..new], true, &mut out);
-        }
-        Some(out)
+        let Ok(proof) = proofs::consistency(&mut Leaves(&self.leaves), old, new);
+        Some(proof)
     }
 }
 

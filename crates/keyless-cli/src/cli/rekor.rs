@@ -64,10 +64,21 @@ and the SET (when present) are checked against the trust root.",
 /// Which log to ask, and how long to wait.
 #[derive(Debug, Args)]
 pub struct RekorLogArgs {
-    /// The Rekor v1 log to ask. Default: the trust root's first
+    /// The Rekor log to ask. Default: the trust root's first
     /// transparency log.
     #[arg(long, value_name = "URL", env = super::env::REKOR_URL, hide_env_values = true)]
     pub rekor_url: Option<String>,
+
+    /// The log's API: 1 (Rekor v1) or 2 (Rekor v2, read through its C2SP
+    /// tlog-tiles checkpoint and tiles: `log-info`, `monitor`, and `get
+    /// --log-index` without `--bundle-out`).
+    #[arg(
+        long,
+        value_name = "1|2",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..=2)
+    )]
+    pub rekor_version: u32,
 
     /// Accept plain http:// to another machine in --rekor-url (queries and
     /// answers then cross the network in clear). Without it, http is

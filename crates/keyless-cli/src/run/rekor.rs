@@ -7,7 +7,7 @@ use crate::cli::{
 };
 use crate::render::rekor as render;
 use keyless::clock::{Clock, SystemClock};
-use keyless::rekor::{Auditor, Rekor, monitor};
+use keyless::rekor::{Auditor, Rekor, RekorApi, monitor};
 use keyless::trust::TrustMaterial;
 use std::sync::Arc;
 
@@ -62,8 +62,13 @@ fn online(log: &RekorLogArgs) -> keyless::Result<(Auditor, Rekor)> {
                 "the trust root names no transparency log; pass --rekor-url".into(),
             )
         })?;
-    let rekor = Rekor::new(
+    let api = match log.rekor_version {
+        2 => RekorApi::V2,
+        _ => RekorApi::V1,
+    };
+    let rekor = Rekor::with_api(
         &url,
+        api,
         std::time::Duration::from_secs(log.timeout),
         log.allow_insecure_http,
     )?;
@@ -72,6 +77,9 @@ fn online(log: &RekorLogArgs) -> keyless::Result<(Auditor, Rekor)> {
 
 fn get(args: &RekorGetArgs) -> u8 {
     let json = args.log.json;
+    if args.log.rekor_version == 2 {
+        return get_from_tiles(args);
+    }
     let got = online(&args.log).and_then(|(a, r)| {
         let (report, raw) = a.get(&r, &args.entry())?;
         Ok((a, report, raw))
@@ -96,6 +104,36 @@ fn get(args: &RekorGetArgs) -> u8 {
     let text = || render::get_text(&entry, bundle.as_ref());
     let doc = || render::get_json(&entry, bundle.as_ref());
     print(json, text, doc).exit_code(code)
+}
+
+/// `keyless rekor get --rekor-version 2`: an entry of a Rekor v2 log, by
+/// log index, proven from its tiles.
+fn get_from_tiles(args: &RekorGetArgs) -> u8 {
+    let json = args.log.json;
+    let result = match (args.entry(), &args.bundle_out) {
+        (keyless::rekor::EntryRef::Uuid(_), _) => Err(keyless::Error::Usage(
+            "a Rekor v2 log has no lookup by UUID; pass --log-index".into(),
+        )),
+        // The log holds no signed time for its entries; a bundle needs the
+        // signer's RFC 3161 timestamp, which only the signer's bundle has.
+        (_, Some(_)) => Err(keyless::Error::Usage(
+            "--bundle-out needs a Rekor v1 entry: a Rekor v2 entry carries no signed time, so a \
+             bundle made from the log alone cannot verify (the signer's bundle holds its TSA timestamp)"
+                .into(),
+        )),
+        (keyless::rekor::EntryRef::Index(i), None) => {
+            online(&args.log).and_then(|(a, r)| a.get_from_tiles(&r, i))
+        }
+    };
+    match result {
+        Ok(entry) => print(
+            json,
+            || render::get_text(&entry, None),
+            || render::get_json(&entry, None),
+        )
+        .exit_code(render::entry_exit_code(&entry)),
+        Err(e) => fail("get", json, &e),
+    }
 }
 
 fn search(args: &RekorSearchArgs) -> u8 {

@@ -1,6 +1,6 @@
 //! Proposed Rekor entries: validation and canonicalization of v1
-//! (hashedrekord and dsse 0.0.1) and v2 (hashedrekord and dsse 0.0.2)
-//! requests into the bodies the logs store, as Rekor and rekor-tiles do.
+//! (hashedrekord and dsse 0.0.1) and v2 (hashedrekord 0.0.2) requests into
+//! the bodies the logs store, as Rekor and rekor-tiles do.
 
 use crate::keys::pem_encode;
 use crate::util::hex_encode;
@@ -248,14 +248,13 @@ fn v2_verifier_unchecked(verifier: &Value) -> Result<(Vec<u8>, Value), Rejection
     }
 }
 
-/// Validate and canonicalize a Rekor v2 request: `hashedRekordRequestV002`
-/// (hashedrekord 0.0.2) or `dsseRequestV002` (dsse 0.0.2), as rekor-tiles does.
+/// Validate and canonicalize a Rekor v2 request, as rekor-tiles does: only
+/// `hashedRekordRequestV002` (hashedrekord 0.0.2). rekor-tiles dropped its
+/// `dsse` kind (sigstore/rekor-tiles#744): clients log a DSSE envelope as a
+/// hashedrekord over its PAE, as sigstore-go and sigstore-python do.
 pub fn canonicalize_v2(request: &Value) -> Result<Canonical, Rejection> {
-    if let Some(req) = request.get("dsseRequestV002") {
-        return canonicalize_dsse_v2(req);
-    }
     let Some(req) = request.get("hashedRekordRequestV002") else {
-        return Err(bad("expected hashedRekordRequestV002 or dsseRequestV002"));
+        return Err(bad("invalid type, must be hashedrekord"));
     };
     let digest = b64(str_at(req, &["digest"])?, "digest")?;
     if digest.len() != 32 {
@@ -278,60 +277,5 @@ pub fn canonicalize_v2(request: &Value) -> Result<Canonical, Rejection> {
         version: "0.0.2",
         artifact_sha256: Some(hex_encode(&digest)),
         verifier_spki: Some(spki),
-    })
-}
-
-fn canonicalize_dsse_v2(req: &Value) -> Result<Canonical, Rejection> {
-    let envelope = &req["envelope"];
-    let payload = b64(str_at(envelope, &["payload"])?, "envelope.payload")?;
-    let payload_type = str_at(envelope, &["payloadType"])?;
-    let sigs = envelope["signatures"]
-        .as_array()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad("envelope has no signatures"))?;
-    let verifiers = req["verifiers"]
-        .as_array()
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| bad("dsseRequestV002 needs verifiers"))?;
-    let verifiers: Vec<(Vec<u8>, Value)> = verifiers
-        .iter()
-        .map(v2_verifier)
-        .collect::<Result<_, _>>()?;
-    let pae = sigstore_types::pae(payload_type, &payload);
-    let mut signatures = Vec::new();
-    for s in sigs {
-        let sig = b64(str_at(s, &["sig"])?, "signature")?;
-        let (_, verifier) = verifiers
-            .iter()
-            .find(|(spki, _)| {
-                let key = sigstore_types::DerPublicKey::new(spki.clone());
-                sigstore_crypto::KeyAlgorithm::from_spki(&key).is_ok_and(|alg| {
-                    sigstore_crypto::verify_signature(
-                        &key,
-                        &pae,
-                        &sigstore_types::SignatureBytes::new(sig.clone()),
-                        alg.default_signing_scheme(),
-                    )
-                    .is_ok()
-                })
-            })
-            .ok_or_else(|| bad("a DSSE signature verifies with no verifier"))?;
-        signatures.push(json!({"content": B64.encode(&sig), "verifier": verifier}));
-    }
-    let payload_digest = sigstore_crypto::sha256(&payload);
-    let body = json!({
-        "apiVersion": "0.0.2",
-        "kind": "dsse",
-        "spec": {"dsseV002": {
-            "payloadHash": {"algorithm": "SHA2_256", "digest": B64.encode(payload_digest.as_bytes())},
-            "signatures": signatures,
-        }},
-    });
-    Ok(Canonical {
-        body: body.to_string().into_bytes(),
-        kind: "dsse",
-        version: "0.0.2",
-        artifact_sha256: Some(payload_digest.to_hex()),
-        verifier_spki: verifiers.first().map(|(k, _)| k.clone()),
     })
 }

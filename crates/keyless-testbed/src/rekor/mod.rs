@@ -17,6 +17,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
+/// The Rekor v1 log's (Trillian) tree ID: it ends the checkpoint origin
+/// and prefixes entry IDs, as in a sharded Rekor v1.
+pub const TREE_ID: u64 = 1_193_050_959_916_656_506;
+
+/// Hashes per full tile and entries per full entry bundle (C2SP tlog-tiles).
+pub const TILE_WIDTH: u64 = 256;
+
 /// Which Rekor API a log speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LogVersion {
@@ -43,6 +50,21 @@ pub struct LoggedEntry {
     pub verifier_spki: Option<String>,
 }
 
+impl LoggedEntry {
+    /// The entry for `c` integrated at `now`, and the body to log.
+    pub fn from_canonical(c: Canonical, now: i64) -> (Vec<u8>, Self) {
+        let entry = Self {
+            body: B64.encode(&c.body),
+            integrated_time: now,
+            kind: c.kind.to_string(),
+            version: c.version.to_string(),
+            artifact_sha256: c.artifact_sha256,
+            verifier_spki: c.verifier_spki.map(|k| B64.encode(k)),
+        };
+        (c.body, entry)
+    }
+}
+
 /// A transparency log.
 #[derive(Debug)]
 pub struct TransparencyLog {
@@ -65,13 +87,37 @@ pub struct StoredLog {
 }
 
 impl TransparencyLog {
-    /// A new empty log. `name` is the log's host-like name.
+    /// A new empty log. `name` is the log's host-like name: for Rekor v2,
+    /// the host of the URL clients know the log by (see [`Self::named`]).
     pub fn generate(version: LogVersion, name: &str) -> Self {
-        let (kind, origin) = match version {
-            LogVersion::V1 => (KeyKind::EcdsaP256, format!("{name} - 1193050959916656506")),
-            LogVersion::V2 => (KeyKind::Ed25519, name.to_string()),
+        let kind = match version {
+            LogVersion::V1 => KeyKind::EcdsaP256,
+            LogVersion::V2 => KeyKind::Ed25519,
         };
-        Self::from_parts(version, TestKey::generate(kind), origin, name.to_string())
+        Self::with_key(version, TestKey::generate(kind), name)
+    }
+
+    /// A new empty log signing with `key` (a Rekor v2 log may use Ed25519
+    /// or ECDSA, as rekor-tiles can).
+    pub fn with_key(version: LogVersion, key: TestKey, name: &str) -> Self {
+        let origin = match version {
+            LogVersion::V1 => format!("{name} - {TREE_ID}"),
+            LogVersion::V2 => name.to_string(),
+        };
+        Self::from_parts(version, key, origin, name.to_string())
+    }
+
+    /// The same Rekor v2 log, named `name`. A Rekor v2 log's checkpoint
+    /// origin and key name are its public hostname (rekor-tiles'
+    /// `--hostname`), and verifiers (sigstore-go, cosign) expect the host of
+    /// the trust root's `baseUrl`: the name follows the URL the testbed
+    /// serves on. A Rekor v1 log keeps its name.
+    pub fn named(mut self, name: &str) -> Self {
+        if self.version == LogVersion::V2 {
+            self.origin = name.to_string();
+            self.signer_name = name.to_string();
+        }
+        self
     }
 
     fn from_parts(version: LogVersion, key: TestKey, origin: String, signer_name: String) -> Self {
@@ -135,22 +181,31 @@ impl TransparencyLog {
         self.key.public_key_spki_der()
     }
 
-    /// The log ID as the trusted root and entries name it: SHA-256 of the
-    /// DER key for v1; for v2 the C2SP signed-note key ID
-    /// `SHA-256(name || "\n" || 0x01 || key)`, whose first four bytes are the
-    /// checkpoint signature's key hint.
+    /// The log ID as the trusted root and entries name it; its first four
+    /// bytes are the checkpoint signature's key hash. As rekor-tiles'
+    /// `note.KeyHash`: for an Ed25519 key the C2SP signed-note key ID
+    /// `SHA-256(key name || "\n" || 0x01 || 32-byte key)`; for an ECDSA key
+    /// (every Rekor v1 log, and a Rekor v2 log so configured) SHA-256 of the
+    /// DER SPKI, which signed-note leaves to the key type.
     pub fn log_id(&self) -> [u8; 32] {
-        let digest = match self.version {
-            LogVersion::V1 => sigstore_crypto::sha256(&self.public_key_spki()),
-            LogVersion::V2 => {
+        let digest = match self.key.kind() {
+            KeyKind::Ed25519 => {
                 let mut m = self.signer_name.as_bytes().to_vec();
                 m.push(b'\n');
                 m.push(0x01);
                 m.extend_from_slice(&self.key.public_key_raw());
                 sigstore_crypto::sha256(&m)
             }
+            KeyKind::EcdsaP256 | KeyKind::Rsa2048 => {
+                sigstore_crypto::sha256(&self.public_key_spki())
+            }
         };
         *digest.as_bytes()
+    }
+
+    /// The key's kind (for the trust root's `keyDetails`).
+    pub fn key_kind(&self) -> KeyKind {
+        self.key.kind()
     }
 
     /// Number of entries.
@@ -176,6 +231,42 @@ impl TransparencyLog {
         }
         let uuid = if uuid.len() == 80 { &uuid[16..] } else { uuid };
         self.by_leaf.get(&uuid.to_ascii_lowercase()).copied()
+    }
+
+    /// Log a genesis entry if the log is empty; whether it did. Real logs
+    /// are never seen at size 1 (a one-leaf tree has an empty inclusion
+    /// proof, which Go clients refuse), so no user entry of a testbed log
+    /// is index 0 either. The entry is a well-formed hashedrekord (signed
+    /// by a throwaway key) like any other, so every reader can parse it.
+    pub fn ensure_genesis(&mut self, now: i64) -> Result<bool, String> {
+        if !self.entries.is_empty() {
+            return Ok(false);
+        }
+        let key = TestKey::generate(KeyKind::EcdsaP256);
+        let data = format!("genesis of the keyless-testbed log {}", self.origin);
+        let digest = sigstore_crypto::sha256(data.as_bytes());
+        let sig = key.sign(data.as_bytes());
+        let c = match self.version {
+            LogVersion::V1 => canonicalize_v1(&json!({
+                "apiVersion": "0.0.1", "kind": "hashedrekord",
+                "spec": {
+                    "data": {"hash": {"algorithm": "sha256", "value": digest.to_hex()}},
+                    "signature": {"content": B64.encode(&sig),
+                        "publicKey": {"content": B64.encode(key.public_key_pem())}},
+                },
+            })),
+            LogVersion::V2 => canonicalize_v2(&json!({"hashedRekordRequestV002": {
+                "digest": B64.encode(digest.as_bytes()),
+                "signature": {"content": B64.encode(&sig), "verifier": {
+                    "publicKey": {"rawBytes": B64.encode(key.public_key_spki_der())},
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                }},
+            }})),
+        }
+        .map_err(|r| format!("genesis entry: {}", r.message))?;
+        let (body, entry) = LoggedEntry::from_canonical(c, now);
+        self.push(body, entry);
+        Ok(true)
     }
 
     /// Append a canonicalized body; `Err(index)` if it is already logged.
@@ -237,11 +328,52 @@ impl TransparencyLog {
         leaf_uuid(&body)
     }
 
+    /// The entry ID of entry `index` as a sharded Rekor v1 names it: the
+    /// tree ID (16 hex digits) then the UUID.
+    pub fn entry_id(&self, index: usize) -> String {
+        format!("{TREE_ID:016x}{}", self.uuid(index))
+    }
+
     /// The inclusion proof hashes of `index` in the current tree.
     pub fn inclusion_hashes(&self, index: usize) -> Vec<sigstore_types::Sha256Hash> {
         self.tree
             .inclusion_proof(index as u64, self.size())
             .unwrap_or_default()
+    }
+
+    /// Tile `index` of level `level` (C2SP tlog-tiles), `width` hashes
+    /// (1 to 256) wide: the hashes of the complete subtrees of 256^level
+    /// leaves at positions `index * 256 ..`, concatenated; `None` past what
+    /// the tree holds.
+    pub fn tile(&self, level: u32, index: u64, width: u64) -> Option<Vec<u8>> {
+        if !(1..=TILE_WIDTH).contains(&width) {
+            return None;
+        }
+        let first = index.checked_mul(TILE_WIDTH)?;
+        let mut out = Vec::with_capacity(32 * width as usize);
+        for i in first..first.checked_add(width)? {
+            out.extend_from_slice(self.tree.node(level.checked_mul(8)?, i)?.as_bytes());
+        }
+        Some(out)
+    }
+
+    /// Entry bundle `index` (C2SP tlog-tiles), `width` entries wide: each
+    /// logged body after its length as a big-endian u16.
+    pub fn entry_bundle(&self, index: u64, width: u64) -> Option<Vec<u8>> {
+        if !(1..=TILE_WIDTH).contains(&width) {
+            return None;
+        }
+        let first = usize::try_from(index.checked_mul(TILE_WIDTH)?).ok()?;
+        let entries = self
+            .entries
+            .get(first..first.checked_add(width as usize)?)?;
+        let mut out = Vec::new();
+        for e in entries {
+            let body = B64.decode(&e.body).ok()?;
+            out.extend_from_slice(&u16::try_from(body.len()).ok()?.to_be_bytes());
+            out.extend_from_slice(&body);
+        }
+        Some(out)
     }
 
     /// The consistency proof between two tree sizes.
@@ -292,7 +424,7 @@ impl TransparencyLog {
     pub fn v1_entry_json(&self, index: usize, faults: AnswerFaults<'_>) -> Value {
         let e = &self.entries[index];
         let (size, hashes, root) = self.proof(index, faults, hex_encode);
-        json!({ self.uuid(index): {
+        json!({ self.entry_id(index): {
             "body": e.body,
             "integratedTime": e.integrated_time,
             "logID": hex_encode(&self.log_id()),
@@ -425,38 +557,68 @@ mod tests {
         }
     }
 
+    /// rekor-tiles dropped DSSE (sigstore/rekor-tiles#744): a DSSE envelope
+    /// is logged as a hashedrekord over its PAE, and a `dsseRequestV002` is
+    /// refused.
     #[test]
-    fn dsse_v2_requests_are_checked_and_canonicalized() {
+    fn dsse_v2_requests_are_refused_as_rekor_tiles_does() {
+        let req = json!({"dsseRequestV002": {"envelope": {}, "verifiers": []}});
+        let r = canonicalize_v2(&req).unwrap_err();
+        assert_eq!(r.status, 400);
+        assert!(r.message.contains("must be hashedrekord"), "{}", r.message);
+    }
+
+    /// The signature line of a checkpoint: key name, key hash, signature.
+    fn signature_line(checkpoint: &str) -> (String, Vec<u8>) {
+        let line = checkpoint.lines().last().unwrap();
+        let rest = line.strip_prefix("\u{2014} ").unwrap();
+        let (name, sig) = rest.split_once(' ').unwrap();
+        (name.to_string(), B64.decode(sig).unwrap())
+    }
+
+    /// C2SP signed-note for Ed25519, as tessera and rekor-tiles write it: the
+    /// origin is the host, the key name is the origin, the key hash is
+    /// SHA-256(name || "\n" || 0x01 || key)[:4], the log ID its full digest.
+    #[test]
+    fn v2_checkpoints_are_signed_notes_named_for_the_host() {
+        let log =
+            TransparencyLog::generate(LogVersion::V2, "log2026.rekor.testbed").named("127.0.0.1");
+        let cp = log.checkpoint(0, None);
+        assert!(cp.starts_with("127.0.0.1\n0\n"), "{cp}");
+        let (name, sig) = signature_line(&cp);
+        assert_eq!(name, "127.0.0.1");
+        let mut m = b"127.0.0.1\n\x01".to_vec();
+        m.extend(log.key.public_key_raw());
+        let id = sigstore_crypto::sha256(&m);
+        assert_eq!(log.log_id(), *id.as_bytes());
+        assert_eq!(&sig[..4], &id.as_bytes()[..4]);
+        assert_eq!(sig.len(), 4 + 64, "an Ed25519 signature after the key hash");
+        // A Rekor v1 log keeps its name.
+        let v1 = TransparencyLog::generate(LogVersion::V1, "rekor.testbed").named("127.0.0.1");
+        assert_eq!(v1.origin(), format!("rekor.testbed - {TREE_ID}"));
+    }
+
+    /// An ECDSA Rekor v2 log (rekor-tiles' `ecdsaKeyHash`): the key hash is
+    /// SHA-256 of the DER SPKI, whatever the name.
+    #[test]
+    fn ecdsa_checkpoints_hash_the_spki() {
         let key = TestKey::generate(KeyKind::EcdsaP256);
-        let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
-        let pae = sigstore_types::pae("application/vnd.in-toto+json", payload);
-        let sig = key.sign(&pae);
-        let verifier = json!({"keyDetails": "PKIX_ECDSA_P256_SHA_256",
-            "publicKey": {"rawBytes": B64.encode(key.public_key_spki_der())}});
-        let mut req = json!({"dsseRequestV002": {
-            "envelope": {"payload": B64.encode(payload), "payloadType": "application/vnd.in-toto+json",
-                "signatures": [{"sig": B64.encode(&sig), "keyid": ""}]},
-            "verifiers": [verifier],
-        }});
-        let c = canonicalize_v2(&req).unwrap();
-        assert_eq!((c.kind, c.version), ("dsse", "0.0.2"));
-        let body: Value = serde_json::from_slice(&c.body).unwrap();
-        assert_eq!(
-            body["spec"]["dsseV002"]["payloadHash"]["digest"],
-            B64.encode(sigstore_crypto::sha256(payload).as_bytes())
-        );
-        // A signature over something else is refused.
-        req["dsseRequestV002"]["envelope"]["payloadType"] = json!("text/plain");
-        assert_eq!(canonicalize_v2(&req).unwrap_err().status, 400);
+        let spki_hash = sigstore_crypto::sha256(&key.public_key_spki_der());
+        let log = TransparencyLog::with_key(LogVersion::V2, key, "127.0.0.1");
+        assert_eq!(log.log_id(), *spki_hash.as_bytes());
+        let (name, sig) = signature_line(&log.checkpoint(0, None));
+        assert_eq!(name, "127.0.0.1");
+        assert_eq!(&sig[..4], &spki_hash.as_bytes()[..4]);
     }
 
     #[test]
-    fn v2_log_id_hint_matches_checkpoint_signature() {
-        let log = TransparencyLog::generate(LogVersion::V2, "log2026.rekor.testbed");
-        let cp = log.checkpoint(0, None);
-        let sig_b64 = cp.trim_end().rsplit(' ').next().unwrap();
-        let sig = B64.decode(sig_b64).unwrap();
-        assert_eq!(&sig[..4], &log.log_id()[..4]);
-        assert_eq!(sig.len(), 4 + 64, "Ed25519 signature after the key hint");
+    fn a_log_starts_with_one_genesis_entry() {
+        for version in [LogVersion::V1, LogVersion::V2] {
+            let mut log = TransparencyLog::generate(version, "127.0.0.1");
+            assert_eq!(log.ensure_genesis(1_700_000_000), Ok(true));
+            assert_eq!(log.ensure_genesis(1_700_000_000), Ok(false));
+            assert_eq!(log.size(), 1);
+            assert_eq!(log.entries()[0].kind, "hashedrekord");
+        }
     }
 }

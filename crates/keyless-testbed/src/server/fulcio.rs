@@ -165,8 +165,10 @@ fn issue(s: &mut State, faults: &[Fault], headers: &HeaderMap, body: &[u8]) -> A
     };
     let mut chain = vec![pem_encode("CERTIFICATE", &leaf)];
     chain.extend(s.keys.fulcio.chain_pem());
+    // Fulcio's v2 API is grpc-gateway: success is 200 (only the legacy v1
+    // `signingCert` answers 201), and Go clients refuse any other status.
     Answer::json(
-        StatusCode::CREATED,
+        StatusCode::OK,
         &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}}),
     )
 }
@@ -231,9 +233,16 @@ pub(super) async fn trust_bundle(AxState(st): AxState<Shared>) -> Answer {
 
 pub(super) async fn configuration(AxState(st): AxState<Shared>) -> Answer {
     serve(&st, Endpoint::Fulcio, |s, _| {
-        let mut issuers = vec![json!({"issuerUrl": s.url, "audience": "sigstore", "challengeClaim": "email", "issuerType": "email"})];
+        // grpc-gateway marshals with EmitUnpopulated: every OIDCIssuer
+        // field but the unset `wildcardIssuerUrl` of the oneof is present.
+        let issuer = |url: &str, claim: &str, kind: &str| {
+            json!({"issuerUrl": url, "audience": "sigstore", "challengeClaim": claim,
+                "spiffeTrustDomain": "", "issuerType": kind, "subjectDomain": "",
+                "skipEmailVerification": false})
+        };
+        let mut issuers = vec![issuer(&s.url, "email", "email")];
         for i in &s.trusted_issuers {
-            issuers.push(json!({"issuerUrl": i, "audience": "sigstore", "challengeClaim": "sub", "issuerType": "ci-provider"}));
+            issuers.push(issuer(i, "sub", "ci-provider"));
         }
         Answer::json(StatusCode::OK, &json!({"issuers": issuers}))
     })

@@ -112,6 +112,8 @@ fn router(state: Shared, packages: Arc<generic_registry::Registry>) -> axum::Rou
         .route("/api/v1/log/proof", get(rekor_v1::proof))
         .route("/api/v1/log/publicKey", get(rekor_v1::public_key))
         .route("/api/v2/log/entries", post(rekor_v2::create))
+        .route("/checkpoint", get(rekor_v2::checkpoint))
+        .route("/tile/{*path}", get(rekor_v2::tile))
         .route("/api/v1/timestamp", post(tsa::timestamp))
         .route("/api/v1/timestamp/certchain", get(tsa::cert_chain))
         .route("/trust/{name}", get(tuf::trust_file))
@@ -196,7 +198,13 @@ impl Testbed {
         );
         let storage_app =
             storage.map(|(l, _)| (l, generic_registry::storage_routes(packages.clone())));
-        let keys = Keys::load_or_create(&options.state_dir, options.clock.now().as_second())?;
+        // A Rekor v2 log is named for the host clients reach it by (the
+        // host of the trust root's `baseUrl`, without the port).
+        let keys = Keys::load_or_create(
+            &options.state_dir,
+            options.clock.now().as_second(),
+            &addr.ip().to_string(),
+        )?;
         let mut faults = FaultTable::default();
         for f in &options.faults {
             faults.add(*f);

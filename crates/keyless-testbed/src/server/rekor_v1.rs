@@ -6,7 +6,9 @@ use super::http::{Answer, log_proposed, parse_json, serve};
 use super::state::{Shared, State};
 use crate::faults::{Endpoint, Fault};
 use crate::keys::pem_encode;
-use crate::rekor::{LogVersion, LoggedEntry, TransparencyLog, canonicalize_v1, spki_of_cert};
+use crate::rekor::{
+    LogVersion, LoggedEntry, TREE_ID, TransparencyLog, canonicalize_v1, spki_of_cert,
+};
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, Query, State as AxState};
 use axum::http::{StatusCode, header};
@@ -28,14 +30,18 @@ pub(super) async fn create(AxState(st): AxState<Shared>, body: Bytes) -> Answer 
 /// The answer to a create that logged (or found) the entry at `index`.
 fn created(s: &State, faults: &[Fault], index: usize, duplicate: bool) -> Answer {
     let log = &s.keys.rekor_v1;
-    let uuid = log.uuid(index);
-    let location = format!("{}/api/v1/log/entries/{uuid}", s.url);
+    // Rekor names entries by entry ID (tree ID and UUID), and its Location
+    // is the request path with that ID appended.
+    let entry_id = log.entry_id(index);
+    let location = format!("/api/v1/log/entries/{entry_id}");
     if duplicate {
         // Rekor v1: a JSON error naming the existing entry, which the
         // Location header points to.
         return Answer::error(
             409,
-            format!("An equivalent entry already exists in the transparency log with UUID {uuid}"),
+            format!(
+                "An equivalent entry already exists in the transparency log with UUID {entry_id}"
+            ),
         )
         .with_header(header::LOCATION, location);
     }
@@ -43,7 +49,7 @@ fn created(s: &State, faults: &[Fault], index: usize, duplicate: bool) -> Answer
         StatusCode::CREATED,
         &log.v1_entry_json(index, s.answer_faults(faults)),
     )
-    .with_header(header::ETAG, uuid)
+    .with_header(header::ETAG, entry_id)
     .with_header(header::LOCATION, location)
 }
 
@@ -137,7 +143,7 @@ pub(super) async fn index_retrieve(AxState(st): AxState<Shared>, body: Bytes) ->
         let uuids_where = |field: fn(&LoggedEntry) -> Option<&str>, wanted: &str| {
             (0..log.entries().len())
                 .filter(|i| field(&log.entries()[*i]) == Some(wanted))
-                .map(|i| Value::String(log.uuid(i)))
+                .map(|i| Value::String(log.entry_id(i)))
                 .collect::<Vec<_>>()
         };
         let matches = if let Some(h) = req["hash"].as_str() {
@@ -174,49 +180,46 @@ fn public_key_query(content: &str) -> Option<Vec<u8>> {
     spki_of_cert(&bytes).ok().or(Some(bytes))
 }
 
-/// The tree size and root the log admits to, after rollback/fork faults.
-fn advertised_tree(s: &State, faults: &[Fault]) -> (u64, String) {
-    let log = &s.keys.rekor_v1;
+/// The tree head `log` admits to after rollback/fork faults: its size,
+/// root and signed checkpoint. A forked root is signed with the log's own
+/// key (the log itself equivocates); a wrong-checkpoint-key fault signs
+/// with a rogue key.
+pub(super) fn advertised_tree(
+    s: &State,
+    log: &TransparencyLog,
+    faults: &[Fault],
+) -> (u64, sigstore_types::Sha256Hash, String) {
     let mut size = log.size();
     if faults.contains(&Fault::RolledBack) {
         size = size.saturating_sub(1);
     }
-    let mut root = log.root_at(size).map(|r| r.to_hex()).unwrap_or_default();
     if faults.contains(&Fault::ForkedRoot) {
-        root = sigstore_crypto::sha256(format!("fork {size}").as_bytes()).to_hex();
+        let root = sigstore_crypto::sha256(format!("fork {size}").as_bytes());
+        return (size, root, log.checkpoint_for_root(size, &root));
     }
-    (size, root)
+    let root = log
+        .root_at(size)
+        .unwrap_or_else(|| sigstore_crypto::sha256(b""));
+    let checkpoint = log.checkpoint(size, s.answer_faults(faults).checkpoint_forger);
+    (size, root, checkpoint)
 }
 
 pub(super) async fn log_info(AxState(st): AxState<Shared>) -> Answer {
     serve(&st, Endpoint::RekorV1, |s, f| {
-        let (size, root) = advertised_tree(s, f);
-        let log = &s.keys.rekor_v1;
-        let mut checkpoint = log.checkpoint(size, s.answer_faults(f).checkpoint_forger);
-        if f.contains(&Fault::ForkedRoot) {
-            // Sign the forked root properly: the log itself equivocates.
-            checkpoint = forked_checkpoint(log, size, &root);
-        }
+        let (size, root, checkpoint) = advertised_tree(s, &s.keys.rekor_v1, f);
         Answer::json(
             StatusCode::OK,
             &json!({
-                "rootHash": root,
+                "rootHash": root.to_hex(),
                 "treeSize": size,
                 "signedTreeHead": checkpoint,
-                "treeID": "1193050959916656506",
-                "inactiveShards": [],
+                "treeID": TREE_ID.to_string(),
+                // Rekor marshals a log without inactive shards as `null`.
+                "inactiveShards": null,
             }),
         )
     })
     .await
-}
-
-fn forked_checkpoint(log: &TransparencyLog, size: u64, root_hex: &str) -> String {
-    // Reuse the log's own signer through a throwaway log with no entries:
-    // simplest is to sign the note with the same origin directly.
-    let root = sigstore_types::Sha256Hash::from_hex(root_hex)
-        .unwrap_or_else(|_| sigstore_crypto::sha256(b""));
-    log.checkpoint_for_root(size, &root)
 }
 
 #[derive(Deserialize)]

@@ -10,8 +10,6 @@ use crate::rekor::{AnswerFaults, Canonical, LogVersion, LoggedEntry, StoredLog, 
 use crate::tsa::{StoredTsa, TimestampAuthority};
 use crate::tuf::{RepoOptions, StoredTufKeys, TufKeys};
 use crate::util::read_optional;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use keyless::clock::Clock;
 use keyless::files::write_atomic;
 use serde::{Deserialize, Serialize};
@@ -77,13 +75,46 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 impl Keys {
     /// The keys in `dir/keys.json` with the logs' entries, or fresh keys
-    /// (then stored there) if the directory has none yet.
-    pub(super) fn load_or_create(dir: &Path, now: i64) -> Result<Self, String> {
+    /// (then stored there) if the directory has none yet. The Rekor v2 log
+    /// is named `v2_name` (the host it is served on); an empty log gets its
+    /// genesis entry.
+    pub(super) fn load_or_create(dir: &Path, now: i64, v2_name: &str) -> Result<Self, String> {
         let path = dir.join("keys.json");
-        match read_optional(&path).map_err(|e| io_err(&path, e))? {
-            Some(bytes) => Self::load(dir, &path, &bytes),
-            None => Self::create(&path, now),
+        let mut keys = match read_optional(&path).map_err(|e| io_err(&path, e))? {
+            Some(bytes) => Self::load(dir, &path, &bytes)?,
+            None => Self::create(&path, now)?,
+        };
+        keys.rekor_v2 = keys.rekor_v2.named(v2_name);
+        for version in [LogVersion::V1, LogVersion::V2] {
+            if keys.log_mut(version).ensure_genesis(now)? {
+                keys.persist_log(dir, version)?;
+            }
         }
+        Ok(keys)
+    }
+
+    fn log(&self, version: LogVersion) -> &TransparencyLog {
+        match version {
+            LogVersion::V1 => &self.rekor_v1,
+            LogVersion::V2 => &self.rekor_v2,
+        }
+    }
+
+    fn log_mut(&mut self, version: LogVersion) -> &mut TransparencyLog {
+        match version {
+            LogVersion::V1 => &mut self.rekor_v1,
+            LogVersion::V2 => &mut self.rekor_v2,
+        }
+    }
+
+    /// Store the `version` log's entries in `dir`.
+    fn persist_log(&self, dir: &Path, version: LogVersion) -> Result<(), String> {
+        let name = match version {
+            LogVersion::V1 => "rekor-v1.json",
+            LogVersion::V2 => "rekor-v2.json",
+        };
+        let json = serde_json::to_vec(self.log(version).entries()).map_err(|e| e.to_string())?;
+        write_file(&dir.join(name), &json)
     }
 
     fn load(dir: &Path, path: &Path, bytes: &[u8]) -> Result<Self, String> {
@@ -116,7 +147,8 @@ impl Keys {
             oidc: OidcIssuer::generate(),
             fulcio: FulcioCa::generate(created),
             rekor_v1: TransparencyLog::generate(LogVersion::V1, "rekor.keyless-testbed"),
-            rekor_v2: TransparencyLog::generate(LogVersion::V2, "log2026.rekor.keyless-testbed"),
+            // Named for the host it is served on by `load_or_create`.
+            rekor_v2: TransparencyLog::generate(LogVersion::V2, "127.0.0.1"),
             tsa: TimestampAuthority::generate(
                 jiff::Timestamp::from_second(created).map_err(|e| e.to_string())?,
             ),
@@ -220,33 +252,12 @@ impl State {
         c: Canonical,
         faults: &[Fault],
     ) -> Result<(usize, bool), String> {
-        let now = self.now();
-        let entry = LoggedEntry {
-            body: B64.encode(&c.body),
-            integrated_time: now,
-            kind: c.kind.to_string(),
-            version: c.version.to_string(),
-            artifact_sha256: c.artifact_sha256,
-            verifier_spki: c.verifier_spki.map(|k| B64.encode(k)),
-        };
-        let log = match version {
-            LogVersion::V1 => &mut self.keys.rekor_v1,
-            LogVersion::V2 => &mut self.keys.rekor_v2,
-        };
-        let (index, duplicate) = match log.append(c.body, entry) {
+        let (body, entry) = LoggedEntry::from_canonical(c, self.now());
+        let (index, duplicate) = match self.keys.log_mut(version).append(body, entry) {
             Ok(i) => (i, faults.contains(&Fault::Duplicate)),
             Err(existing) => (existing, true),
         };
-        self.persist_log(version)?;
+        self.keys.persist_log(&self.dir, version)?;
         Ok((index, duplicate))
-    }
-
-    fn persist_log(&self, version: LogVersion) -> Result<(), String> {
-        let (name, log) = match version {
-            LogVersion::V1 => ("rekor-v1.json", &self.keys.rekor_v1),
-            LogVersion::V2 => ("rekor-v2.json", &self.keys.rekor_v2),
-        };
-        let json = serde_json::to_vec(log.entries()).map_err(|e| e.to_string())?;
-        write_file(&self.dir.join(name), &json)
     }
 }

@@ -13,12 +13,11 @@ pub(super) async fn timestamp(AxState(st): AxState<Shared>, body: Bytes) -> Answ
         s.tsa_serial += 1;
         let now = s.clock.now();
         match s.keys.tsa.respond(&body, now, s.tsa_serial) {
-            // timestamp-authority answers 201 Created.
-            Ok(der_bytes) => Answer::bytes(
-                StatusCode::CREATED,
-                "application/timestamp-reply",
-                der_bytes,
-            ),
+            // timestamp-authority answers 200 since v2.0.0 (201 only with
+            // `--use-http-201`).
+            Ok(der_bytes) => {
+                Answer::bytes(StatusCode::OK, "application/timestamp-reply", der_bytes)
+            }
             Err(e) => Answer::error(400, e.to_string()),
         }
     })

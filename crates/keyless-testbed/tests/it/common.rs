@@ -98,6 +98,18 @@ pub fn http(
     content_type: &str,
     body: &[u8],
 ) -> (u16, Vec<u8>) {
+    let (status, _, body) = http_with_head(url, method, path, content_type, body);
+    (status, body)
+}
+
+/// As [`http`]: (status, the response head as text, body).
+pub fn http_with_head(
+    url: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     use std::io::{Read, Write};
     let addr = url.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -121,7 +133,8 @@ pub fn http(
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map_or(resp.len(), |p| p + 4);
-    (status, resp[split..].to_vec())
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
+    (status, head, resp[split..].to_vec())
 }
 
 /// `GET path` on the testbed: (status, body).

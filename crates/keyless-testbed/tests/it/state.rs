@@ -32,11 +32,12 @@ fn state_survives_a_restart() {
         "logs keep their keys ({url_before} -> {})",
         tb.url()
     );
-    // The entry logged before the restart is still there: the next one is #1.
+    // The genesis entry (#0) and the entry logged before the restart (#1)
+    // are still there: the next one is #2.
     let token = gitlab_token(&tb, JwsAlg::ES256);
     let bundle = sign_with_sigstore_rust(&tb, &token, b"two");
     assert_eq!(
         bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"],
-        "1"
+        "2"
     );
 }

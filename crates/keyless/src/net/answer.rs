@@ -53,6 +53,27 @@ pub(crate) const REKOR_V1: Cap = Cap {
     bytes: 4 * MIB,
 };
 
+/// A Rekor v2 log's `GET /checkpoint`: a signed note of a few hundred
+/// bytes.
+pub(crate) const REKOR_V2_CHECKPOINT: Cap = Cap {
+    endpoint: "Rekor v2 checkpoint",
+    bytes: 64 * KIB,
+};
+
+/// A Rekor v2 hash tile, `GET /tile/<L>/<N>`: at most 256 hashes of 32
+/// bytes.
+pub(crate) const REKOR_V2_TILE: Cap = Cap {
+    endpoint: "Rekor v2 tile",
+    bytes: 8 * KIB,
+};
+
+/// A Rekor v2 entry bundle, `GET /tile/entries/<N>`: at most 256 entries,
+/// each behind a 16-bit length (64 KiB each at most).
+pub(crate) const REKOR_V2_ENTRY_BUNDLE: Cap = Cap {
+    endpoint: "Rekor v2 entry bundle",
+    bytes: 256 * (2 + u16::MAX as usize),
+};
+
 /// The OIDC device flow (`sign --oauth-device`): discovery, grant and
 /// token answers, small JSON documents.
 #[cfg(feature = "sign")]

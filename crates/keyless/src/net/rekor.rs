@@ -214,6 +214,20 @@ impl RekorV1 {
             .await
     }
 
+    /// `GET <path>`, the answer's bytes read through `cap`, for the C2SP
+    /// tlog-tiles read API of a Rekor v2 log.
+    pub(crate) async fn get_bytes(
+        &self,
+        path: &str,
+        cap: answer::Cap,
+        what: &str,
+    ) -> Result<Vec<u8>, NetError> {
+        let url = format!("{}{path}", self.url);
+        let http = &self.http;
+        self.retry(what, || answer::exchange(http.get(&url), cap))
+            .await
+    }
+
     /// `POST <path>` with a JSON body, the JSON answer read through the cap.
     pub(crate) async fn post_json<T: serde::de::DeserializeOwned>(
         &self,

@@ -18,8 +18,10 @@ pub(crate) struct LogInfoWire {
     signed_tree_head: String,
     #[serde(rename = "treeID", default)]
     tree_id: Option<serde_json::Value>,
+    /// `null` from a Rekor with a single shard (its model has no
+    /// `omitempty`), a list from a sharded one.
     #[serde(default)]
-    inactive_shards: Vec<InactiveShardWire>,
+    inactive_shards: Option<Vec<InactiveShardWire>>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -38,7 +40,7 @@ impl LogInfoWire {
             _ => String::new(),
         };
         let mut index_offset = 0u64;
-        for shard in &self.inactive_shards {
+        for shard in self.inactive_shards.iter().flatten() {
             index_offset = index_offset
                 .checked_add(shard.tree_size)
                 .ok_or("log info: the inactive shards' sizes overflow")?;

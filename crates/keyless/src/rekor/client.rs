@@ -1,16 +1,29 @@
-//! The blocking Rekor v1 client auditors use: URLs, timeouts, retries,
-//! and the few API calls an audit needs.
+//! The blocking Rekor client auditors use: URLs, timeouts, retries, and
+//! the few API calls an audit needs, from a Rekor v1 API or from a Rekor v2
+//! log's C2SP tlog-tiles read API.
 
+use super::tiles::{self, TileTree};
 use super::{SearchQuery, checkpoint};
 use crate::error::{Error, Result};
 use crate::net::rekor::{NetError, RekorV1};
 use std::time::Duration;
 
-/// A Rekor v1 log to query, from blocking code: keyless's own Rekor
+/// Which API a log is read through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RekorApi {
+    /// Rekor v1 (`/api/v1`): log info, proofs, entries by index or UUID.
+    V1,
+    /// Rekor v2 (rekor-tiles): the C2SP tlog-tiles layout (`/checkpoint`,
+    /// `/tile/...`), from which proofs are computed.
+    V2,
+}
+
+/// A Rekor log to query, from blocking code: keyless's own Rekor
 /// client on a runtime of its own. Transient failures (connection, timeout,
 /// 5xx, 429) are retried with backoff within the timeout.
 pub struct Rekor {
     url: String,
+    api: RekorApi,
     client: RekorV1,
     runtime: tokio::runtime::Runtime,
 }
@@ -32,6 +45,16 @@ impl Rekor {
     /// `url` passes [`crate::check_url`] (plain http to another machine
     /// only with `allow_insecure_http`).
     pub fn new(url: &str, timeout: Duration, allow_insecure_http: bool) -> Result<Self> {
+        Self::with_api(url, RekorApi::V1, timeout, allow_insecure_http)
+    }
+
+    /// A client for the log at `url` read through `api` (see [`Self::new`]).
+    pub fn with_api(
+        url: &str,
+        api: RekorApi,
+        timeout: Duration,
+        allow_insecure_http: bool,
+    ) -> Result<Self> {
         let url = crate::net::check_url("--rekor-url", url, allow_insecure_http)?;
         // The retry loop enforces `timeout` (and says so); this only bounds
         // a request that outlives it.
@@ -42,6 +65,7 @@ impl Rekor {
         })?;
         Ok(Self {
             url,
+            api,
             client,
             runtime: crate::net::current_thread_runtime()?,
         })
@@ -50,6 +74,33 @@ impl Rekor {
     /// The log's base URL.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The API the log is read through.
+    pub fn api(&self) -> RekorApi {
+        self.api
+    }
+
+    /// A Rekor v1 call on a Rekor v2 log: no such API.
+    pub(super) fn v1_only(&self, what: &str) -> Result<()> {
+        match self.api {
+            RekorApi::V1 => Ok(()),
+            RekorApi::V2 => Err(Error::Usage(format!(
+                "{what} needs the Rekor v1 API; a Rekor v2 log serves only its checkpoint and tiles"
+            ))),
+        }
+    }
+
+    /// The tree of a Rekor v2 log at `size`, read from its tiles.
+    pub(super) fn tile_tree(
+        &self,
+        size: u64,
+    ) -> TileTree<impl FnMut(&str, crate::net::answer::Cap) -> std::result::Result<Vec<u8>, tiles::FetchError> + '_>
+    {
+        TileTree::new(size, move |path: &str, cap: crate::net::answer::Cap| {
+            self.runtime
+                .block_on(self.client.get_bytes(path, cap, &format!("GET {path}")))
+        })
     }
 
     pub(super) fn network(&self, reason: String) -> Error {
@@ -81,16 +132,47 @@ impl Rekor {
         }
     }
 
-    /// `GET /api/v1/log`: the log's current tree head, unverified.
+    /// The log's current tree head, unverified: `GET /api/v1/log`, or a
+    /// Rekor v2 log's `GET /checkpoint` (whose size and root are the
+    /// checkpoint's own).
     pub fn log_info(&self) -> Result<checkpoint::LogInfo> {
+        if self.api == RekorApi::V2 {
+            let bytes = self.block_on(self.client.get_bytes(
+                "/checkpoint",
+                crate::net::answer::REKOR_V2_CHECKPOINT,
+                "GET /checkpoint",
+            ))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| self.network("GET /checkpoint: the checkpoint is not text".into()))?;
+            let parsed = checkpoint::parse(&text).map_err(|e| self.network(e))?;
+            return Ok(checkpoint::LogInfo {
+                root_hash: *parsed.root_hash(),
+                tree_size: parsed.tree_size(),
+                signed_tree_head: text,
+                tree_id: String::new(),
+                index_offset: 0,
+            });
+        }
         let wire: checkpoint::LogInfoWire =
             self.block_on(self.client.get_json("/api/v1/log", "GET /api/v1/log"))?;
         wire.into_log_info().map_err(|e| self.network(e))
     }
 
-    /// `GET /api/v1/log/proof`: the consistency proof between two tree
-    /// sizes, unverified.
+    /// The consistency proof between two tree sizes, unverified: `GET
+    /// /api/v1/log/proof`, or for a Rekor v2 log computed from its tiles
+    /// at `last` (with the root those tiles give).
     pub fn consistency_proof(&self, first: u64, last: u64) -> Result<checkpoint::ConsistencyProof> {
+        if self.api == RekorApi::V2 {
+            let mut tree = self.tile_tree(last);
+            let hashes = tree.consistency(first).map_err(|e| self.network(e))?;
+            let root_hash = tree.root().map_err(|e| self.network(e))?;
+            return Ok(checkpoint::ConsistencyProof {
+                first_size: first,
+                last_size: last,
+                root_hash,
+                hashes,
+            });
+        }
         let path = format!("/api/v1/log/proof?firstSize={first}&lastSize={last}");
         let wire: checkpoint::ConsistencyProofWire =
             self.block_on(self.client.get_json(&path, "GET /api/v1/log/proof"))?;
@@ -99,6 +181,7 @@ impl Rekor {
 
     /// The entry at a log index.
     pub fn entry_by_index(&self, index: u64) -> Result<sigstore_rekor::LogEntry> {
+        self.v1_only("fetching entries by log index")?;
         let index = log_index(index)?;
         self.runtime
             .block_on(
@@ -110,6 +193,7 @@ impl Rekor {
 
     /// The entry with a UUID (64 hex digits, or 80 with the tree ID prefix).
     pub fn entry_by_uuid(&self, uuid: &str) -> Result<sigstore_rekor::LogEntry> {
+        self.v1_only("fetching entries by UUID")?;
         if !matches!(uuid.len(), 64 | 80) || !uuid.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::Usage(format!(
                 "{uuid:?} is not a Rekor entry UUID (64 or 80 hex digits)"
@@ -126,6 +210,7 @@ impl Rekor {
         &self,
         indexes: std::ops::Range<u64>,
     ) -> Result<Vec<sigstore_rekor::LogEntry>> {
+        self.v1_only("fetching entries by log index")?;
         let mut out = Vec::new();
         let all: Vec<u64> = indexes.collect();
         for chunk in all.chunks(FETCH_CONCURRENCY) {
@@ -149,6 +234,7 @@ impl Rekor {
 
     /// `POST /api/v1/index/retrieve`: the UUIDs the search index lists.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<String>> {
+        self.v1_only("a search")?;
         match query {
             SearchQuery::Sha256(digest) => {
                 let uuids = self.block_on(self.client.search_by_hash(digest, "search"))?;

@@ -1,8 +1,11 @@
-//! The Python peers: sigstore-python 4.5.1 and pypi-attestations 0.0.30.
+//! The interop peers: sigstore-python 4.5.1 and pypi-attestations 0.0.30
+//! (Python), cosign 3.x and sigstore-go 1.x (Go).
 //!
-//! `.ci/run` installs them into `target/ci-venv`; `KEYLESS_SIGSTORE_PYTHON`
-//! and `KEYLESS_PYTHON` point elsewhere. A test that needs a peer and cannot
-//! find it fails: an interop test that skips proves nothing.
+//! `.ci/run` installs the Python peers into `target/ci-venv`
+//! (`KEYLESS_SIGSTORE_PYTHON` and `KEYLESS_PYTHON` point elsewhere) and the
+//! Go peers with `.ci/go-peers` into `target/go-peers/bin`
+//! (`KEYLESS_GO_PEERS_BIN` points elsewhere). A test that needs a peer and
+//! cannot find it fails: an interop test that skips proves nothing.
 
 use super::repo_root;
 use std::path::{Path, PathBuf};
@@ -79,6 +82,22 @@ print(json.dumps({"suite": {k: int(root.get(k)) for k in ("tests", "failures", "
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("the reader prints JSON")
+}
+
+/// A Go peer's binary (`cosign`, `sigstore-go-signing`,
+/// `sigstore-go-verification`) from `$KEYLESS_GO_PEERS_BIN` or
+/// `target/go-peers/bin`.
+pub fn go_peer(name: &str) -> PathBuf {
+    let dir = std::env::var_os("KEYLESS_GO_PEERS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/go-peers/bin"));
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "the Go peer {name} is missing at {} (.ci/go-peers installs it; run the tests with .ci/run)",
+        path.display()
+    );
+    path
 }
 
 /// Run a peer: (succeeded, stdout followed by stderr).

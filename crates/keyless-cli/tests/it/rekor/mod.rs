@@ -14,6 +14,7 @@ mod policy;
 mod scan;
 mod search;
 mod stdout;
+mod tiles;
 mod verify_entry;
 
 use crate::common::bed::{Bed, GITLAB};
@@ -73,7 +74,8 @@ struct Signed {
     index: u64,
     file: PathBuf,
     bundle: Value,
-    /// The entry's UUID: the Merkle leaf hash of its canonicalized body.
+    /// The entry's ID as Rekor names it: the tree ID (16 hex digits), then
+    /// the UUID (the Merkle leaf hash of its canonicalized body).
     uuid: String,
     /// The file's SHA-256, hex.
     digest: String,
@@ -147,7 +149,11 @@ impl Log {
         );
         Signed {
             index,
-            uuid: sigstore_merkle::hash_leaf(&body).to_hex(),
+            uuid: format!(
+                "{:016x}{}",
+                keyless_testbed::rekor::TREE_ID,
+                sigstore_merkle::hash_leaf(&body).to_hex()
+            ),
             digest: sha256_hex(&file),
             file,
             bundle,

@@ -16,22 +16,23 @@ fn monitor_follows_consistent_growth_and_raises_the_alarm_for_each_log_fault() {
 
     let r = log.monitor(&state, &[]);
     r.assert_status(0, "initialized");
-    assert_eq!(r.json["current"]["tree_size"], 1);
+    // The log's genesis entry and ours.
+    assert_eq!(r.json["current"]["tree_size"], 2);
     let stored = read_json(&state);
-    assert_eq!(stored["tree_size"], 1);
+    assert_eq!(stored["tree_size"], 2);
 
     log.sign(&["second.tar.gz", "third.tar.gz"]);
     let r = log.monitor(&state, &[]);
     r.assert_status(0, "grew");
-    assert_eq!(r.json["proof"]["first_size"], 1);
-    assert_eq!(r.json["proof"]["last_size"], 3);
+    assert_eq!(r.json["proof"]["first_size"], 2);
+    assert_eq!(r.json["proof"]["last_size"], 4);
     let r = log.monitor(&state, &[]);
     r.assert_status(0, "unchanged");
 
     let log_info = log.rekor(&strs(&["log-info"]), true);
     assert_eq!(
         (log_info.code, log_info.json["tree_size"].as_u64()),
-        (0, Some(3))
+        (0, Some(4))
     );
     assert_eq!(log_info.json["log_id"], r.json["current"]["log_id"]);
 
@@ -54,7 +55,7 @@ fn monitor_follows_consistent_growth_and_raises_the_alarm_for_each_log_fault() {
             "{fault}: {}",
             r.stdout
         );
-        assert_eq!(r.json["stored"]["tree_size"], 3);
+        assert_eq!(r.json["stored"]["tree_size"], 4);
         assert!(
             r.json["current_checkpoint"]
                 .as_str()
@@ -97,14 +98,14 @@ fn monitor_follows_consistent_growth_and_raises_the_alarm_for_each_log_fault() {
         "{}",
         r.stdout
     );
-    assert_eq!(r.json["proof"]["last_size"], 4);
+    assert_eq!(r.json["proof"]["last_size"], 5);
     assert_eq!(std::fs::read(&state).unwrap(), before);
     log.tb.clear_faults();
 
     // The alarms did not poison the state: honest growth verifies again.
     let r = log.monitor(&state, &[]);
     r.assert_status(0, "grew");
-    assert_eq!(r.json["proof"]["first_size"], 3);
+    assert_eq!(r.json["proof"]["first_size"], 4);
 }
 
 #[test]

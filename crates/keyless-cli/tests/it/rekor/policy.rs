@@ -185,13 +185,14 @@ fn since_scans_what_was_logged_before_the_first_run() {
         log.sign_on(Some("v1.0"), &["b.tar.gz"])[0],
         log.sign_on(Some("v1.0"), &["c.tar.gz"])[0],
     ];
-    assert_eq!([first, rest[0], rest[1]], [0, 2, 3]);
+    // Index 0 is the log's genesis entry.
+    assert_eq!([first, rest[0], rest[1]], [1, 3, 4]);
     let state = log.path("state.json");
     let watch = [
         "--gitlab-project",
         PROJECT,
         "--since",
-        "1",
+        "2",
         "--max-entries",
         "2",
     ];
@@ -205,13 +206,13 @@ fn since_scans_what_was_logged_before_the_first_run() {
             &r.json["scan"]["to"],
             &r.json["scan"]["remaining"]
         ),
-        (&Value::from(1), &Value::from(3), &Value::from(1))
+        (&Value::from(2), &Value::from(4), &Value::from(1))
     );
-    assert_eq!(matches(&r.json), [(2, false)]);
-    assert_eq!(read_json(&state)["scan_start"], 1);
+    assert_eq!(matches(&r.json), [(3, false)]);
+    assert_eq!(read_json(&state)["scan_start"], 2);
     let r = log.monitor(&state, &watch);
     r.assert_status(0, "unchanged");
-    assert_eq!(matches(&r.json), [(3, false)]);
+    assert_eq!(matches(&r.json), [(4, false)]);
     assert_eq!(r.json["scan"]["remaining"], 0);
     // --since stays in the command line of later runs without effect.
     let r = log.monitor(&state, &watch);
@@ -221,13 +222,13 @@ fn since_scans_what_was_logged_before_the_first_run() {
     let before = std::fs::read(&state).unwrap();
     let r = log.monitor_as(
         &state,
-        &["--gitlab-project", PROJECT, "--since", "0"],
+        &["--gitlab-project", PROJECT, "--since", "1"],
         false,
     );
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(
         r.stderr
-            .contains("has scanned the log from index 1 on; --since 0 asks for earlier entries"),
+            .contains("has scanned the log from index 2 on; --since 1 asks for earlier entries"),
         "{}",
         r.stderr
     );
@@ -239,13 +240,13 @@ fn since_scans_what_was_logged_before_the_first_run() {
     assert!(text.contains("watching GitLab project"), "{text}");
     let r = log.monitor_as(
         &plain,
-        &["--gitlab-project", PROJECT, "--since", "2"],
+        &["--gitlab-project", PROJECT, "--since", "3"],
         false,
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("from index 4 on"), "{}", r.stderr);
+    assert!(r.stderr.contains("from index 5 on"), "{}", r.stderr);
     assert_eq!(
-        log.monitor(&plain, &["--gitlab-project", PROJECT, "--since", "4"])
+        log.monitor(&plain, &["--gitlab-project", PROJECT, "--since", "5"])
             .code,
         0
     );
@@ -257,20 +258,20 @@ fn since_scans_what_was_logged_before_the_first_run() {
     );
     assert!(
         text.contains(&format!(
-            "scanned log indexes 0..4 for GitLab project {PROJECT}: 3 matches"
+            "scanned log indexes 0..5 for GitLab project {PROJECT}: 3 matches"
         )),
         "{text}"
     );
     let beyond = log.path("beyond.json");
     let r = log.monitor_as(
         &beyond,
-        &["--gitlab-project", PROJECT, "--since", "5"],
+        &["--gitlab-project", PROJECT, "--since", "6"],
         false,
     );
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(
         r.stderr
-            .contains("--since 5 is past the log's end: its next entry will be log index 4"),
+            .contains("--since 6 is past the log's end: its next entry will be log index 5"),
         "{}",
         r.stderr
     );

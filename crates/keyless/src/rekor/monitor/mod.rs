@@ -1,4 +1,5 @@
-//! Watching a Rekor v1 log: is it append-only, and who signs in our name?
+//! Watching a Rekor log (v1, or v2 through its tiles): is it append-only,
+//! and who signs in our name?
 //!
 //! Each run fetches the log's current checkpoint and verifies its
 //! signature. The first run stores it in a state file. Later runs prove the
@@ -6,7 +7,9 @@
 //! it. A smaller tree (rollback), another root at the same size (fork), a
 //! proof that does not verify, or a checkpoint that no trusted key signed
 //! is an alarm: the evidence is reported and the state file is left exactly
-//! as it was, so the next run compares against the same trusted point.
+//! as it was, so the next run compares against the same trusted point. A
+//! Rekor v2 log serves no proofs: they are computed from its tiles
+//! ([`crate::rekor::proofs`]) and verified the same way.
 //!
 //! With identities to watch, each run also reads the entries logged since
 //! the last run (bounded by `max_entries` per run, resuming where it

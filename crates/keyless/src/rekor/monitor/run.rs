@@ -8,7 +8,7 @@ use super::watch::Watch;
 use crate::error::{Error, FileKind, Result};
 use crate::rekor::checkpoint::{self, Growth};
 use crate::rekor::entry::{self, CertificateSummary, EntryReport};
-use crate::rekor::{Auditor, Failure, Rekor, Step};
+use crate::rekor::{Auditor, Failure, Rekor, RekorApi, Step};
 use std::path::PathBuf;
 
 /// How to monitor.
@@ -268,6 +268,9 @@ impl Scanner<'_> {
             end,
             matches: Vec::new(),
         };
+        if rekor.api() == RekorApi::V2 {
+            return self.scan_tiles(scan);
+        }
         let entries = rekor.entries_by_index(from..to)?;
         // Trees (size, root) already shown consistent with `current`.
         let mut bound = std::collections::HashSet::new();
@@ -315,30 +318,85 @@ impl Scanner<'_> {
                     format!("entry #{index}: {}", f.reason),
                 )));
             }
-            for cert in &r.description.certificates {
-                let Some(summary) = CertificateSummary::of(cert) else {
-                    continue;
-                };
-                let reasons: Vec<String> = options
-                    .watch
-                    .iter()
-                    .filter_map(|w| w.matches(&summary))
-                    .collect();
-                if !reasons.is_empty() {
-                    scan.matches.push(Match {
-                        log_index: index,
-                        uuid: r.uuid.clone(),
-                        kind: format!("{} {}", r.description.kind, r.description.version),
-                        integrated_time: r.verdict.as_ref().ok().and_then(|v| v.integrated_time),
-                        digest: r.description.digest.clone(),
-                        unexpected: options.policy.unexpected(&summary),
-                        certificate: summary,
-                        reasons,
-                    });
-                }
-            }
+            self.match_certificates(
+                &mut scan,
+                index,
+                &r.uuid,
+                &r.description,
+                r.verdict.as_ref().ok().and_then(|v| v.integrated_time),
+            );
         }
         Ok(Ok(scan))
+    }
+}
+
+impl Scanner<'_> {
+    /// [`Self::scan`] for a Rekor v2 log: the entries are read from its
+    /// entry bundles, and each is proven included in the verified current
+    /// checkpoint by an inclusion proof computed from its tiles (checked by
+    /// sigstore-merkle). A Rekor v2 entry has no SET and no integrated time.
+    fn scan_tiles(&self, mut scan: Scan) -> Result<std::result::Result<Scan, Failure>> {
+        let rekor = self.rekor;
+        let mut tree = rekor.tile_tree(self.current.tree_size);
+        let bodies = tree
+            .entries(scan.from, scan.to)
+            .map_err(|e| rekor.network(e))?;
+        for (index, body) in (scan.from..scan.to).zip(&bodies) {
+            let leaf = sigstore_merkle::hash_leaf(body);
+            let proof = tree.inclusion(index).map_err(|e| rekor.network(e))?;
+            if let Err(e) = sigstore_merkle::verify_inclusion_proof(
+                &leaf,
+                index,
+                self.current.tree_size,
+                &proof,
+                &self.current.root_hash,
+            ) {
+                return Ok(Err(Failure::new(
+                    Step::InclusionProof,
+                    format!(
+                        "entry #{index}: the log's tiles do not prove it in the checkpoint's tree: {e}"
+                    ),
+                )));
+            }
+            let description = entry::describe(body);
+            let uuid = leaf.to_hex();
+            self.match_certificates(&mut scan, index, &uuid, &description, None);
+        }
+        Ok(Ok(scan))
+    }
+
+    /// Record the watched identities among `description`'s certificates.
+    fn match_certificates(
+        &self,
+        scan: &mut Scan,
+        index: u64,
+        uuid: &str,
+        description: &entry::Description,
+        integrated_time: Option<jiff::Timestamp>,
+    ) {
+        let options = self.options;
+        for cert in &description.certificates {
+            let Some(summary) = CertificateSummary::of(cert) else {
+                continue;
+            };
+            let reasons: Vec<String> = options
+                .watch
+                .iter()
+                .filter_map(|w| w.matches(&summary))
+                .collect();
+            if !reasons.is_empty() {
+                scan.matches.push(Match {
+                    log_index: index,
+                    uuid: uuid.to_string(),
+                    kind: format!("{} {}", description.kind, description.version),
+                    integrated_time,
+                    digest: description.digest.clone(),
+                    unexpected: options.policy.unexpected(&summary),
+                    certificate: summary,
+                    reasons,
+                });
+            }
+        }
     }
 }
 
