@@ -359,6 +359,10 @@ fn every_component_expands_to_valid_gitlab_ci() {
         monitor.contains("KEYLESS_INPUT_MAX_ENTRIES: '1000'"),
         "{monitor}"
     );
+    assert!(
+        monitor.contains("KEYLESS_INPUT_REKOR_VERSION: '1'"),
+        "{monitor}"
+    );
 }
 
 /// String inputs reach the scripts as job variables, never as text in the
