@@ -343,7 +343,8 @@ fn every_component_expands_to_valid_gitlab_ci() {
     assert!(verify.contains("junit: keyless-verify.xml"), "{verify}");
     // Signing publishes the project, ref and commit in a public log: by
     // default only tag pipelines sign.
-    for job in ["keyless-sign", "keyless-attest"] {
+    // verify follows, as it needs keyless-sign.
+    for job in ["keyless-sign", "keyless-attest", "keyless-verify"] {
         let block = top_level_block(&expanded, job);
         assert!(
             block.contains("  rules:\n    - if: $CI_COMMIT_TAG\n"),
@@ -907,7 +908,10 @@ fn a_hostile_input_value_is_an_argument_not_shell_code() {
     );
     // The job ran keyless, which refused the (literal) values.
     assert!(!out.status.success(), "{text}");
-    assert!(text.contains("keyless "), "{text}");
+    assert!(
+        text.contains(concat!("keyless ", env!("CARGO_PKG_VERSION"))) && text.contains("error"),
+        "{text}"
+    );
     let mut stack = vec![repo.clone()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
