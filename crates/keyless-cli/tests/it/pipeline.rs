@@ -1034,3 +1034,87 @@ fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_publish
         "{release}"
     );
 }
+
+/// The rekor-monitor component run for real (gitlab-ci-local, shell mode,
+/// as a scheduled pipeline) against the testbed's Rekor v1: the first run
+/// starts watching at the log's end and its state goes to the job cache;
+/// after a main-branch signature the next run, starting from that cached
+/// state, fails on the ref outside `expect_ref` (refs/tags/*), and the cache
+/// is saved although the job failed (`when: always`).
+#[test]
+fn the_monitor_component_keeps_its_state_in_the_cache_and_fails_on_an_unexpected_ref() {
+    let bed = Bed::start();
+    let repo = example_repo(&bed.path("repo"));
+    let sha = git_head(&repo);
+    std::fs::write(
+        repo.join("monitor.gitlab-ci.yml"),
+        format!("include:\n  - component: gitlab.com/{PROJECT}/rekor-monitor@{sha}\n"),
+    )
+    .unwrap();
+    let env = JobEnv::create(&bed.path("jobenv"));
+    let trust = bed.state_file("trust_config.json");
+    let gcl = || {
+        let out = gitlab_ci_local()
+            .current_dir(&repo)
+            .env("HOME", bed.path("home"))
+            .env("PATH", env.path())
+            .env("NO_COLOR", "1")
+            .env("GCL_IGNORE_PREDEFINED_VARS", "CI_PIPELINE_SOURCE")
+            .args([
+                "--file",
+                "monitor.gitlab-ci.yml",
+                "--force-shell-executor",
+                "--shell-isolation",
+            ])
+            .args(["--variable", "CI_PIPELINE_SOURCE=schedule", "--variable"])
+            .arg(format!("KEYLESS_TRUST_CONFIG={}", trust.display()))
+            .arg("keyless-rekor-monitor")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let cached_state = || {
+        let mut found = Vec::new();
+        let mut stack = vec![repo.join(".gitlab-ci-local/cache")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.ends_with(".keyless-monitor/state.json") {
+                    found.push(std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        found
+    };
+
+    let (ok, out) = gcl();
+    assert!(ok, "{out}");
+    let first = cached_state();
+    assert_eq!(first.len(), 1, "the state is cached:\n{out}");
+
+    // A signature from the main branch (not a tag).
+    let file = bed.write("main-build.txt", "built on main");
+    let r = bed.keyless_sign(
+        &bed.gitlab_token(JwsAlg::ES256),
+        &trust,
+        &[file.as_os_str()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let (ok, out) = gcl();
+    assert!(!ok, "the monitor accepted a main-branch signature:\n{out}");
+    assert!(out.contains("refs/heads/main"), "{out}");
+    let second = cached_state();
+    assert_eq!(second.len(), 1);
+    assert_ne!(
+        second, first,
+        "the failed run's state was cached too:\n{out}"
+    );
+}
