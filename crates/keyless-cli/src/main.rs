@@ -6,6 +6,9 @@ use keyless_cli::run;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any cryptography: the bundles of one run share certificate
+    // checks, made once (see `keyless::memo`).
+    keyless::memo::MemoProvider::install();
     let cli = keyless_cli::cli::parse();
     let code = match cli.command {
         Command::Verify(args) => run::verify::run(&args),

@@ -10,6 +10,10 @@
 //!   [`verify::Verifier::verify_reader`] (a bundle you parsed yourself; parse
 //!   it with [`bundle::parse_bundle`], which refuses a missing media type that
 //!   `Bundle::from_json` would silently read as v0.1).
+//! - Verify many bundles of one release quickly: install
+//!   [`memo::MemoProvider`] first (the certificate checks they share are
+//!   made once); read a `sha256sum` list as inputs with
+//!   [`verify::checksums::read_checksum_list`].
 //! - Turn command-line inputs into what to verify (a folder as `keyless
 //!   sign` takes it, bundles among the files): [`verify::select_inputs`]; say
 //!   more about a failure than its step (keys the trust root lacks, an
@@ -74,6 +78,7 @@ pub mod failure;
 pub mod files;
 mod inputs;
 pub mod inspect;
+pub mod memo;
 mod net;
 pub mod rekor;
 #[cfg(feature = "sign")]

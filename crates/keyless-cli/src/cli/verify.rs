@@ -14,7 +14,7 @@ pub struct VerifyArgs {
     /// folder stands for what `keyless sign` signs in it (*.whl, *.tar.gz)
     /// and every file with a bundle or attestation beside it; a bundle among
     /// the inputs is its file's evidence, not a file to verify.
-    #[arg(value_name = "INPUT", required = true)]
+    #[arg(value_name = "INPUT", required_unless_present = "from")]
     pub inputs: Vec<String>,
 
     /// The exact certificate identity (SAN: email or URI) that must have signed.
@@ -84,16 +84,45 @@ pub struct VerifyingArgs {
     /// errors on stderr (--json still prints its whole report).
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Verify the files a checksum list names, by their digests, instead of
+    /// INPUTs: one per line, '<sha256>  <name>' as sha256sum writes it (a
+    /// release's SHA256SUMS as is), each against <name>.sigstore.json found
+    /// as for a file, or against a bundle given as a third column. Names are
+    /// relative to the list's folder; the files themselves are not read
+    /// (check them with sha256sum -c). '-' reads the list from standard input.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["inputs", "bundle", "attestation", "signature"]
+    )]
+    pub from: Option<PathBuf>,
+
+    /// Inputs verified at once. Default: the number of CPU cores. Reports
+    /// come in input order whatever the number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+impl VerifyingArgs {
+    /// How many inputs to verify at once: `--jobs`, else one per core.
+    pub fn jobs(&self) -> usize {
+        match self.jobs {
+            Some(n) => usize::from(n),
+            None => std::thread::available_parallelism().map_or(1, usize::from),
+        }
+    }
 }
 
 /// Where signatures come from, shared by the verifying commands.
 #[derive(Debug, Args, Clone, Default)]
 pub struct EvidenceArgs {
-    /// The bundle to verify against (one input only). Default, per input:
-    /// <file>.sigstore.json, then <file>.sigstore, then (for a wheel or
-    /// sdist) <file>.publish.attestation.
+    /// The bundle to verify against; repeated, one per input, paired in
+    /// order (`--bundle a.json sha256:... --bundle b.json sha256:...`).
+    /// Default, per input: <file>.sigstore.json, then <file>.sigstore, then
+    /// (for a wheel or sdist) <file>.publish.attestation.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "attestation"])]
-    pub bundle: Option<PathBuf>,
+    pub bundle: Vec<PathBuf>,
 
     /// A PEP 740 attestation to verify against (one input only): its
     /// statement must name the file and its digest.
@@ -123,19 +152,10 @@ pub struct EvidenceArgs {
 }
 
 impl EvidenceArgs {
-    /// The explicit bundle or attestation, if one was named.
-    pub fn source(&self) -> Option<keyless::verify::BundleSource> {
-        use keyless::verify::BundleSource;
-        match (&self.bundle, &self.attestation) {
-            (Some(b), _) => Some(BundleSource::Bundle(b.clone())),
-            (None, Some(a)) => Some(BundleSource::Attestation(a.clone())),
-            (None, None) => None,
-        }
-    }
-
-    /// Whether the evidence names a single input's files.
-    pub fn is_single_input(&self) -> bool {
-        self.bundle.is_some() || self.attestation.is_some() || self.signature.is_some()
+    /// Whether the evidence options name the evidence (so that evidence
+    /// among the inputs is an input like any other).
+    pub fn names_evidence(&self) -> bool {
+        !self.bundle.is_empty() || self.attestation.is_some() || self.signature.is_some()
     }
 }
 
@@ -145,7 +165,7 @@ impl EvidenceArgs {
 pub struct VerifyGitLabArgs {
     /// Files or folders to verify (as `keyless verify` takes them), or
     /// digests written sha256:<64 hex>.
-    #[arg(value_name = "INPUT", required = true)]
+    #[arg(value_name = "INPUT", required_unless_present = "from")]
     pub inputs: Vec<String>,
 
     /// The project that must have signed: GROUP/[SUBGROUP/]PROJECT.

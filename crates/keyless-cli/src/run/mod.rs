@@ -3,6 +3,7 @@
 //! status. One module per command family; `main` only dispatches here.
 
 pub mod inspect;
+mod ordered;
 pub mod rekor;
 pub mod sign;
 pub mod trust;

@@ -6,8 +6,11 @@ use crate::render::junit;
 use crate::render::style::Style;
 use crate::render::verify as render;
 use keyless::trust::TrustMaterial;
+use keyless::verify::checksums::read_checksum_list;
 use keyless::verify::policy::Policy;
-use keyless::verify::{Input, InputReport, Outcome, Verifier, select_inputs};
+use keyless::verify::{
+    BundleSource, Input, InputReport, Outcome, Selected, Verifier, select_inputs,
+};
 
 /// `keyless verify [gitlab]`: verify every input, print a line each (or the
 /// JSON report) and return the exit status.
@@ -38,6 +41,7 @@ fn verify(
         junit,
         verbose,
         quiet,
+        ..
     } = options;
     let verbosity = super::Verbosity::new(*quiet, *verbose);
     let fail = |command: &str, err: &keyless::Error| {
@@ -51,27 +55,14 @@ fn verify(
         }
         super::fail_json(command, *json, err)
     };
-    let one_input_only = || {
-        fail(command, &keyless::Error::Usage(
-            "--bundle, --attestation and --signature name one input's evidence; with several inputs each is found next to its file".into(),
-        ))
-    };
-    if evidence.is_single_input() && inputs.len() > 1 {
-        return one_input_only();
-    }
     let policy = match policy {
         Ok(p) => p,
         Err(e) => return fail(command, &e),
     };
-    // Folders expanded; evidence named among the inputs is verified as
-    // evidence, unless an option names the evidence itself.
-    let selected = match select_inputs(inputs, !evidence.is_single_input()) {
+    let selected = match plan(inputs, options) {
         Ok(s) => s,
         Err(e) => return fail(command, &e),
     };
-    if evidence.is_single_input() && selected.len() > 1 {
-        return one_input_only();
-    }
     let trust = match TrustMaterial::load(&trust.source()) {
         Ok(t) => t,
         Err(e) => return fail(command, &e),
@@ -93,25 +84,12 @@ fn verify(
             .first()
             .map(|t| t.base_url.trim_end_matches('/').to_string())
     });
-    let source = evidence.source();
-    let style = Style::for_stdout();
-    let several = selected.len() > 1;
-    // Progress for many inputs when their lines are not on that terminal
-    // already (--json, or stdout redirected).
-    let counter = super::Counter::new(
-        verbosity == super::Verbosity::Normal
-            && several
-            && (*json || !std::io::IsTerminal::is_terminal(&std::io::stdout())),
-        selected.len(),
-        "input(s)",
-    );
-    let mut reports = Vec::with_capacity(selected.len());
-    let mut delivered = Delivery::Delivered;
-    for selection in selected {
+    // A checksum list's line is reported by the name it gives, not by its digest.
+    let by_name = options.from.is_some();
+    let check = |selection: Selected| -> InputReport {
         let arg = &selection.arg;
-        // Evidence named in the artifact's place is what it is checked against.
-        let source = selection.evidence.as_ref().or(source.as_ref());
-        let report = match selection.input {
+        let source = selection.evidence.as_ref();
+        let mut report = match selection.input {
             Ok(input @ Input::Digest(_)) if evidence.attestation.is_some() => {
                 eprintln!(
                     "keyless: warning: {}: a digest cannot be checked against the attestation's file name",
@@ -133,40 +111,58 @@ fn verify(
             },
             Err(e) => unchecked(arg, e),
         };
+        if by_name {
+            report.input = selection.arg;
+        }
+        report
+    };
+    let style = Style::for_stdout();
+    let several = selected.len() > 1;
+    // Progress for many inputs when their lines are not on that terminal
+    // already (--json, or stdout redirected).
+    let counter = super::Counter::new(
+        verbosity == super::Verbosity::Normal
+            && several
+            && (*json || !std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        selected.len(),
+        "input(s)",
+    );
+    // One report per input, in input order, whatever order they finish in.
+    let mut reports = Vec::with_capacity(selected.len());
+    let mut delivery = Delivery::Delivered;
+    // One input runs on this thread (no core count looked up).
+    let jobs = if several { options.jobs() } else { 1 };
+    super::ordered::map_in_order(selected, jobs, check, |report| {
         counter.tick();
         let shown = !*json
             && (verbosity != super::Verbosity::Quiet
                 || !matches!(report.outcome, Outcome::Verified(_)));
-        let line = shown.then(|| render::text_line(&report, style));
-        let hint = render::hint_line(&report, several);
-        let details = if verbosity == super::Verbosity::Verbose {
-            render::detail_lines(&report)
-        } else {
-            Vec::new()
-        };
-        reports.push(report);
-        if let Some(line) = line {
+        if shown {
             // A closed pipe (e.g. `| head`) stops the run quietly with the
             // status earned so far; another write failure is exit 2.
-            match super::write_stdout(line.as_bytes()) {
-                Delivery::Delivered => {}
-                gone => {
-                    delivered = gone;
-                    break;
+            delivery = super::write_stdout(render::text_line(&report, style).as_bytes());
+            if delivery == Delivery::Delivered {
+                let hint = render::hint_line(&report, several);
+                let details = if verbosity == super::Verbosity::Verbose {
+                    render::detail_lines(&report)
+                } else {
+                    Vec::new()
+                };
+                if hint.is_some() || !details.is_empty() {
+                    // Lines of their own, not after the counter.
+                    counter.clear();
+                }
+                if let Some(hint) = hint {
+                    eprintln!("{hint}");
+                }
+                for detail in details {
+                    eprintln!("{detail}");
                 }
             }
-            if hint.is_some() || !details.is_empty() {
-                // Lines of their own, not after the counter.
-                counter.clear();
-            }
-            if let Some(hint) = hint {
-                eprintln!("{hint}");
-            }
-            for detail in details {
-                eprintln!("{detail}");
-            }
         }
-    }
+        reports.push(report);
+        delivery == Delivery::Delivered
+    });
     counter.clear();
     // The JUnit report is written whatever became of stdout (a closed pipe
     // stopped the run: it lists the inputs checked until then).
@@ -177,14 +173,56 @@ fn verify(
             return 2;
         }
     }
-    if delivered != Delivery::Delivered {
-        return delivered.exit_code(render::exit_code(&reports));
+    if delivery != Delivery::Delivered {
+        return delivery.exit_code(render::exit_code(&reports));
     }
     if *json {
         return super::write_stdout(render::json_report(&reports).as_bytes())
             .exit_code(render::exit_code(&reports));
     }
     render::exit_code(&reports)
+}
+
+/// What to verify against what: the checksum list's lines (`--from`), the
+/// inputs paired in order with the `--bundle`s, or the inputs as
+/// [`select_inputs`] reads them, each with its evidence found beside it.
+fn plan(inputs: &[String], options: &VerifyingArgs) -> keyless::Result<Vec<Selected>> {
+    let evidence = &options.evidence;
+    if let Some(from) = &options.from {
+        return read_checksum_list(from);
+    }
+    let one_input_only = || {
+        keyless::Error::Usage(
+            "--attestation and --signature name one input's evidence; with several inputs each is found next to its file".into(),
+        )
+    };
+    let single = evidence.attestation.is_some() || evidence.signature.is_some();
+    if single && inputs.len() > 1 {
+        return Err(one_input_only());
+    }
+    // Folders expanded; evidence named among the inputs is verified as
+    // evidence, unless an option names the evidence itself.
+    let mut selected = select_inputs(inputs, !evidence.names_evidence())?;
+    if single && selected.len() > 1 {
+        return Err(one_input_only());
+    }
+    if !evidence.bundle.is_empty() {
+        if selected.len() != evidence.bundle.len() {
+            return Err(keyless::Error::Usage(format!(
+                "{} input(s) and {} --bundle: give one --bundle per input, paired in order (a folder counts as its files), or none to use each file's own",
+                selected.len(),
+                evidence.bundle.len()
+            )));
+        }
+        for (s, bundle) in selected.iter_mut().zip(&evidence.bundle) {
+            s.evidence = Some(BundleSource::Bundle(bundle.clone()));
+        }
+    } else if let Some(att) = &evidence.attestation {
+        for s in &mut selected {
+            s.evidence = Some(BundleSource::Attestation(att.clone()));
+        }
+    }
+    Ok(selected)
 }
 
 /// The report for an input that could not be checked at all.

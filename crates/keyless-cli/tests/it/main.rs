@@ -3,6 +3,7 @@
 //! crates/keyless-testbed/tests.
 
 mod bad_input;
+mod batch;
 mod ci_output;
 mod cli;
 mod common;

@@ -15,7 +15,7 @@ const PROJECT: &str = "keyless-demo/hello-py";
 
 /// A testbed and `<dir>/dist` holding a wheel and an sdist signed by
 /// `keyless sign dist/` (tag v1.0 pipeline), plus `notes.txt` signed by name.
-fn signed_dist() -> (Bed, PathBuf) {
+pub(crate) fn signed_dist() -> (Bed, PathBuf) {
     let bed = Bed::start();
     let dist = bed.path("dist");
     std::fs::create_dir(&dist).unwrap();
@@ -47,7 +47,7 @@ fn glob(dir: &Path) -> Vec<PathBuf> {
 
 /// `keyless verify gitlab <inputs> --project <PROJECT> --tag v1.0
 /// --trust-config <the testbed's> <extra>`.
-fn verify_gitlab(bed: &Bed, inputs: &[PathBuf], extra: &[&str]) -> Run {
+pub(crate) fn verify_gitlab(bed: &Bed, inputs: &[PathBuf], extra: &[&str]) -> Run {
     run(keyless()
         .args(["verify", "gitlab"])
         .args(inputs)
@@ -57,7 +57,7 @@ fn verify_gitlab(bed: &Bed, inputs: &[PathBuf], extra: &[&str]) -> Run {
 }
 
 /// The `input` of each result of a JSON report, file names only.
-fn inputs_of(report: &serde_json::Value) -> Vec<String> {
+pub(crate) fn inputs_of(report: &serde_json::Value) -> Vec<String> {
     report["results"]
         .as_array()
         .unwrap()

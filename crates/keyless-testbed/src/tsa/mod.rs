@@ -307,7 +307,16 @@ impl TimestampAuthority {
         let tst_info = TstInfo {
             version: 1,
             policy: request.req_policy.unwrap_or(SIGSTORE_TSA_POLICY),
-            message_imprint: request.message_imprint,
+            // As sigstore/timestamp-authority answers: the request's
+            // imprint, its hash algorithm's parameters written as NULL
+            // even when the request left them absent.
+            message_imprint: MessageImprint {
+                hash_algorithm: AlgorithmIdentifierOwned {
+                    parameters: Some(der::asn1::Null.into()),
+                    ..request.message_imprint.hash_algorithm
+                },
+                ..request.message_imprint
+            },
             serial_number: uint(&serial.to_be_bytes()),
             gen_time,
             // genTime drops the sub-second part of `now`.

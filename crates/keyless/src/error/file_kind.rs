@@ -32,6 +32,8 @@ pub enum FileKind {
     MonitorState,
     /// A file holding an identity token (`--identity-token @FILE`).
     IdentityToken,
+    /// A checksum list (`verify --from`, in `sha256sum`'s format).
+    ChecksumList,
 }
 
 impl FileKind {
@@ -51,6 +53,7 @@ impl FileKind {
             FileKind::TransparencyLogEntry => "transparency log entry",
             FileKind::MonitorState => "monitor state file",
             FileKind::IdentityToken => "identity token file",
+            FileKind::ChecksumList => "checksum list",
         }
     }
 
@@ -91,6 +94,9 @@ impl FileKind {
                 "the file is written by `keyless rekor monitor`; pass another --state path to start monitoring afresh"
             }
             FileKind::IdentityToken => "the file must hold the JWT itself, as text",
+            FileKind::ChecksumList => {
+                "one artifact per line, '<sha256 hex>  <name>' as sha256sum writes it, optionally followed by its bundle"
+            }
         }
     }
 }

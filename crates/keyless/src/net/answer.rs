@@ -6,7 +6,7 @@
 //! retry loop's deadline, `--timeout`, bounds a slow body in time). The caps
 //! are listed here and nowhere else in code; SECURITY.md mirrors the table.
 
-use sigstore_rekor::reqwest::RequestBuilder;
+use sigstore_rekor::reqwest::{self, RequestBuilder};
 
 /// The largest answer read from one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,12 +82,20 @@ pub(crate) const OIDC: Cap = Cap {
     bytes: 256 * KIB,
 };
 
-/// Why an exchange with a service failed.
-#[derive(Debug)]
+/// The time each OIDC request may take (device flow and browser login;
+/// SECURITY.md states it): a person may be slow, a provider should not be.
+#[cfg(feature = "sign")]
+pub(crate) const OIDC_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Why an exchange with a service failed. Its `Debug` leaves the body of
+/// an error answer out (a Fulcio error may quote the token): only its
+/// length is shown.
 pub(crate) enum AnswerError {
-    /// The request could not be sent or the answer not read (connection,
-    /// request timeout): transient.
-    Http(String),
+    /// The request could not be sent or the answer not read (connection
+    /// refused, timed out, a TLS failure); the message shows the whole
+    /// cause chain. Retried unless the service's certificate was refused
+    /// (see [`super::retry`]).
+    Http(reqwest::Error),
     /// The service answered a status keyless does not take as success;
     /// `body` is what it said (at most the cap; never cut here, so that a
     /// token it quotes can still be redacted whole).
@@ -98,10 +106,25 @@ pub(crate) enum AnswerError {
     Invalid(String),
 }
 
+impl std::fmt::Debug for AnswerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Http(e) => f.debug_tuple("Http").field(e).finish(),
+            Self::Status { status, body } => f
+                .debug_struct("Status")
+                .field("status", status)
+                .field("body", &format_args!("<{} bytes, not shown>", body.len()))
+                .finish(),
+            Self::TooLarge(cap) => f.debug_tuple("TooLarge").field(cap).finish(),
+            Self::Invalid(e) => f.debug_tuple("Invalid").field(e).finish(),
+        }
+    }
+}
+
 impl std::fmt::Display for AnswerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Http(e) => write!(f, "HTTP error: {e}"),
+            Self::Http(e) => write!(f, "HTTP error: {}", with_causes(e)),
             Self::Status { status, body } if body.is_empty() => write!(f, "HTTP {status}"),
             Self::Status { status, body } => write!(f, "HTTP {status}: {body}"),
             Self::TooLarge(cap) => write!(
@@ -117,24 +140,30 @@ impl std::fmt::Display for AnswerError {
     }
 }
 
-impl std::error::Error for AnswerError {}
-
-impl super::retry::Classify for AnswerError {
-    fn is_transient(&self) -> bool {
-        // An oversized answer is not retried: a service that sends one is
-        // broken or hostile, and retrying only buys it more of our time.
+impl std::error::Error for AnswerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Http(_) => true,
-            Self::Status { status, .. } => *status >= 500 || *status == 429,
-            Self::TooLarge(_) | Self::Invalid(_) => false,
-        }
-    }
-    fn status(&self) -> Option<u16> {
-        match self {
-            Self::Status { status, .. } => Some(*status),
+            Self::Http(e) => Some(e),
             _ => None,
         }
     }
+}
+
+/// `error: cause: cause ...`: reqwest's own message names only the URL;
+/// why (connection refused, timed out, an unknown certificate issuer) is
+/// in its sources. A cause whose words its parent already shows (an
+/// `io::Error` repeats its inner error's) is not repeated.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !message.ends_with(&text) {
+            message = format!("{message}: {text}");
+        }
+        cause = e.source();
+    }
+    message
 }
 
 /// `1 MiB`, `256 KiB`.
@@ -153,10 +182,7 @@ pub(crate) async fn send_and_read(
     request: RequestBuilder,
     cap: Cap,
 ) -> Result<(u16, Vec<u8>), AnswerError> {
-    let mut response = request
-        .send()
-        .await
-        .map_err(|e| AnswerError::Http(e.to_string()))?;
+    let mut response = request.send().await.map_err(AnswerError::Http)?;
     let status = response.status().as_u16();
     if response
         .content_length()
@@ -165,11 +191,7 @@ pub(crate) async fn send_and_read(
         return Err(AnswerError::TooLarge(cap));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| AnswerError::Http(e.to_string()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(AnswerError::Http)? {
         if body.len() + chunk.len() > cap.bytes {
             return Err(AnswerError::TooLarge(cap));
         }
@@ -202,7 +224,7 @@ pub(crate) async fn exchange_json<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -217,6 +239,140 @@ mod tests {
         };
         assert!(status(503).is_transient() && status(429).is_transient());
         assert!(!status(404).is_transient() && !status(409).is_transient());
-        assert!(AnswerError::Http("connection refused".into()).is_transient());
+    }
+
+    #[test]
+    fn debug_leaves_an_error_body_out() {
+        let e = AnswerError::Status {
+            status: 400,
+            body: "bad token eyJhbGciOiJSUzI1NiJ9.claims.signature".into(),
+        };
+        let debug = format!("{e:?}");
+        assert_eq!(debug, "Status { status: 400, body: <47 bytes, not shown> }");
+        assert!(
+            e.to_string().contains("eyJ"),
+            "Display keeps it, for redaction"
+        );
+    }
+
+    /// SECURITY.md states the OIDC limits as they are: the device flow's
+    /// cap and request timeout, and sigstore-oidc's 1 MiB cap on the
+    /// browser login's token answer.
+    #[cfg(feature = "sign")]
+    #[test]
+    fn security_md_states_the_oidc_limits() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../SECURITY.md"))
+                .unwrap();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let device = format!(
+            "{} each, {} s per request",
+            human(OIDC.bytes),
+            OIDC_REQUEST_TIMEOUT.as_secs()
+        );
+        assert!(text.contains(&device), "{device}");
+        let browser = format!(
+            "same {} s request timeout; sigstore-oidc 0.15.1 caps the answer at 1 MiB",
+            OIDC_REQUEST_TIMEOUT.as_secs()
+        );
+        assert!(text.contains(&browser), "{browser}");
+    }
+
+    /// What `url` answers a GET, on keyless's HTTP client.
+    fn get(url: &str) -> Result<(u16, Vec<u8>), AnswerError> {
+        let http = super::super::http_client(std::time::Duration::from_secs(10)).unwrap();
+        super::super::current_thread_runtime()
+            .unwrap()
+            .block_on(send_and_read(http.get(url), REKOR_V1))
+    }
+
+    /// A one-connection HTTP server on 127.0.0.1 that reads a request's
+    /// head, writes `answer`, then holds the connection until the client
+    /// hangs up; the thread returns the request's head.
+    pub(crate) fn serve_once(answer: &'static [u8]) -> (String, std::thread::JoinHandle<String>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && socket.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            socket.write_all(answer).unwrap();
+            // Until the client closes (it reads nothing more).
+            let _ = socket.read_to_end(&mut Vec::new());
+            String::from_utf8_lossy(&head).into_owned()
+        });
+        (url, server)
+    }
+
+    #[test]
+    fn a_declared_length_above_the_cap_is_refused_before_reading() {
+        // No body follows: reading any of it would wait for the timeout.
+        let (url, server) = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 4194305\r\n\r\n");
+        let e = get(&url).unwrap_err();
+        assert!(matches!(e, AnswerError::TooLarge(REKOR_V1)), "{e:?}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn no_compression_is_asked_for_or_decoded() {
+        // A body that says it is gzip stays as sent: the cap counted it.
+        let (url, server) = serve_once(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\n\r\nnot!",
+        );
+        assert_eq!(get(&url).unwrap(), (200, b"not!".to_vec()));
+        let head = server.join().unwrap().to_ascii_lowercase();
+        assert!(!head.contains("accept-encoding"), "{head}");
+    }
+
+    #[test]
+    fn a_refused_connection_says_so_and_is_retried() {
+        use super::super::retry::Classify;
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let e = get(&format!("http://127.0.0.1:{port}/")).unwrap_err();
+        assert!(matches!(e, AnswerError::Http(_)), "{e:?}");
+        assert!(e.to_string().contains("Connection refused"), "{e}");
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn a_refused_server_certificate_says_so_and_is_not_retried() {
+        use super::super::retry::Classify;
+        use std::sync::Arc;
+        // A TLS server whose self-signed certificate no root trusts.
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+        let key =
+            rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key.into())
+            .unwrap(),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut socket, _)) = listener.accept() {
+                let mut tls = rustls::ServerConnection::new(config).unwrap();
+                // Ends when the client refuses the certificate and hangs up.
+                let _ = tls.complete_io(&mut socket);
+                let _ = tls.complete_io(&mut socket);
+            }
+        });
+        let e = get(&format!("https://127.0.0.1:{port}/")).unwrap_err();
+        assert!(matches!(e, AnswerError::Http(_)), "{e:?}");
+        assert!(e.to_string().contains("certificate"), "{e}");
+        assert!(!e.is_transient(), "{e}");
     }
 }

@@ -24,10 +24,11 @@ pub(crate) struct Fulcio {
 }
 
 impl Fulcio {
-    /// Fulcio at `url` (no trailing slash needed).
+    /// Fulcio at `url`, as [`super::check_url`] returns it (no trailing
+    /// slash).
     pub(crate) fn new(url: &str, http: HttpClient) -> Self {
         Self {
-            url: url.trim_end_matches('/').to_string(),
+            url: url.to_string(),
             http,
         }
     }

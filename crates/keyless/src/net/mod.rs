@@ -3,9 +3,10 @@
 //!
 //! - [`http_client`]: every client keyless uses (Fulcio, Rekor, TSA, OIDC)
 //!   is built here, on sigstore-rust's reqwest + rustls stack.
-//! - [`retry_observed`]: transient failures (connection, timeout, 5xx, 429)
-//!   are tried again with jittered exponential backoff, within one time
-//!   budget; an observer is told of each retry as it happens.
+//! - [`retry_observed`]: transient failures (connection, timeout, 5xx, 429;
+//!   not a refused TLS certificate) are tried again with jittered
+//!   exponential backoff, within one time budget; an observer is told of
+//!   each retry as it happens.
 //! - [`answer::exchange`]: every answer is read through the one capped
 //!   reader, with a size cap per endpoint (the table is in [`answer`]).
 //! - [`rekor::RekorV1`]: the one Rekor v1 client, used by signing (uploads
@@ -29,6 +30,8 @@ pub(crate) mod tsa;
 // Re-exported by `sign`, whose progress events carry it.
 #[cfg(feature = "sign")]
 pub use retry::RetryEvent;
+#[cfg(feature = "sign")]
+pub(crate) use retry::redirect_hint;
 pub(crate) use retry::shorten;
 pub(crate) use retry::{SharedOnRetry, ignore_retries, retry_observed};
 
@@ -48,9 +51,19 @@ pub(crate) type HttpClient = sigstore_rekor::reqwest::Client;
 /// reported as the service's answer (see [`retry_observed`]), never obeyed.
 /// Read-only lookups (Rekor entries, log info) use the same policy: no
 /// public Rekor redirects its API, and one rule is easier to trust.
+///
+/// It asks for no compression and decodes none: the size caps
+/// ([`answer`]) count the bytes on the wire, the same in every build
+/// (reqwest's gzip and deflate features are on only in the `sign` build,
+/// through sigstore-oidc's ambient-id), and a small compressed answer
+/// cannot expand past them.
 pub(crate) fn http_client(request_timeout: Duration) -> Result<HttpClient> {
     HttpClient::builder()
         .redirect(sigstore_rekor::reqwest::redirect::Policy::none())
+        .no_gzip()
+        .no_deflate()
+        .no_brotli()
+        .no_zstd()
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .timeout(request_timeout)
         .user_agent(concat!("keyless/", env!("CARGO_PKG_VERSION")))

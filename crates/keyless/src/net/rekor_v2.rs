@@ -22,10 +22,11 @@ pub(crate) struct RekorV2 {
 }
 
 impl RekorV2 {
-    /// The log at `url` (its base URL).
+    /// The log at `url` (its base URL, as [`super::check_url`] returns
+    /// it: no trailing slash).
     pub(crate) fn new(url: &str, http: HttpClient) -> Self {
         Self {
-            url: url.trim_end_matches('/').to_string(),
+            url: url.to_string(),
             http,
         }
     }

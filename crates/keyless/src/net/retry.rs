@@ -62,6 +62,59 @@ pub(crate) trait Classify {
     fn status(&self) -> Option<u16>;
 }
 
+impl Classify for super::answer::AnswerError {
+    fn is_transient(&self) -> bool {
+        use super::answer::AnswerError;
+        // An oversized answer is not retried: a service that sends one is
+        // broken or hostile, and retrying only buys it more of our time.
+        match self {
+            AnswerError::Http(e) => !certificate_refused(e),
+            AnswerError::Status { status, .. } => *status >= 500 || *status == 429,
+            AnswerError::TooLarge(_) | AnswerError::Invalid(_) => false,
+        }
+    }
+    fn status(&self) -> Option<u16> {
+        match self {
+            super::answer::AnswerError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `error` is the TLS handshake refusing the service's
+/// certificate (unknown issuer, expired, another name): trying again
+/// meets the same certificate, so it is not retried. rustls's error
+/// travels inside `io::Error`s, whose `source()` skips the error they
+/// wrap, so the chain is walked into each one.
+fn certificate_refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        cause = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(wrapped) => Some(wrapped as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
+}
+
+/// What a status adds to a message: for a redirect, that keyless follows
+/// none and why; nothing for any other status.
+pub(crate) fn redirect_hint(status: u16) -> String {
+    match status {
+        300..=399 => format!(
+            " (HTTP {status} is a redirect: keyless follows none, since the request \
+             may carry a token or signed material; give the service's final URL)"
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Run `op` until it succeeds, fails permanently, or `timeout` passes,
 /// sleeping with jittered exponential backoff between tries, and telling
 /// `on_retry` of each retry before sleeping. The error is the message
@@ -120,13 +173,7 @@ where
                 attempt += 1;
             }
             Err(e) => {
-                let redirect = match e.status() {
-                    Some(s @ 300..=399) => format!(
-                        " (HTTP {s} is a redirect: keyless follows none, since the request \
-                         may carry a token or signed material; give the service's final URL)"
-                    ),
-                    _ => String::new(),
-                };
+                let redirect = e.status().map(redirect_hint).unwrap_or_default();
                 return Err((
                     format!("{what}: {}{redirect}", printable(&e.to_string())),
                     e.status(),

@@ -39,7 +39,7 @@ impl FileContext<'_> {
         let mut report = FileReport::new(file);
         match self.sign_one_inner(file, outputs, &mut report).await {
             Ok(()) => report.outputs = Some(outputs.clone()),
-            Err(e) => report.error = Some(crate::net::shorten(&e)),
+            Err(e) => report.error = Some(super::events::told(&e, None)),
         }
         (self.progress)(&Event::FileDone(&report));
         report
@@ -162,13 +162,17 @@ impl FileContext<'_> {
                 .key
                 .sign_digest(digest)
                 .map_err(|e| format!("signing: {e}"))?;
-            let started = Instant::now();
-            let timestamp = self.timestamp(&signature).await?;
-            report.timings.timestamp += started.elapsed();
-            let started = Instant::now();
-            let logged = self.log(digest, &signature).await;
-            report.timings.log += started.elapsed();
-            match logged {
+            // The timestamp and the log entry are both over the signature,
+            // neither over the other: asked for at once, one round trip.
+            let (timestamp, logged) = futures_util::future::join(
+                timed(self.timestamp(&signature)),
+                timed(self.log(digest, &signature)),
+            )
+            .await;
+            report.timings.timestamp += timestamp.1;
+            report.timings.log += logged.1;
+            let timestamp = timestamp.0?;
+            match logged.0 {
                 Ok(entry) => break (signature, timestamp, entry),
                 Err(e) if e == ALREADY_LOGGED_V2 && attempt < 2 => continue,
                 Err(e) => return Err(e),
@@ -208,12 +212,14 @@ impl FileContext<'_> {
             sigstore_types::PayloadBytes::from_bytes(&payload),
             sigstore_types::DsseSignature::new(signature.clone(), sigstore_types::KeyId::default()),
         );
-        let started = Instant::now();
-        let timestamp = self.timestamp(&signature).await?;
-        report.timings.timestamp += started.elapsed();
-        let started = Instant::now();
-        let entry = self.log_dsse(&envelope).await;
-        report.timings.log += started.elapsed();
+        let (timestamp, entry) = futures_util::future::join(
+            timed(self.timestamp(&signature)),
+            timed(self.log_dsse(&envelope)),
+        )
+        .await;
+        report.timings.timestamp += timestamp.1;
+        report.timings.log += entry.1;
+        let (timestamp, entry) = (timestamp.0?, entry.0);
         let mut bundle =
             sigstore_bundle::BundleV03::with_certificate_and_dsse(self.leaf.clone(), envelope)
                 .with_tlog_entry(entry?);
@@ -247,6 +253,13 @@ impl FileContext<'_> {
         }
         Ok(verified.log_index)
     }
+}
+
+/// `work`'s result and how long it took.
+async fn timed<T>(work: impl std::future::Future<Output = T>) -> (T, std::time::Duration) {
+    let started = Instant::now();
+    let out = work.await;
+    (out, started.elapsed())
 }
 
 /// A bundle in PyPI's attestation JSON.

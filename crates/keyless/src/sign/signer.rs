@@ -2,12 +2,12 @@
 //! certificate per run (checked before anything is logged under it), and
 //! the files signed concurrently.
 
-use super::events::{Event, Progress};
+use super::events::{Event, Progress, tell_retry, told};
 use super::outputs::{Mode, Outputs};
 use super::pipeline::FileContext;
 use super::report::{FileReport, SignReport};
 use super::services::{self, Overrides, Services};
-use super::token::{self, Token};
+use super::token::Token;
 use crate::clock::Clock;
 use crate::error::{Error, Result, SigningService};
 use crate::net::rekor::RekorV1;
@@ -173,7 +173,8 @@ impl Signer {
         )?;
         // Fulcio is sent the token, so what a service says might quote it:
         // it is redacted (before the message is cut) wherever it is told.
-        let told = |text: &str| told(text, token.identity_token().expose_secret());
+        let secret = Some(token.identity_token().expose_secret());
+        let told = |text: &str| told(text, secret);
         let failed = |service: SigningService, (reason, status): (String, Option<u16>)| {
             // The retry loop starts its messages with the service's name,
             // which the error already shows.
@@ -185,13 +186,7 @@ impl Signer {
                 reason: told(reason),
             }
         };
-        let on_retry = |r: &RetryEvent| {
-            let r = RetryEvent {
-                reason: told(&r.reason),
-                ..r.clone()
-            };
-            progress(&Event::Retry(&r))
-        };
+        let on_retry = |r: &RetryEvent| tell_retry(&progress, r, secret);
 
         // One ephemeral key and one certificate for the whole run; the
         // private key never leaves this process's memory.
@@ -275,13 +270,9 @@ impl Signer {
             Some(
                 RekorV1::new(&self.services.rekor, http.clone(), options.timeout)
                     .map_err(|e| failed(SigningService::Rekor, (e, None)))?
+                    // Rekor is not sent the token: only cut.
                     .with_retry_observer(Arc::new(move |r: &RetryEvent| {
-                        // Rekor is not sent the token: only cut.
-                        let r = RetryEvent {
-                            reason: crate::net::shorten(&r.reason),
-                            ..r.clone()
-                        };
-                        progress(&Event::Retry(&r))
+                        tell_retry(&progress, r, None)
                     })),
             )
         } else {
@@ -387,12 +378,6 @@ impl Signer {
                 _ => Precheck::Certificate(e.to_string()),
             })
     }
-}
-
-/// What a service said, for people: `secret` (the token) replaced wherever
-/// it is quoted whole, then cut to a readable length.
-pub(super) fn told(text: &str, secret: &str) -> String {
-    crate::net::shorten(&token::redact(text, secret))
 }
 
 /// Why the certificate check before signing failed.

@@ -294,10 +294,11 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
             })?;
         let runtime = crate::net::current_thread_runtime()?;
         // keyless's client (no redirects); sigstore-oidc reads the token
-        // answer itself, bounded in time by the 30 s request timeout.
+        // answer itself (capped at 1 MiB), bounded in time by the OIDC
+        // request timeout.
         let client = sigstore_oidc::oauth::OAuthClient::with_http_client(
             sigstore_oidc::oauth::OAuthConfig::dex(&url),
-            crate::net::http_client(std::time::Duration::from_secs(30))?,
+            crate::net::http_client(crate::net::answer::OIDC_REQUEST_TIMEOUT)?,
         );
         let t = runtime
             .block_on(client.authenticate_with_options(
@@ -318,7 +319,7 @@ pub fn resolve(options: &TokenOptions, env: &dyn Fn(&str) -> Option<String>) -> 
 pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> {
     let origin = TokenOrigin::Interactive;
     let fail = |reason: String| token_error(origin, reason);
-    let client = crate::net::http_client(std::time::Duration::from_secs(30))?;
+    let client = crate::net::http_client(crate::net::answer::OIDC_REQUEST_TIMEOUT)?;
     let form_post = |url: String, body: String| {
         client
             .post(url)
@@ -327,13 +328,15 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
             .body(body)
     };
     let json_of = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap_or_default();
+    // "(HTTP 404)", with why a redirect is not followed: said when an
+    // answer is not what the flow needs.
+    let status_of = |status: u16| format!("(HTTP {status}){}", crate::net::redirect_hint(status));
     let read = |url: &str, request| {
         let url = url.to_string();
         async move {
             // Any status: the token endpoint says "authorization_pending" with 400.
             crate::net::answer::send_and_read(request, crate::net::answer::OIDC)
                 .await
-                .map(|(_, body)| body)
                 .map_err(|e| fail(format!("{url}: {e}")))
         }
     };
@@ -341,12 +344,16 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
     runtime.block_on(async {
         let discovery_url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
         let request = client.get(&discovery_url);
-        let discovery = json_of(&read(&discovery_url, request).await?);
+        let (status, discovery) = read(&discovery_url, request).await?;
+        let discovery = json_of(&discovery);
         let (Some(device_url), Some(token_url)) = (
             discovery["device_authorization_endpoint"].as_str(),
             discovery["token_endpoint"].as_str(),
         ) else {
-            return Err(fail(format!("{issuer} offers no device authorization endpoint")));
+            return Err(fail(format!(
+                "{issuer} offers no device authorization endpoint {}",
+                status_of(status)
+            )));
         };
         // The endpoints the provider names pass the issuer's URL check: no
         // plain http to another machine unless the issuer itself is http
@@ -355,7 +362,8 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
         let device_url = crate::net::check_url("the provider's device_authorization_endpoint", device_url, insecure)?;
         let token_url = crate::net::check_url("the provider's token_endpoint", token_url, insecure)?;
         let request = form_post(device_url.clone(), "client_id=sigstore&scope=openid+email".into());
-        let grant = client_grant(read(&device_url, request).await?).map_err(fail)?;
+        let (status, grant) = read(&device_url, request).await?;
+        let grant = client_grant(grant).map_err(|e| fail(format!("{e} {}", status_of(status))))?;
         let _ = writeln!(
             out,
             "To sign, open {} and enter the code {}",
@@ -371,13 +379,19 @@ pub fn device_flow(issuer: &str, out: &mut dyn std::io::Write) -> Result<Token> 
         while std::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
             let request = form_post(token_url.clone(), body.clone());
-            let answer = json_of(&read(&token_url, request).await?);
+            let (status, answer) = read(&token_url, request).await?;
+            let answer = json_of(&answer);
             match (answer["id_token"].as_str(), answer["error"].as_str()) {
                 (Some(jwt), _) => return Token::parse(jwt, origin),
                 (None, Some("authorization_pending")) => {}
                 (None, Some("slow_down")) => interval += 5,
-                (None, Some(e)) => return Err(fail(format!("the login failed: {e}"))),
-                (None, None) => return Err(fail("the token endpoint answered neither a token nor an error".into())),
+                (None, Some(e)) => return Err(fail(format!("the login failed: {e} {}", status_of(status)))),
+                (None, None) => {
+                    return Err(fail(format!(
+                        "the token endpoint answered neither a token nor an error {}",
+                        status_of(status)
+                    )));
+                }
             }
         }
         Err(fail("the device login was not completed in time".into()))
@@ -497,6 +511,31 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.starts_with("identity token from --identity-token"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_device_flow_says_what_status_the_discovery_had() {
+        use crate::net::answer::tests::serve_once;
+        for (answer, said) in [
+            (
+                &b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here\n"[..],
+                "(HTTP 404)",
+            ),
+            (
+                b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n",
+                "(HTTP 302 is a redirect: keyless follows none",
+            ),
+        ] {
+            let (url, server) = serve_once(answer);
+            let e = device_flow(url.trim_end_matches('/'), &mut Vec::new())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("offers no device authorization endpoint") && e.contains(said),
+                "{e}"
+            );
+            server.join().unwrap();
         }
     }
 

@@ -1,7 +1,7 @@
 //! Uploads to the services: an RFC 3161 timestamp from the TSA, and the
 //! signature (or DSSE envelope) logged in Rekor v1 or v2.
 
-use super::events::Event;
+use super::events::tell_retry;
 use super::pipeline::FileContext;
 use crate::net::rekor::RekorV1;
 use crate::net::{RetryEvent, retry_observed};
@@ -15,11 +15,7 @@ impl FileContext<'_> {
     /// Tell the run's progress of a retry (TSA and Rekor are not sent the
     /// token: their words are only cut).
     fn on_retry(&self, retry: &RetryEvent) {
-        let retry = RetryEvent {
-            reason: crate::net::shorten(&retry.reason),
-            ..retry.clone()
-        };
-        (self.progress)(&Event::Retry(&retry));
+        tell_retry(self.progress, retry, None);
     }
 
     /// An RFC 3161 timestamp over `signature`, when a TSA is configured.

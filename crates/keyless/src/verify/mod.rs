@@ -18,6 +18,7 @@
 //! The identity policy is applied last, to claims of a certificate whose
 //! chain, SCT, log inclusion and signature have all been established.
 
+pub mod checksums;
 pub mod gitlab;
 pub mod legacy;
 pub mod policy;

@@ -54,10 +54,21 @@ pub struct Verifier {
     /// file, or the embedded root), for [`Verifier::diagnose`].
     source: TrustSource,
     trust_name: String,
-    /// Its keys as bundles name them, for [`Verifier::diagnose`].
-    known: KnownKeys,
+    /// The trusted root, from which [`Verifier::diagnose`] takes the keys
+    /// as bundles name them, the first time a bundle fails (a run that
+    /// verifies everything never parses them).
+    root: sigstore_trust_root::TrustedRoot,
+    known: std::sync::OnceLock<KnownKeys>,
     /// Its transparency logs' keys by log ID, for the Rekor v2 checks.
     rekor_keys: sigstore_crypto::Keyring,
+}
+
+/// What a bundle is verified over.
+enum Artifact<R> {
+    /// Only the artifact's SHA-256.
+    Digest(Sha256Hash),
+    /// The artifact's bytes, streamed (read once).
+    Reader(R),
 }
 
 impl std::fmt::Debug for Verifier {
@@ -98,7 +109,8 @@ impl Verifier {
             trust_source: trust.source.to_string(),
             source: trust.source.clone(),
             trust_name,
-            known: KnownKeys::of(&trust.trusted_root),
+            root: trust.trusted_root.clone(),
+            known: std::sync::OnceLock::new(),
             rekor_keys,
         })
     }
@@ -114,7 +126,7 @@ impl Verifier {
         failure: &Failure,
     ) -> Option<Diagnosis> {
         diagnosis::diagnose(
-            &self.known,
+            self.known.get_or_init(|| KnownKeys::of(&self.root)),
             (&self.source, &self.trust_name),
             bundle,
             policy,
@@ -130,9 +142,7 @@ impl Verifier {
         bundle: &Bundle,
         policy: &Policy,
     ) -> Result<Verified> {
-        self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
-            inner.verify_reader(artifact, bundle, sigpolicy)
-        })
+        self.verify_with(bundle, policy, Artifact::Reader(artifact))
     }
 
     /// Verify `bundle` over an artifact known only by its SHA-256 digest.
@@ -142,20 +152,14 @@ impl Verifier {
         bundle: &Bundle,
         policy: &Policy,
     ) -> Result<Verified> {
-        self.verify_with(bundle, policy, |inner, bundle, sigpolicy| {
-            inner.verify(digest, bundle, sigpolicy)
-        })
+        self.verify_with(bundle, policy, Artifact::<std::io::Empty>::Digest(digest))
     }
 
-    fn verify_with(
+    fn verify_with<R: Read>(
         &self,
         bundle: &Bundle,
         policy: &Policy,
-        run: impl FnOnce(
-            &sigstore_verify::Verifier,
-            &Bundle,
-            &dyn sigstore_verify::Policy,
-        ) -> sigstore_verify::Result<sigstore_verify::VerificationResult>,
+        artifact: Artifact<R>,
     ) -> Result<Verified> {
         // (1) Evidence caps and duplicates, before any cryptography.
         bundle::check_evidence(bundle).map_err(|problem| {
@@ -171,28 +175,49 @@ impl Verifier {
         })?;
         // (5, part) A Rekor v1 checkpoint must describe the tree the proof is for.
         check_checkpoint_tree_size(bundle)?;
-        // (2, part) Timestamps that do not verify are set aside, as the
-        // Sigstore clients do; a verified time is still required below.
-        let (bundle, set_aside) = self.without_unverifiable_timestamps(bundle);
-        let bundle = bundle.as_ref();
 
         // (1)-(7): structure, signing times, certificate chain and SCT,
         // inclusion proof, checkpoint and SET, signature, entry consistency.
-        let result = match policy {
-            // Identity is checked below, after every cryptographic step, with
-            // matchers (anchored regexps) sigstore-verify does not offer.
-            Policy::Identity(_) => run(
-                &self.inner,
-                bundle,
-                &sigstore_verify::VerificationPolicy::any_identity(),
-            ),
-            Policy::PublicKey(key) => run(
-                &self.inner,
-                bundle,
-                &sigstore_verify::PublicKeyVerificationPolicy::new(key.clone()),
-            ),
-        }
-        .map_err(|e| match classify(e, &self.trust_source) {
+        // (2, part) Timestamps that do not verify are set aside, as the
+        // Sigstore clients do; a verified time is still required below.
+        let (bundle, set_aside, result) = match artifact {
+            // A digest can be checked twice: first the bundle as it is,
+            // which is all a bundle whose timestamps all verify needs
+            // (sigstore-verify fails a bundle with any timestamp that does
+            // not, so success means none was to be set aside); only after a
+            // failure are its timestamps checked one by one, and it is
+            // checked again without those that do not verify. Each token is
+            // thus verified once, not twice, on the way to an OK.
+            Artifact::Digest(digest) => {
+                let run = |inner: &sigstore_verify::Verifier,
+                           b: &Bundle,
+                           p: &dyn sigstore_verify::Policy| {
+                    inner.verify(digest, b, p)
+                };
+                match self.run_sigstore(bundle, policy, run) {
+                    Ok(result) => (std::borrow::Cow::Borrowed(bundle), Vec::new(), Ok(result)),
+                    Err(first) => {
+                        let (trimmed, set_aside) = self.without_unverifiable_timestamps(bundle);
+                        let result = if set_aside.is_empty() {
+                            Err(first)
+                        } else {
+                            self.run_sigstore(trimmed.as_ref(), policy, run)
+                        };
+                        (trimmed, set_aside, result)
+                    }
+                }
+            }
+            // A stream is read once: its timestamps are checked first.
+            Artifact::Reader(reader) => {
+                let (trimmed, set_aside) = self.without_unverifiable_timestamps(bundle);
+                let result = self.run_sigstore(trimmed.as_ref(), policy, |inner, b, p| {
+                    inner.verify_reader(reader, b, p)
+                });
+                (trimmed, set_aside, result)
+            }
+        };
+        let bundle = bundle.as_ref();
+        let result = result.map_err(|e| match classify(e, &self.trust_source) {
             Ok(mut failure) => {
                 if let (Step::SigningTime, Some(first)) = (failure.step, set_aside.first()) {
                     failure.step = Step::Timestamp;
@@ -253,6 +278,34 @@ impl Verifier {
             integrated_time: result.integrated_time(),
             verified_times,
         })
+    }
+
+    /// sigstore-verify's checks of `bundle` by `run`, under the policy
+    /// that leaves identity to keyless (or under the managed key).
+    fn run_sigstore(
+        &self,
+        bundle: &Bundle,
+        policy: &Policy,
+        run: impl FnOnce(
+            &sigstore_verify::Verifier,
+            &Bundle,
+            &dyn sigstore_verify::Policy,
+        ) -> sigstore_verify::Result<sigstore_verify::VerificationResult>,
+    ) -> sigstore_verify::Result<sigstore_verify::VerificationResult> {
+        match policy {
+            // Identity is checked after every cryptographic step, with
+            // matchers (anchored regexps) sigstore-verify does not offer.
+            Policy::Identity(_) => run(
+                &self.inner,
+                bundle,
+                &sigstore_verify::VerificationPolicy::any_identity(),
+            ),
+            Policy::PublicKey(key) => run(
+                &self.inner,
+                bundle,
+                &sigstore_verify::PublicKeyVerificationPolicy::new(key.clone()),
+            ),
+        }
     }
 
     /// `bundle` without the RFC 3161 timestamps that no trusted TSA

@@ -297,3 +297,63 @@ fn a_replayed_timestamp_is_refused() {
     );
     assert!(s.outputs().is_empty());
 }
+
+/// A TSA that forwards each request to the testbed's TSA and changes only
+/// the nonce in its answer (its imprint stays right): the answer is refused
+/// as another request's, before the certificate check trusts it; exit 2,
+/// nothing logged or written.
+#[test]
+fn a_timestamp_with_another_nonce_is_refused() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let real = format!("{}/api/v1/timestamp", s.tb.url());
+    let tsa = crate::common::serve::serve(axum::Router::new().fallback(
+        move |body: axum::body::Bytes| {
+            let real = real.clone();
+            async move {
+                // TimeStampReq ::= SEQUENCE { version INTEGER (3 bytes),
+                // messageImprint SEQUENCE, nonce INTEGER, certReq }: short
+                // lengths throughout for a SHA-256 request.
+                let imprint_end = 7 + usize::from(body[6]);
+                assert_eq!(body[imprint_end], 0x02, "keyless sends a nonce");
+                let nonce =
+                    &body[imprint_end..imprint_end + 2 + usize::from(body[imprint_end + 1])];
+                let mut answer = sigstore_rekor::reqwest::Client::new()
+                    .post(&real)
+                    .header("Content-Type", "application/timestamp-query")
+                    .body(body.to_vec())
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+                    .to_vec();
+                let at = answer
+                    .windows(nonce.len())
+                    .position(|w| w == nonce)
+                    .expect("the TSTInfo carries the request's nonce");
+                answer[at + nonce.len() - 1] ^= 1;
+                answer
+            }
+        },
+    ));
+    let r = s.sign(
+        "trust_config.json",
+        &[
+            f.as_os_str(),
+            "--timeout".as_ref(),
+            "10".as_ref(),
+            "--timestamp-server-url".as_ref(),
+            tsa.url.as_ref(),
+        ],
+    );
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("the timestamp carries another nonce"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    assert!(s.outputs().is_empty());
+}

@@ -1,0 +1,340 @@
+"""The benchmark of issue #13, run by bench/run (which installs the peers).
+
+Each tool runs as a child of bench/spawn.c, which measures wall time
+around it and reads CPU time (user + system) and peak RSS from the kernel's
+rusage of the child. A case of several processes sums wall and CPU time and
+takes the largest peak RSS. Every figure is the median of BENCH_RUNS runs.
+A tool that exits non-zero is reported as failing, with its first error line.
+"""
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+V2_COUNT = int(os.environ.get("BENCH_V2_COUNT", "500"))
+V3_MIB = int(os.environ.get("BENCH_V3_MIB", "1024"))
+S1_COUNT = int(os.environ.get("BENCH_S1_COUNT", "100"))
+LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
+CASES = os.environ.get("BENCH_CASES", "V1 V2 V3 S1").split()
+LOAD_BEFORE = " ".join(f"{l:.1f}" for l in os.getloadavg())
+
+REPO = Path(__file__).resolve().parent.parent
+VECTORS = REPO / "testdata/vectors/sigstore-python"
+# A real public-good bundle (sigstore-python's test vector, a wheel).
+REAL_FILE = VECTORS / "bundle_v3_github.whl"
+REAL_BUNDLE = VECTORS / "bundle_v3_github.whl.sigstore"
+REAL_SAN = "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"
+REAL_ISSUER = "https://token.actions.githubusercontent.com"
+# What the testbed's default GitLab token is for.
+BED_SAN = "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/heads/main"
+BED_ISSUER = "https://gitlab.com"
+
+
+class Sample:
+    def __init__(self, wall, cpu, rss_kib, ok, error):
+        self.wall, self.cpu, self.rss_kib, self.ok, self.error = wall, cpu, rss_kib, ok, error
+
+
+SPAWN = None  # bench/spawn.c, built by bench/run
+
+
+def run_once(cmds, env=None, before=None):
+    """Run `cmds` one after the other, each through the spawn launcher:
+    (wall, cpu, max rss KiB, ok, error)."""
+    if before:
+        before()
+    wall = cpu = 0.0
+    rss = 0
+    for cmd in cmds:
+        with tempfile.TemporaryFile() as err:
+            out = subprocess.run(
+                [str(SPAWN)] + [str(c) for c in cmd],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=env,
+                text=True,
+            )
+            w, c, r, code = out.stdout.split()
+            wall += float(w)
+            cpu += float(c)
+            rss = max(rss, int(r))
+            if out.returncode != 0 or code != "0":
+                err.seek(0)
+                lines = [l for l in err.read().decode(errors="replace").splitlines() if l.strip()]
+                first = next((l for l in lines if "rror" in l), lines[0] if lines else "")
+                return Sample(wall, cpu, rss, False, f"exit {code}: {first.strip()[:160]}")
+    return Sample(wall, cpu, rss, True, None)
+
+
+def measure(cmds, env=None, before=None, runs=RUNS):
+    """Median figures over `runs` runs; the first failure stops the tool."""
+    samples = []
+    for _ in range(runs):
+        s = run_once(cmds, env, before)
+        if not s.ok:
+            return s
+        samples.append(s)
+    med = lambda f: statistics.median(f(s) for s in samples)
+    return Sample(med(lambda s: s.wall), med(lambda s: s.cpu), med(lambda s: s.rss_kib), True, None)
+
+
+class Testbed:
+    """A keyless-testbed serving on a free loopback port until stopped."""
+
+    def __init__(self, binary, faults=()):
+        self.dir = Path(tempfile.mkdtemp(prefix="keyless-bench-bed-"))
+        args = [str(binary), "serve", "--state-dir", str(self.dir / "state")]
+        for f in faults:
+            args += ["--fault", f]
+        self.binary = binary
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        self.trust_config = self.trust_config_v2 = None
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.startswith("trust config:"):
+                self.trust_config = line.split(":", 1)[1].strip()
+            elif line.startswith("(Rekor v2 + TSA:"):
+                self.trust_config_v2 = line.split(":", 1)[1].strip().rstrip(")")
+            elif line.startswith("Stop with"):
+                break
+        if not self.trust_config:
+            raise SystemExit("bench: the testbed did not start")
+
+    def token(self):
+        out = subprocess.run(
+            [str(self.binary), "token", "--state-dir", str(self.dir / "state"), "--expires-in", "3600"],
+            check=True, capture_output=True, text=True,
+        )
+        return out.stdout.strip()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def files(folder, count, size=64, suffix=".tar.gz"):
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(count):
+        p = folder / f"pkg-{i:04d}{suffix}"
+        p.write_bytes(os.urandom(size))
+        out.append(p)
+    return out
+
+
+def sha256_hex(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def client_trust_config(root_json, out):
+    """A ClientTrustConfig around the public-good trusted root (for the
+    peers that take one); its signing config is never used offline."""
+    root = json.loads(Path(root_json).read_text())
+    doc = {
+        "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+        "trustedRoot": root,
+        "signingConfig": {
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [], "oidcUrls": [], "rekorTlogUrls": [], "tsaUrls": [],
+            "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"},
+        },
+    }
+    Path(out).write_text(json.dumps(doc))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--keyless", required=True)
+    ap.add_argument("--testbed", required=True)
+    ap.add_argument("--sigstore-python", required=True)
+    ap.add_argument("--go-bin", required=True)
+    ap.add_argument("--spawn", required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    global SPAWN
+    SPAWN = Path(a.spawn).resolve()
+    keyless = Path(a.keyless).resolve()
+    testbed = Path(a.testbed).resolve()
+    spy = Path(a.sigstore_python).resolve()
+    go = Path(a.go_bin)
+    cosign, sgo_verify = go / "cosign", go / "sigstore-go-verification"
+    work = Path(tempfile.mkdtemp(prefix="keyless-bench-"))
+    # keyless must not pick up a TUF cache refreshed on this machine: the
+    # embedded root is what it ships with.
+    env = dict(os.environ, XDG_CACHE_HOME=str(work / "cache"), HOME=str(work / "home"))
+    (work / "home").mkdir()
+    prod_root = next(spy.parent.parent.glob(
+        "lib/python*/site-packages/sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json"))
+    prod_config = client_trust_config(prod_root, work / "prod-trust-config.json")
+    rows = []  # (case, tool, Sample, note)
+
+    def row(case, tool, sample, note=""):
+        rows.append((case, tool, sample, note))
+        status = f"{sample.wall:.3f}s wall" if sample.ok else f"FAILED {sample.error}"
+        print(f"  {case} {tool}: {status}", file=sys.stderr, flush=True)
+
+    if "V1" in CASES:
+        print("V1: one small real public-good bundle, one process", file=sys.stderr)
+        row("V1", "keyless", measure([[keyless, "verify", REAL_FILE, "--bundle", REAL_BUNDLE,
+            "--certificate-identity", REAL_SAN, "--certificate-oidc-issuer", REAL_ISSUER]], env))
+        row("V1", "sigstore-go", measure([[sgo_verify, "-trustedrootJSONpath", prod_root,
+            "-expectedSAN", REAL_SAN, "-expectedIssuer", REAL_ISSUER, "-artifact", REAL_FILE, REAL_BUNDLE]], env))
+        row("V1", "cosign", measure([[cosign, "verify-blob", "--bundle", REAL_BUNDLE, "--trusted-root", prod_root,
+            "--certificate-identity", REAL_SAN, "--certificate-oidc-issuer", REAL_ISSUER, REAL_FILE]], env))
+        row("V1", "sigstore-python", measure([[spy, "--trust-config", prod_config, "verify", "identity",
+            "--offline", "--bundle", REAL_BUNDLE, "--cert-identity", REAL_SAN,
+            "--cert-oidc-issuer", REAL_ISSUER, REAL_FILE]], env))
+
+    if "V2" in CASES or "V3" in CASES:
+        bed = Testbed(testbed)
+        token = bed.token()
+        tc = bed.trust_config
+
+    if "V2" in CASES:
+        print(f"V2: {V2_COUNT} testbed-signed bundles by digest", file=sys.stderr)
+        folder = work / "v2"
+        signed = files(folder, V2_COUNT)
+        subprocess.run([keyless, "sign", "--trust-config", tc, "--identity-token", token, "-q", *signed],
+                       check=True, env=env, stdout=subprocess.DEVNULL)
+        sums = folder / "SHA256SUMS"
+        sums.write_text("".join(f"{sha256_hex(p)}  {p.name}\n" for p in signed))
+        ident = ["--certificate-identity", BED_SAN, "--certificate-oidc-issuer", BED_ISSUER]
+        row("V2", "keyless", measure([[keyless, "verify", "--from", sums, "--trust-config", tc, *ident]], env),
+            "one process, --from SHA256SUMS")
+        pairs = []
+        for p in signed:
+            pairs += ["--bundle", f"{p}.sigstore.json", f"sha256:{sha256_hex(p)}"]
+        row("V2", "keyless --bundle pairs", measure([[keyless, "verify", *pairs, "--trust-config", tc, *ident]], env),
+            "one process, --bundle B sha256:D per input")
+        row("V2", "keyless --jobs 1", measure([[keyless, "verify", "--jobs", "1", "--from", sums,
+            "--trust-config", tc, *ident]], env), "one process, one thread")
+        row("V2", "keyless per process", measure([[keyless, "verify", f"sha256:{sha256_hex(p)}", "--bundle",
+            f"{p}.sigstore.json", "--trust-config", tc, *ident] for p in signed], env, runs=min(RUNS, 3)),
+            f"{V2_COUNT} processes")
+        row("V2", "sigstore-python", measure([[spy, "--trust-config", tc, "verify", "identity", "--offline",
+            "--cert-identity", BED_SAN, "--cert-oidc-issuer", BED_ISSUER, *signed]], env),
+            "one process, all files (reads them)")
+        bed_root = work / "bed-trusted-root.json"
+        bed_root.write_text(json.dumps(json.loads(Path(tc).read_text())["trustedRoot"]))
+        # One process each; tried once first, so a peer that cannot read
+        # testbed bundles (issue #12) costs one run, not 500 x RUNS.
+        sgo = lambda p: [sgo_verify, "-trustedrootJSONpath", bed_root, "-expectedSAN", BED_SAN,
+                         "-expectedIssuer", BED_ISSUER, "-artifact-digest", sha256_hex(p), f"{p}.sigstore.json"]
+        first = run_once([sgo(signed[0])], env)
+        row("V2", "sigstore-go", first if not first.ok else
+            measure([sgo(p) for p in signed], env, runs=min(RUNS, 3)), f"{V2_COUNT} processes")
+
+    if "V3" in CASES:
+        print(f"V3: one {V3_MIB} MiB artifact", file=sys.stderr)
+        big = work / "v3" / "big.tar.gz"
+        big.parent.mkdir()
+        with open(big, "wb") as f:
+            block = os.urandom(1 << 20)
+            for _ in range(V3_MIB):
+                f.write(block)
+        sign = [keyless, "sign", "--trust-config", tc, "--identity-token", token, "-q", "--overwrite", big]
+        row("V3", "keyless sign", measure([sign], env))
+        row("V3", "keyless verify", measure([[keyless, "verify", big, "--trust-config", tc,
+            "--certificate-identity", BED_SAN, "--certificate-oidc-issuer", BED_ISSUER]], env))
+        row("V3", "sha256sum", measure([["sha256sum", big]], env))
+        row("V3", "openssl dgst -sha256", measure([["openssl", "dgst", "-sha256", big]], env))
+        bed_root = work / "bed-trusted-root.json"
+        bed_root.write_text(json.dumps(json.loads(Path(tc).read_text())["trustedRoot"]))
+        row("V3", "sigstore-go verify", measure([[sgo_verify, "-trustedrootJSONpath", bed_root,
+            "-expectedSAN", BED_SAN, "-expectedIssuer", BED_ISSUER, "-artifact", big,
+            f"{big}.sigstore.json"]], env))
+        big.unlink()
+
+    if "V2" in CASES or "V3" in CASES:
+        bed.stop()
+
+    if "S1" in CASES:
+        print(f"S1: sign {S1_COUNT} files, {LATENCY_MS} ms latency on Fulcio, Rekor and the TSA", file=sys.stderr)
+        delay = f"delay:{LATENCY_MS}"
+        bed = Testbed(testbed, [f"fulcio={delay}", f"rekor-v1={delay}", f"rekor-v2={delay}", f"tsa={delay}"])
+        token = bed.token()
+        folder = work / "s1"
+        signed = files(folder, S1_COUNT)
+        for name, tc in [("Rekor v2 + TSA", bed.trust_config_v2), ("Rekor v1", bed.trust_config)]:
+            row("S1", f"keyless ({name})", measure([[keyless, "sign", "--trust-config", tc, "--identity-token",
+                token, "-q", "--overwrite", *signed]], env), "default --jobs 8")
+            row("S1", f"sigstore-python ({name})", measure([[spy, "--trust-config", tc, "sign",
+                "--identity-token", token, "--overwrite", *signed]], env))
+        bed.stop()
+
+    shutil.rmtree(work, ignore_errors=True)
+    report(rows, a.out)
+
+
+def report(rows, out):
+    def mib(kib):
+        return f"{kib / 1024:.1f} MiB"
+
+    base = {}
+    for case, tool, s, _ in rows:
+        if tool == "keyless" or (tool.startswith("keyless") and case not in base and s.ok):
+            base.setdefault(case, s)
+    lines = [
+        "| case | tool | wall | CPU | peak RSS | wall / keyless | note |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case, tool, s, note in rows:
+        if not s.ok:
+            lines.append(f"| {case} | {tool} | failed | | | | {s.error} |")
+            continue
+        b = base.get(case)
+        ratio = f"{s.wall / b.wall:.2f}x" if b and b.ok and b.wall > 0 else ""
+        wall = f"{s.wall * 1000:.1f} ms" if s.wall < 1 else f"{s.wall:.2f} s"
+        cpu = f"{s.cpu * 1000:.1f} ms" if s.cpu < 1 else f"{s.cpu:.2f} s"
+        lines.append(f"| {case} | {tool} | {wall} | {cpu} | {mib(s.rss_kib)} | {ratio} | {note} |")
+    table = "\n".join(lines)
+    print(table)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                            capture_output=True, text=True).stdout.strip()
+    # The results file itself does not count as a change to what was measured.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":!bench/RESULTS.md"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    cpu_model = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                      if l.startswith("model name")), platform.processor())
+    sha_ni = "sha_ni" in Path("/proc/cpuinfo").read_text()
+    header = f"""# Benchmark results
+
+Written by `bench/run` (issue #13). Medians of {RUNS} runs (the
+many-process rows of V2: of {min(RUNS, 3)}); wall and CPU time summed over a
+case's processes, peak RSS the largest of them. Ratios are wall time over
+keyless's first row of the case.
+
+- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
+- commit: {commit}{' (with uncommitted changes)' if dirty else ''}
+- machine: {cpu_model}, {os.cpu_count()} cores, SHA-NI {'yes' if sha_ni else 'no'}, {platform.system()} {platform.release()};
+  load average {LOAD_BEFORE} before the run, {" ".join(f"{l:.1f}" for l in os.getloadavg())} after (other work on the
+  machine shows as wall time well above CPU time)
+- V1: sigstore-python's real public-good vector `bundle_v3_github.whl`, public-good trusted root.
+- V2: {V2_COUNT} small files signed on the testbed (Rekor v1), verified by digest (the real
+  release bundles are not in testdata/vectors); sigstore-python reads the files.
+- V3: {V3_MIB} MiB of random bytes, warm in the page cache; signed and verified on the testbed.
+- S1: {S1_COUNT} files of 64 bytes, {LATENCY_MS} ms injected on every Fulcio, Rekor and TSA answer.
+
+"""
+    Path(out).write_text(header + table + "\n")
+
+
+if __name__ == "__main__":
+    main()
