@@ -27,16 +27,21 @@ if [ "${#want}" -ne 64 ]; then
 fi
 
 tmp=$(mktemp "${TMPDIR:-/tmp}/keyless.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
+new=
+trap 'rm -f "$tmp" ${new:+"$new"}' EXIT
 curl --fail --silent --show-error --location --proto '=https,file' --output "$tmp" "$url"
 got=$(sha256sum "$tmp" | cut -d ' ' -f 1)
 if [ "$got" != "$want" ]; then
   echo "install-keyless: $url has SHA-256 $got, expected $want: not installed" >&2
   exit 1
 fi
-chmod 0755 "$tmp"
 mkdir -p "$dir"
-# Into place by a rename in the target directory: never half a binary.
-cp "$tmp" "$dir/.keyless.new"
-mv -f "$dir/.keyless.new" "$dir/keyless"
+# Into place by a rename in the target directory: never half a binary. The
+# temporary name is a fresh one (mktemp), so two installs at once or a
+# file planted under a fixed name cannot interfere.
+new=$(mktemp "$dir/.keyless.XXXXXX")
+cp "$tmp" "$new"
+chmod 0755 "$new"
+mv -f "$new" "$dir/keyless"
+new=
 "$dir/keyless" --version

@@ -7,8 +7,16 @@
 //! against the schema in `tests/junit/junit.xsd`. A verification failure is a
 //! `failure` whose `type` is the failed step; an input that could not be
 //! checked at all (missing file, unreadable bundle) is an `error`, as its
-//! exit status 2 differs from a failure's 1. The file is written atomically,
-//! so a CI job never uploads half a report.
+//! exit status 2 differs from a failure's 1. A command that stops before
+//! checking any input (a bad option, an unreadable trust root) still writes
+//! a report: one `error` case saying why ([`command_error`]), so the CI job
+//! has a report to upload. The file is written atomically, so a CI job never
+//! uploads half a report.
+//!
+//! GitLab parses reports with ActiveSupport's `Hash.from_xml`, which reads
+//! a `type` attribute as a type cast: `symbol` and `yaml` make it reject the
+//! whole report, `integer`, `boolean`... rewrite the element. A step name
+//! never goes out as one of those ([`type_attr`]).
 
 use keyless::rekor::SearchReport;
 use keyless::verify::{InputReport, Outcome};
@@ -85,6 +93,15 @@ pub fn verify_cases(reports: &[InputReport]) -> Vec<Case> {
         .collect()
 }
 
+/// The one case of a command that checked no input: named after the
+/// command, an error with the reason and hint.
+pub fn command_error(suite: &str, reason: String, hint: Option<String>) -> Case {
+    Case {
+        name: suite.to_string(),
+        verdict: Verdict::Error { reason, hint },
+    }
+}
+
 /// `rekor search`'s entries as test cases, one per entry fetched, named
 /// `#<log index> <uuid>`.
 pub fn search_cases(s: &SearchReport) -> Vec<Case> {
@@ -146,7 +163,8 @@ pub fn document(suite: &str, cases: &[Case]) -> String {
             Verdict::Failed { step, reason, hint } => {
                 let _ = write!(
                     out,
-                    "<failure type=\"{step}\" message=\"{}\">{}</failure>",
+                    "<failure type=\"{}\" message=\"{}\">{}</failure>",
+                    attr(&type_attr(step)),
                     attr(&format!("{step}: {reason}")),
                     text(&body(step, reason, hint.as_deref()))
                 );
@@ -164,6 +182,38 @@ pub fn document(suite: &str, cases: &[Case]) -> String {
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
+}
+
+/// The `type` names ActiveSupport's `Hash.from_xml` (GitLab's JUnit
+/// parser) casts an element by (`ActiveSupport::XmlMini` and
+/// `Hash#typecast_xml_value`); `symbol` and `yaml` are refused outright.
+const ACTIVESUPPORT_TYPES: &[&str] = &[
+    "array",
+    "base64Binary",
+    "binary",
+    "boolean",
+    "date",
+    "dateTime",
+    "datetime",
+    "decimal",
+    "double",
+    "file",
+    "float",
+    "hash",
+    "integer",
+    "string",
+    "symbol",
+    "yaml",
+];
+
+/// A `type` attribute for step `name`: the name, unless GitLab's parser
+/// would take it for a type cast.
+fn type_attr(name: &str) -> String {
+    if ACTIVESUPPORT_TYPES.contains(&name) {
+        format!("{name} step")
+    } else {
+        name.to_string()
+    }
 }
 
 /// Write the report to `path`: a temporary file, then a rename.
@@ -257,6 +307,63 @@ mod tests {
         assert_eq!(doc.matches("<testcase ").count(), 3);
         assert!(doc.contains("<failure type=\"identity\" message=\"identity: SAN is &quot;x&quot;&#10;not y\">failed step: identity\nreason: SAN is \"x\"\nnot y\nhint: pin x</failure>"), "{doc}");
         assert!(doc.contains("<error type=\"input\" message=\"c: not found\">"));
+    }
+
+    #[test]
+    fn no_type_attribute_is_an_activesupport_type_cast() {
+        use keyless::failure::Step;
+        // Every step there is (keep in step with `Step`).
+        let steps = [
+            Step::Bundle,
+            Step::SigningTime,
+            Step::Timestamp,
+            Step::Certificate,
+            Step::Sct,
+            Step::InclusionProof,
+            Step::Checkpoint,
+            Step::Set,
+            Step::IntegratedTime,
+            Step::LogEntry,
+            Step::Signature,
+            Step::Artifact,
+            Step::Identity,
+            Step::ConsistencyProof,
+            Step::Rollback,
+            Step::Fork,
+            Step::LogIdentity,
+            Step::SearchResult,
+        ];
+        let cases: Vec<Case> = steps
+            .iter()
+            .map(|s| Case {
+                name: "x".into(),
+                verdict: Verdict::Failed {
+                    step: s.name(),
+                    reason: "r".into(),
+                    hint: None,
+                },
+            })
+            .chain(std::iter::once(command_error(
+                "keyless verify",
+                "e".into(),
+                None,
+            )))
+            .collect();
+        let doc = document("keyless verify", &cases);
+        let types: Vec<&str> = doc
+            .split(" type=\"")
+            .skip(1)
+            .map(|rest| rest.split_once('"').unwrap().0)
+            .collect();
+        assert_eq!(types.len(), steps.len() + 1);
+        for t in &types {
+            assert!(!ACTIVESUPPORT_TYPES.contains(t), "{t}");
+        }
+        // The steps keep their names; a name that would be a cast does not.
+        assert_eq!(types[0], "bundle");
+        assert_eq!(type_attr("symbol"), "symbol step");
+        assert_eq!(type_attr("yaml"), "yaml step");
+        assert_eq!(type_attr("integer"), "integer step");
     }
 
     #[test]

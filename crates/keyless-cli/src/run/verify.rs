@@ -44,7 +44,17 @@ fn verify(
         ..
     } = options;
     let verbosity = super::Verbosity::new(*quiet, *verbose);
-    let fail = |command: &str, err: &keyless::Error| super::fail_json(command, *json, err);
+    let fail = |command: &str, err: &keyless::Error| {
+        // Stopped before any input: the report says why, as one error case.
+        if let Some(path) = junit {
+            let suite = format!("keyless {command}");
+            let case = junit::command_error(&suite, err.to_string(), super::hint(command, err));
+            if let Err(e) = junit::write(path, &suite, &[case]) {
+                super::fail(command, &e);
+            }
+        }
+        super::fail_json(command, *json, err)
+    };
     let policy = match policy {
         Ok(p) => p,
         Err(e) => return fail(command, &e),

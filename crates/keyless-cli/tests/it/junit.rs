@@ -131,3 +131,44 @@ fn an_unwritable_report_is_an_io_error_and_plain_verify_names_its_suite() {
     assert_eq!(doc["cases"][0]["classname"], "keyless verify");
     assert_eq!(doc["cases"][0]["verdict"], "passed");
 }
+
+#[test]
+fn a_command_that_checks_no_input_still_writes_a_report_with_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdist = vectors("pypi-attestations").join("gitlab_oidc_project-0.0.3.tar.gz");
+    let report = dir.path().join("report.xml");
+    // The trust root cannot be read: nothing is checked, exit 2.
+    let r = run(keyless()
+        .args([
+            "verify",
+            "gitlab",
+            "--project",
+            PROJECT,
+            "--branch",
+            "main",
+            "--trusted-root",
+        ])
+        .arg(dir.path().join("missing-root.json"))
+        .arg("--junit")
+        .arg(&report)
+        .arg(&sdist));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let doc = junit_report(&report);
+    assert_eq!(
+        doc["suite"],
+        json!({"tests": 1, "failures": 0, "errors": 1})
+    );
+    let case = &doc["cases"][0];
+    assert_eq!(case["name"], "keyless verify gitlab");
+    assert_eq!(
+        (&case["verdict"], &case["type"]),
+        (&json!("error"), &json!("input"))
+    );
+    assert!(
+        case["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing-root.json"),
+        "{case}"
+    );
+}

@@ -5,8 +5,11 @@
 //! (Fulcio, Rekor and the generic package registry stand-in) and a local
 //! pypiserver as the project's PyPI registry. Every run validates the
 //! expanded YAML against GitLab's CI JSON schema (the one gitlab-ci-local
-//! ships). The consumer must catch a swapped file and a tag that does not
-//! match.
+//! ships). The consumer must catch a swapped file, and its source must
+//! follow CONSUME_PROJECT and CONSUME_TAG: another project's registry (the
+//! release copied there, refused by the pin), a version never published
+//! (nothing to download), and a release's files republished as another
+//! version (refused by the pin).
 //!
 //! Stand-ins for what a GitLab runner provides:
 //! - `id_tokens`: the testbed mints the tag pipeline's token (as its `token`
@@ -20,8 +23,11 @@
 //!   Python 3.10 and 3.12 images cannot run here, so the 3.11 test job runs
 //!   and the 3.10 and 3.12 jobs are checked to be the same job on another
 //!   image;
-//! - `PYPI_REGISTRY` points at pypiserver (GitLab derives it from
-//!   `CI_API_V4_URL`, which points at the testbed's generic registry);
+//! - `PYPI_REGISTRY` and `CONSUME_PYPI_INDEX` point at pypiserver (GitLab
+//!   derives them from `CI_API_V4_URL`, which points at the testbed's
+//!   generic registry). That registry redirects downloads to an object
+//!   storage stand-in on another port, which refuses any request carrying
+//!   a credential: the job token must not follow the redirect;
 //! - the component includes name this repository at its commit (GitLab's
 //!   way to test components in their own project), instead of the keyless
 //!   project's release.
@@ -38,7 +44,7 @@ const PROJECT_ID: &str = "42";
 
 #[test]
 fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
-    let bed = Bed::start();
+    let bed = Bed::start_with(|o| o.redirect_package_downloads = true);
     let pypi = PyPiServer::start(&bed.path("pypi"));
     let env = JobEnv::create(&bed.path("jobenv"));
     let repo = example_repo(&bed.path("repo"));
@@ -69,6 +75,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             ("CI_PROJECT_ID", PROJECT_ID.to_string()),
             ("CI_JOB_TOKEN", "job-token-stand-in".to_string()),
             ("PYPI_REGISTRY", pypi.url.clone()),
+            ("CONSUME_PYPI_INDEX", format!("{}/simple", pypi.url)),
             ("KEYLESS_TRUST_CONFIG", trust.display().to_string()),
         ] {
             cmd.arg("--variable").arg(format!("{name}={value}"));
@@ -138,12 +145,8 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         published(&bed.path("pypi")),
         ["hello_py-1.0-py3-none-any.whl", "hello_py-1.0.tar.gz"]
     );
-    let bundles = bed
-        .tb
-        .state_dir()
-        .join("generic-packages")
-        .join(PROJECT_ID)
-        .join("hello-py/1.0");
+    let packages = bed.tb.state_dir().join("generic-packages").join(PROJECT);
+    let bundles = packages.join("hello-py/1.0");
     assert_eq!(
         published(&bundles),
         [
@@ -169,6 +172,15 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             "{job}: {text}"
         );
     }
+    // The consumer's two bundle downloads were redirected to object
+    // storage and arrived there without the job token.
+    assert_eq!(
+        bed.tb.object_storage_requests(),
+        keyless_testbed::ObjectStorageRequests {
+            served: 2,
+            with_credentials: 0
+        }
+    );
     the_other_python_jobs_differ_only_in_their_image(&repo);
 
     // A swapped wheel in the registry: the consumer fails on it.
@@ -186,13 +198,60 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
     );
     std::fs::write(&wheel, &genuine).unwrap();
 
-    // The genuine files, but another tag pinned: the consumer fails.
+    // Another project: the bundles come from its registry (the release
+    // copied there), and the pin follows, so they are refused.
+    let fork = bed
+        .tb
+        .state_dir()
+        .join("generic-packages/keyless-demo/fork/hello-py/1.0");
+    copy_dir(&bundles, &fork);
+    let (ok, out) = gcl(
+        &["consume"],
+        &["--variable", "CONSUME_PROJECT=keyless-demo/fork"],
+    );
+    assert!(
+        !ok,
+        "the consumer accepted hello-py's release as the fork's:\n{out}"
+    );
+    assert!(
+        out.contains("/projects/keyless-demo%2Ffork/packages/generic/hello-py/1.0/hello_py-1.0.tar.gz.sigstore.json")
+            && out.contains(
+                "expected \"https://gitlab.com/keyless-demo/fork//.gitlab-ci.yml@refs/tags/v1.0\""
+            ),
+        "{out}"
+    );
+
+    // Another tag: the files come from that version, which was never
+    // published: nothing to verify.
+    let (ok, out) = gcl(&["consume"], &["--variable", "CONSUME_TAG=v1.1"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("no file of hello-py 1.1"), "{out}");
+
+    // The v1.0 files and bundles republished as 1.1 (a replayed release):
+    // downloaded from 1.1, refused as not signed for v1.1.
+    for (from, to) in [
+        (
+            "hello_py-1.0-py3-none-any.whl",
+            "hello_py-1.1-py3-none-any.whl",
+        ),
+        ("hello_py-1.0.tar.gz", "hello_py-1.1.tar.gz"),
+    ] {
+        std::fs::copy(bed.path("pypi").join(from), bed.path("pypi").join(to)).unwrap();
+        let replayed = packages.join("hello-py/1.1");
+        std::fs::create_dir_all(&replayed).unwrap();
+        std::fs::copy(
+            bundles.join(format!("{from}.sigstore.json")),
+            replayed.join(format!("{to}.sigstore.json")),
+        )
+        .unwrap();
+    }
     let (ok, out) = gcl(&["consume"], &["--variable", "CONSUME_TAG=v1.1"]);
     assert!(!ok, "the consumer accepted tag v1.0 for v1.1:\n{out}");
     assert!(
-        out.contains(&format!(
-            "expected \"https://gitlab.com/{PROJECT}//.gitlab-ci.yml@refs/tags/v1.1\""
-        )),
+        out.contains("fetched hello_py-1.1.tar.gz")
+            && out.contains(&format!(
+                "expected \"https://gitlab.com/{PROJECT}//.gitlab-ci.yml@refs/tags/v1.1\""
+            )),
         "{out}"
     );
     let doc = junit_report(&repo.join(".gitlab-ci-local/builds/consume/consume.xml"));
@@ -200,6 +259,8 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         doc["suite"],
         serde_json::json!({"tests": 2, "failures": 2, "errors": 0})
     );
+    // No download along the way sent the token to object storage.
+    assert_eq!(bed.tb.object_storage_requests().with_credentials, 0);
 
     // And with both right again, it passes.
     let (ok, out) = gcl(&["consume"], &[]);
@@ -247,7 +308,13 @@ fn every_component_expands_to_valid_gitlab_ci() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("json schema validated"), "{stderr}");
-    let jobs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // gitlab-ci-local warns on stdout that it does not check `regex:`
+    // (GitLab does; `the_input_patterns_accept_real_values_and_refuse_shell_code`
+    // checks the patterns), before the JSON.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = &stdout[stdout.find("\n[").map_or(0, |i| i + 1)..];
+    let jobs: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     let names: Vec<&str> = jobs
         .as_array()
         .unwrap()
@@ -274,6 +341,134 @@ fn every_component_expands_to_valid_gitlab_ci() {
     }
     let verify = top_level_block(&expanded, "keyless-verify");
     assert!(verify.contains("junit: keyless-verify.xml"), "{verify}");
+    // Signing publishes the project, ref and commit in a public log: by
+    // default only tag pipelines sign.
+    // verify follows, as it needs keyless-sign.
+    for job in ["keyless-sign", "keyless-attest", "keyless-verify"] {
+        let block = top_level_block(&expanded, job);
+        assert!(
+            block.contains("  rules:\n    - if: $CI_COMMIT_TAG\n"),
+            "{job}:\n{block}"
+        );
+    }
+    // An empty rekor_version passes no --rekor-version.
+    let sign = top_level_block(&expanded, "keyless-sign");
+    assert!(sign.contains("KEYLESS_INPUT_REKOR_VERSION: ''"), "{sign}");
+    let monitor = top_level_block(&expanded, "keyless-rekor-monitor");
+    assert!(monitor.contains("    when: always\n"), "{monitor}");
+    assert!(
+        monitor.contains("KEYLESS_INPUT_MAX_ENTRIES: '1000'"),
+        "{monitor}"
+    );
+    assert!(
+        monitor.contains("KEYLESS_INPUT_REKOR_VERSION: '1'"),
+        "{monitor}"
+    );
+}
+
+/// String inputs reach the scripts as job variables, never as text in the
+/// script (where `$(...)` or a quote in a value would be shell code); only
+/// boolean inputs, whose values are `true` and `false`, may appear there.
+#[test]
+fn no_string_input_is_interpolated_into_a_script() {
+    for component in ["sign", "verify", "attest", "rekor-monitor"] {
+        let text = std::fs::read_to_string(repo_root().join(format!("templates/{component}.yml")))
+            .unwrap();
+        let (spec, job) = text.split_once("\n---\n").unwrap();
+        let script = job
+            .split_once("  script:\n")
+            .unwrap()
+            .1
+            .lines()
+            .take_while(|l| l.starts_with("    ") || l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (_, rest) in script
+            .match_indices("$[[ inputs.")
+            .map(|(i, _)| ((), &script[i + 11..]))
+        {
+            let name = rest.split_once(' ').unwrap().0;
+            let declared = spec
+                .split_once(&format!("\n    {name}:\n"))
+                .unwrap_or_else(|| panic!("{component}: no input {name}"))
+                .1;
+            assert!(
+                declared.starts_with("      type: boolean\n"),
+                "{component}: the string input {name} is interpolated into the script"
+            );
+        }
+    }
+}
+
+/// The `regex:` of each input (GitLab matches inputs with RE2, as the
+/// `regex` crate does) accepts the default and values a pipeline uses, and
+/// refuses shell metacharacters.
+#[test]
+fn the_input_patterns_accept_real_values_and_refuse_shell_code() {
+    let patterns = |component: &str| -> Vec<(String, regex::Regex)> {
+        let text = std::fs::read_to_string(repo_root().join(format!("templates/{component}.yml")))
+            .unwrap();
+        let spec = text.split_once("\n---\n").unwrap().0;
+        let mut name = String::new();
+        let mut out = Vec::new();
+        for line in spec.lines() {
+            if let Some(n) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+                && !n.starts_with(' ')
+            {
+                name = n.to_string();
+            }
+            if let Some(r) = line.trim_start().strip_prefix("regex: ") {
+                let r = r.trim_matches('\'');
+                out.push((name.clone(), regex::Regex::new(r).unwrap()));
+            }
+        }
+        out
+    };
+    let verify: std::collections::HashMap<_, _> = patterns("verify").into_iter().collect();
+    let monitor: std::collections::HashMap<_, _> = patterns("rekor-monitor").into_iter().collect();
+    for (name, re) in verify.iter().chain(&monitor) {
+        for bad in [
+            "a;b", "$(id)", "`id`", "a b", "a\"b", "a'b", "a|b", "a&b", "x\ny",
+        ] {
+            assert!(!re.is_match(bad), "{name} accepts {bad:?}");
+        }
+    }
+    let accepts = |re: &regex::Regex, v: &str| assert!(re.is_match(v), "{re} refuses {v:?}");
+    for v in [
+        "$CI_PROJECT_PATH",
+        "group/project",
+        "group/sub/my.project-2",
+    ] {
+        accepts(&verify["project"], v);
+        accepts(&monitor["project"], v);
+    }
+    assert!(
+        !verify["project"].is_match("project"),
+        "a project has a group"
+    );
+    for v in ["$CI_COMMIT_TAG", "v1.0", "", "release/1.2+build"] {
+        accepts(&verify["tag"], v);
+        accepts(&verify["branch"], v);
+    }
+    for v in [
+        "$CI_SERVER_URL",
+        "https://gitlab.com",
+        "https://gitlab.example.com:8443/gitlab",
+    ] {
+        accepts(&verify["instance"], v);
+    }
+    assert!(!verify["instance"].is_match("http://gitlab.com"));
+    for v in ["$CI_CONFIG_PATH", ".gitlab-ci.yml", "ci/release.yml", ""] {
+        accepts(&verify["config_path"], v);
+    }
+    accepts(&verify["junit"], "keyless-verify.xml");
+    accepts(&verify["junit"], "reports/keyless.xml");
+    assert!(!verify["junit"].is_match("/etc/x.xml"));
+    for v in ["refs/tags/*", "refs/heads/main", "refs/tags/v?.*"] {
+        accepts(&monitor["expect_ref"], v);
+    }
+    accepts(&monitor["rekor_url"], "");
+    accepts(&monitor["rekor_url"], "https://rekor.sigstore.dev");
 }
 
 /// The 3.10 and 3.12 test jobs are the 3.11 job (which ran) on another
@@ -548,8 +743,14 @@ fn the_install_script_installs_only_a_binary_with_the_pinned_sha256() {
     // Not a SHA-256 at all: a usage error.
     assert_eq!(install("abc", &refused).status.code(), Some(2));
 
-    // The pinned one: installed, and it runs.
+    // The pinned one: installed, and it runs. A link planted under a fixed
+    // temporary name is left alone (the install picks a fresh name), not
+    // written through.
     let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "victim").unwrap();
+    std::os::unix::fs::symlink(&victim, bin.join(".keyless.new")).unwrap();
     let out = install(&sha, &bin);
     assert!(
         out.status.success(),
@@ -561,9 +762,359 @@ fn the_install_script_installs_only_a_binary_with_the_pinned_sha256() {
         std::fs::read(bin.join("keyless")).unwrap(),
         std::fs::read(binary).unwrap()
     );
-    let names: Vec<_> = std::fs::read_dir(&bin)
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
+    let mut names: Vec<_> = std::fs::read_dir(&bin)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names, ["keyless"], "no temporary file left behind");
+    names.sort();
+    assert_eq!(
+        names,
+        [".keyless.new", "keyless"],
+        "no temporary file left behind"
+    );
+}
+
+/// Two loopback origins for `ci/fetch_release.py`: a PyPI simple index that
+/// requires the job token (basic auth) and redirects each file to an
+/// "object storage" origin on another port, which refuses any request
+/// carrying an Authorization header. `/evil/` serves an index whose file
+/// name would escape the download folder.
+const REDIRECTING_INDEX: &str = r#"
+import base64, hashlib, http.server, json, sys, threading
+DATA = b"the sdist bytes"
+SHA = hashlib.sha256(DATA).hexdigest()
+AUTH = "Basic " + base64.b64encode(b"gitlab-ci-token:job-token").decode()
+class Storage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if "Authorization" in self.headers:
+            self.send_error(400, "a credential reached object storage")
+        else:
+            self.send_response(200); self.end_headers(); self.wfile.write(DATA)
+    def log_message(self, *a): pass
+storage = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Storage)
+class Index(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Authorization") != AUTH:
+            return self.send_error(401)
+        if self.path.endswith("/simple/hello-py/"):
+            name = "hello_py-1.0-..%2F..%2Fescaped.tar.gz" if self.path.startswith("/evil/") else "hello_py-1.0.tar.gz"
+            body = f'<a href="/files/{name}#sha256={SHA}">{name}</a>'.encode()
+            self.send_response(200); self.end_headers(); self.wfile.write(body)
+        elif self.path.startswith("/files/"):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{storage.server_port}/objects/{self.path[7:]}")
+            self.end_headers()
+        else:
+            self.send_error(404)
+    def log_message(self, *a): pass
+index = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
+threading.Thread(target=storage.serve_forever, daemon=True).start()
+print(index.server_port, flush=True)
+index.serve_forever()
+"#;
+
+#[test]
+fn fetch_release_sends_the_job_token_to_the_index_only_and_refuses_escaping_names() {
+    let python = python_with("json");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(&python)
+        .args(["-c", REDIRECTING_INDEX])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let port = port.trim().to_string();
+    let fetch = |index: &str, dest: &Path| {
+        Command::new(&python)
+            .arg(repo_root().join("examples/gitlab-python/ci/fetch_release.py"))
+            .args([index, "hello-py", "1.0"])
+            .arg(dest)
+            .env("CI_JOB_TOKEN", "job-token")
+            .output()
+            .unwrap()
+    };
+
+    // The index got the token (it answers 401 without), the redirected
+    // download did not (object storage answers 400 with one).
+    let dest = dir.path().join("a/downloaded");
+    let out = fetch(&format!("http://127.0.0.1:{port}/simple"), &dest);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read(dest.join("hello_py-1.0.tar.gz")).unwrap(),
+        b"the sdist bytes"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+
+    // A file name with `..` and `/`: refused, nothing written anywhere.
+    let dest = dir.path().join("b/downloaded");
+    let out = fetch(&format!("http://127.0.0.1:{port}/evil/simple"), &dest);
+    let _ = server.kill();
+    let _ = server.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("refusing the file name 'hello_py-1.0-../../escaped.tar.gz'"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
+    assert!(!dir.path().join("escaped.tar.gz").exists());
+}
+
+/// A hostile input value (command substitution) reaches keyless as a
+/// literal argument: the verify component's job runs for real and nothing
+/// it names is executed.
+#[test]
+fn a_hostile_input_value_is_an_argument_not_shell_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = example_repo(&dir.path().join("repo"));
+    let sha = git_head(&repo);
+    std::fs::write(
+        repo.join("hostile.gitlab-ci.yml"),
+        format!(
+            "stages: [verify]\ninclude:\n  - component: gitlab.com/{PROJECT}/verify@{sha}\n    inputs:\n      needs: []\n      project: 'g/p$(touch pwned-project)'\n      tag: 'v1\"; touch pwned-tag; echo \"'\n      files: 'dist/'\n"
+        ),
+    )
+    .unwrap();
+    let env = JobEnv::create(&dir.path().join("jobenv"));
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("PATH", env.path())
+        .env("NO_COLOR", "1")
+        .args([
+            "--file",
+            "hostile.gitlab-ci.yml",
+            "--force-shell-executor",
+            "--shell-isolation",
+            "keyless-verify",
+        ])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The job ran keyless, which refused the (literal) values.
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(concat!("keyless ", env!("CARGO_PKG_VERSION"))) && text.contains("error"),
+        "{text}"
+    );
+    let mut stack = vec![repo.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            assert!(
+                !e.file_name().to_string_lossy().starts_with("pwned"),
+                "an input ran as shell code: {}\n{text}",
+                e.path().display()
+            );
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+}
+
+/// keyless's own release pipeline (the root `.gitlab-ci.yml`) cannot run
+/// here (no GitLab, runner or registry): it is validated against GitLab's
+/// CI schema, and its jobs are checked to fit together with the
+/// Containerfile, `.containerignore` and the install script's file name.
+#[test]
+fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_published_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for file in [".gitlab-ci.yml", "Containerfile", ".containerignore"] {
+        std::fs::copy(repo_root().join(file), repo.join(file)).unwrap();
+    }
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.name=ci", "-c", "user.email=ci@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "release"]);
+    git(&["tag", "0.1.0"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://gitlab.com/keyless/keyless.git",
+    ]);
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("NO_COLOR", "1")
+        .env("GCL_IGNORE_PREDEFINED_VARS", "CI_COMMIT_TAG")
+        .args(["--variable", "CI_COMMIT_TAG=0.1.0", "--list-json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("json schema validated"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = &stdout[stdout.find('[').unwrap()..];
+    let jobs: serde_json::Value = serde_json::from_str(json).unwrap();
+    let names: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "build-binary",
+            "publish-binary",
+            "container-image",
+            "release"
+        ]
+    );
+
+    // Job contents from the file itself (the expanded copy folds lines).
+    let expanded = std::fs::read_to_string(repo_root().join(".gitlab-ci.yml")).unwrap();
+    let build = top_level_block(&expanded, "build-binary");
+    let image = top_level_block(&expanded, "container-image");
+    // Built once, with the lock file; the image job builds around that
+    // artifact (no cargo), passing its SHA-256 to the Containerfile.
+    assert!(
+        build.contains("cargo build --release --locked -p keyless-cli --bin keyless"),
+        "{build}"
+    );
+    let binary = "release/keyless-${CI_COMMIT_TAG}-x86_64-linux";
+    assert!(
+        build.contains(binary) && build.contains("SHA256SUMS"),
+        "{build}"
+    );
+    assert!(!image.contains("cargo"), "{image}");
+    assert!(
+        image.contains("needs: [build-binary]")
+            && image.contains(&format!("KEYLESS_BINARY={binary}"))
+            && image.contains("KEYLESS_SHA256=${sha}")
+            && image.contains("--digestfile"),
+        "{image}"
+    );
+    let containerfile = std::fs::read_to_string(repo_root().join("Containerfile")).unwrap();
+    assert!(
+        containerfile.contains("COPY ${KEYLESS_BINARY} /usr/local/bin/keyless")
+            && containerfile.contains("sha256sum -c -")
+            && !containerfile.contains("cargo "),
+        "{containerfile}"
+    );
+    let ignore = std::fs::read_to_string(repo_root().join(".containerignore")).unwrap();
+    let rules: Vec<&str> = ignore
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    assert_eq!(rules, ["*", "!release/"]);
+    // The name the install script documents.
+    let install = std::fs::read_to_string(repo_root().join("scripts/install-keyless.sh")).unwrap();
+    assert!(install.contains("keyless-<version>-x86_64-linux"));
+    let release = top_level_block(&expanded, "release");
+    assert!(
+        release.contains("  release:\n    tag_name: $CI_COMMIT_TAG\n"),
+        "{release}"
+    );
+}
+
+/// The rekor-monitor component run for real (gitlab-ci-local, shell mode,
+/// as a scheduled pipeline) against the testbed's Rekor v1: the first run
+/// starts watching at the log's end and its state goes to the job cache;
+/// after a main-branch signature the next run, starting from that cached
+/// state, fails on the ref outside `expect_ref` (refs/tags/*), and the cache
+/// is saved although the job failed (`when: always`).
+#[test]
+fn the_monitor_component_keeps_its_state_in_the_cache_and_fails_on_an_unexpected_ref() {
+    let bed = Bed::start();
+    let repo = example_repo(&bed.path("repo"));
+    let sha = git_head(&repo);
+    std::fs::write(
+        repo.join("monitor.gitlab-ci.yml"),
+        format!("include:\n  - component: gitlab.com/{PROJECT}/rekor-monitor@{sha}\n"),
+    )
+    .unwrap();
+    let env = JobEnv::create(&bed.path("jobenv"));
+    let trust = bed.state_file("trust_config.json");
+    let gcl = || {
+        let out = gitlab_ci_local()
+            .current_dir(&repo)
+            .env("HOME", bed.path("home"))
+            .env("PATH", env.path())
+            .env("NO_COLOR", "1")
+            .env("GCL_IGNORE_PREDEFINED_VARS", "CI_PIPELINE_SOURCE")
+            .args([
+                "--file",
+                "monitor.gitlab-ci.yml",
+                "--force-shell-executor",
+                "--shell-isolation",
+            ])
+            .args(["--variable", "CI_PIPELINE_SOURCE=schedule", "--variable"])
+            .arg(format!("KEYLESS_TRUST_CONFIG={}", trust.display()))
+            .arg("keyless-rekor-monitor")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let cached_state = || {
+        let mut found = Vec::new();
+        let mut stack = vec![repo.join(".gitlab-ci-local/cache")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.ends_with(".keyless-monitor/state.json") {
+                    found.push(std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        found
+    };
+
+    let (ok, out) = gcl();
+    assert!(ok, "{out}");
+    let first = cached_state();
+    assert_eq!(first.len(), 1, "the state is cached:\n{out}");
+
+    // A signature from the main branch (not a tag).
+    let file = bed.write("main-build.txt", "built on main");
+    let r = bed.keyless_sign(
+        &bed.gitlab_token(JwsAlg::ES256),
+        &trust,
+        &[file.as_os_str()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let (ok, out) = gcl();
+    assert!(!ok, "the monitor accepted a main-branch signature:\n{out}");
+    assert!(out.contains("refs/heads/main"), "{out}");
+    let second = cached_state();
+    assert_eq!(second.len(), 1);
+    assert_ne!(
+        second, first,
+        "the failed run's state was cached too:\n{out}"
+    );
 }

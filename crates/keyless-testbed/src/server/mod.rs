@@ -18,6 +18,7 @@ mod state;
 mod tsa;
 mod tuf;
 
+pub use generic_registry::ObjectStorageRequests;
 pub use oidc::DEVICE_LOGIN_EMAIL;
 
 use crate::faults::{Endpoint, FaultRule, FaultTable};
@@ -44,6 +45,10 @@ pub struct TestbedOptions {
     pub faults: Vec<FaultRule>,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// The generic package registry answers downloads with a redirect to
+    /// an object storage stand-in on a second loopback port, as GitLab
+    /// does; that origin refuses requests that carry a credential.
+    pub redirect_package_downloads: bool,
 }
 
 impl std::fmt::Debug for TestbedOptions {
@@ -53,6 +58,10 @@ impl std::fmt::Debug for TestbedOptions {
             .field("listen", &self.listen)
             .field("trusted_issuers", &self.trusted_issuers)
             .field("faults", &self.faults)
+            .field(
+                "redirect_package_downloads",
+                &self.redirect_package_downloads,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -77,11 +86,12 @@ impl TestbedOptions {
                 .collect(),
             faults: Vec::new(),
             clock: Arc::new(SystemClock),
+            redirect_package_downloads: false,
         }
     }
 }
 
-fn router(state: Shared) -> axum::Router {
+fn router(state: Shared, packages: Arc<generic_registry::Registry>) -> axum::Router {
     axum::Router::new()
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/oauth/discovery/keys", get(oidc::jwks))
@@ -108,12 +118,7 @@ fn router(state: Shared) -> axum::Router {
         .route("/api/v1/timestamp/certchain", get(tsa::cert_chain))
         .route("/trust/{name}", get(tuf::trust_file))
         .route("/tuf/{*path}", get(tuf::tuf_file))
-        .route(
-            "/api/v4/projects/{project}/packages/generic/{name}/{version}/{file}",
-            get(generic_registry::get)
-                .put(generic_registry::put)
-                .layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
-        )
+        .merge(generic_registry::routes(packages))
         .route(
             "/admin/faults",
             post(admin::add_faults)
@@ -129,6 +134,7 @@ pub struct Testbed {
     url: String,
     dir: PathBuf,
     state: Shared,
+    packages: Arc<generic_registry::Registry>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Held for the testbed's lifetime (an OS file lock on `<state>/lock`).
@@ -176,6 +182,22 @@ impl Testbed {
         listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let url = format!("http://{addr}");
+        // The object storage stand-in: another port, so another origin.
+        let storage = if options.redirect_package_downloads {
+            let l = std::net::TcpListener::bind(SocketAddr::from((options.listen.ip(), 0)))
+                .map_err(|e| format!("cannot listen for object storage: {e}"))?;
+            l.set_nonblocking(true).map_err(|e| e.to_string())?;
+            let addr = l.local_addr().map_err(|e| e.to_string())?;
+            Some((l, format!("http://{addr}")))
+        } else {
+            None
+        };
+        let packages = generic_registry::Registry::new(
+            &options.state_dir,
+            storage.as_ref().map(|(_, url)| url.clone()),
+        );
+        let storage_app =
+            storage.map(|(l, _)| (l, generic_registry::storage_routes(packages.clone())));
         // A Rekor v2 log is named for the host clients reach it by (the
         // host of the trust root's `baseUrl`, without the port).
         let keys = Keys::load_or_create(
@@ -200,7 +222,7 @@ impl Testbed {
         state.write_trust_files()?;
         let state = Arc::new(Mutex::new(state));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = router(state.clone());
+        let app = router(state.clone(), packages.clone());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let thread = std::thread::Builder::new()
             .name("keyless-testbed".into())
@@ -224,6 +246,18 @@ impl Testbed {
                             return;
                         }
                     };
+                    if let Some((l, storage_app)) = storage_app {
+                        match tokio::net::TcpListener::from_std(l) {
+                            // Stops with the runtime, after the main server.
+                            Ok(l) => drop(tokio::spawn(async move {
+                                let _ = axum::serve(l, storage_app).await;
+                            })),
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(e.to_string()));
+                                return;
+                            }
+                        }
+                    }
                     let _ = ready_tx.send(Ok(()));
                     let _ = axum::serve(listener, app)
                         .with_graceful_shutdown(async {
@@ -240,6 +274,7 @@ impl Testbed {
             url,
             dir: options.state_dir,
             state,
+            packages,
             shutdown: Some(tx),
             thread: Some(thread),
             _lock: lock_file,
@@ -301,6 +336,12 @@ impl Testbed {
     /// How many requests `endpoint` has answered since the start.
     pub fn requests(&self, endpoint: Endpoint) -> u32 {
         lock(&self.state).faults.requests(endpoint)
+    }
+
+    /// What the generic package registry's object storage stand-in
+    /// answered (see [`TestbedOptions::redirect_package_downloads`]).
+    pub fn object_storage_requests(&self) -> ObjectStorageRequests {
+        self.packages.storage_requests()
     }
 
     /// Clear all faults.

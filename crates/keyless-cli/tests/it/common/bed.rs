@@ -38,11 +38,18 @@ impl Bed {
 
     /// A testbed that also accepts tokens from `issuers`.
     pub fn start_trusting(issuers: &[&str]) -> Self {
+        Self::start_with(|options| {
+            options
+                .trusted_issuers
+                .extend(issuers.iter().map(|s| s.to_string()))
+        })
+    }
+
+    /// A testbed with the options `configure` sets.
+    pub fn start_with(configure: impl FnOnce(&mut TestbedOptions)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut options = TestbedOptions::new(dir.path().join("state"));
-        options
-            .trusted_issuers
-            .extend(issuers.iter().map(|s| s.to_string()));
+        configure(&mut options);
         let tb = Testbed::start(options).unwrap();
         Self { dir, tb }
     }
