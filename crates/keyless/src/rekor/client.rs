@@ -95,8 +95,10 @@ impl Rekor {
     pub(super) fn tile_tree(
         &self,
         size: u64,
-    ) -> TileTree<impl FnMut(&str, crate::net::answer::Cap) -> std::result::Result<Vec<u8>, tiles::FetchError> + '_>
-    {
+    ) -> TileTree<
+        impl FnMut(&str, crate::net::answer::Cap) -> std::result::Result<Vec<u8>, tiles::FetchError>
+        + '_,
+    > {
         TileTree::new(size, move |path: &str, cap: crate::net::answer::Cap| {
             self.runtime
                 .block_on(self.client.get_bytes(path, cap, &format!("GET {path}")))

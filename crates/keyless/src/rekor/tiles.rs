@@ -9,8 +9,8 @@
 //! false accept: every hash read ends up under a root the log's key signed.
 
 use super::proofs::{self, Subtrees, split};
-use sigstore_types::Sha256Hash;
 use crate::net::answer::{self, Cap};
+use sigstore_types::Sha256Hash;
 use std::collections::HashMap;
 
 /// Hashes per full tile, entries per full entry bundle.
@@ -161,7 +161,13 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
         let mut bundle = from / TILE_WIDTH;
         while bundle * TILE_WIDTH < to {
             let width = (self.size - bundle * TILE_WIDTH).min(TILE_WIDTH);
-            let bytes = fetch_tile(&mut self.fetch, "entries", bundle, width, answer::REKOR_V2_ENTRY_BUNDLE)?;
+            let bytes = fetch_tile(
+                &mut self.fetch,
+                "entries",
+                bundle,
+                width,
+                answer::REKOR_V2_ENTRY_BUNDLE,
+            )?;
             let bodies = split_bundle(&bytes)?;
             if (bodies.len() as u64) < width {
                 return Err(format!(
@@ -190,7 +196,7 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> Subtrees for TileTree<F
         if n == 0 {
             return Ok(sigstore_crypto::sha256(b""));
         }
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             return self.node(n.trailing_zeros(), start / n);
         }
         let k = split(n);
