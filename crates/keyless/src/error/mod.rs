@@ -342,11 +342,11 @@ impl Error {
 }
 
 /// The hint for a failed signing service, by the service and its answer: a
-/// refusal (4xx other than the retried 408 and 429) is about the request or
+/// refusal (a 4xx that is not retried, see `net::retry::transient_status`) is about the request or
 /// the identity, anything else about reaching the service.
 fn signing_service_hint(service: SigningService, status: Option<u16>) -> &'static str {
     use SigningService::{Fulcio, Rekor, Tsa};
-    let refused = status.filter(|s| (400..500).contains(s) && *s != 408 && *s != 429);
+    let refused = status.filter(|s| (400..500).contains(s) && !crate::net::transient_status(*s));
     match (service, refused) {
         (Fulcio, Some(401 | 403)) => {
             "Fulcio did not accept the identity token: the instance must trust the token's issuer (iss) and the token's audience must be sigstore; a token is accepted only by an instance that trusts its provider (check --trust-config, --staging or --fulcio-url)"

@@ -116,7 +116,11 @@ impl std::fmt::Debug for AnswerError {
                 .field("body", &format_args!("<{} bytes, not shown>", body.len()))
                 .finish(),
             Self::TooLarge(cap) => f.debug_tuple("TooLarge").field(cap).finish(),
-            Self::Invalid(e) => f.debug_tuple("Invalid").field(e).finish(),
+            // A parser's message may quote the answer (a token it echoed).
+            Self::Invalid(e) => f
+                .debug_tuple("Invalid")
+                .field(&format_args!("<{} bytes, not shown>", e.len()))
+                .finish(),
         }
     }
 }
@@ -238,6 +242,7 @@ pub(crate) mod tests {
             body: String::new(),
         };
         assert!(status(503).is_transient() && status(429).is_transient());
+        assert!(status(408).is_transient(), "a request timeout is tried again");
         assert!(!status(404).is_transient() && !status(409).is_transient());
     }
 
@@ -253,6 +258,9 @@ pub(crate) mod tests {
             e.to_string().contains("eyJ"),
             "Display keeps it, for redaction"
         );
+        // A parser's message can quote the answer, a token it echoed too.
+        let e = AnswerError::Invalid("invalid type: string \"eyJhbGciOi.x.y\"".into());
+        assert!(!format!("{e:?}").contains("eyJ"), "{e:?}");
     }
 
     /// SECURITY.md states the OIDC limits as they are: the device flow's

@@ -3,7 +3,7 @@
 //!
 //! - [`http_client`]: every client keyless uses (Fulcio, Rekor, TSA, OIDC)
 //!   is built here, on sigstore-rust's reqwest + rustls stack.
-//! - [`retry_observed`]: transient failures (connection, timeout, 5xx, 429;
+//! - [`retry_observed`]: transient failures (connection, timeout, 5xx, 408, 429;
 //!   not a refused TLS certificate) are tried again with jittered
 //!   exponential backoff, within one time budget; an observer is told of
 //!   each retry as it happens.
@@ -31,6 +31,7 @@ pub(crate) mod tsa;
 #[cfg(feature = "sign")]
 pub use retry::RetryEvent;
 #[cfg(feature = "sign")]
+pub(crate) use retry::transient_status;
 pub(crate) use retry::redirect_hint;
 pub(crate) use retry::shorten;
 pub(crate) use retry::{SharedOnRetry, ignore_retries, retry_observed};

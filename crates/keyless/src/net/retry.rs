@@ -62,6 +62,13 @@ pub(crate) trait Classify {
     fn status(&self) -> Option<u16>;
 }
 
+/// Whether a service's HTTP status says "try again": a server error, a
+/// request timeout (408) or too many requests (429). Any other 4xx is a
+/// refusal that no retry changes.
+pub(crate) fn transient_status(status: u16) -> bool {
+    status >= 500 || status == 408 || status == 429
+}
+
 impl Classify for super::answer::AnswerError {
     fn is_transient(&self) -> bool {
         use super::answer::AnswerError;
@@ -69,7 +76,7 @@ impl Classify for super::answer::AnswerError {
         // broken or hostile, and retrying only buys it more of our time.
         match self {
             AnswerError::Http(e) => !certificate_refused(e),
-            AnswerError::Status { status, .. } => *status >= 500 || *status == 429,
+            AnswerError::Status { status, .. } => transient_status(*status),
             AnswerError::TooLarge(_) | AnswerError::Invalid(_) => false,
         }
     }

@@ -20,7 +20,7 @@ pub enum RekorApi {
 
 /// A Rekor log to query, from blocking code: keyless's own Rekor
 /// client on a runtime of its own. Transient failures (connection, timeout,
-/// 5xx, 429) are retried with backoff within the timeout.
+/// 5xx, 408, 429) are retried with backoff within the timeout.
 pub struct Rekor {
     url: String,
     api: RekorApi,
