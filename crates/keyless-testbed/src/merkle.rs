@@ -12,32 +12,24 @@
 use keyless::rekor::proofs::{self, Subtrees};
 use sigstore_types::Sha256Hash;
 
-/// The leaves of a log, by leaf hash.
+/// The leaves of a log, by leaf hash, with the root of every complete
+/// aligned subtree kept as the tree grows: `levels[h][i]` is the root of
+/// the 2^h leaves from `i * 2^h` (`levels[0]` are the leaves). Roots and
+/// proofs are then made of O(log n) stored nodes, not rehashed from every
+/// leaf on each request; the recursion is still RFC 6962's MTH.
 #[derive(Debug, Clone, Default)]
 pub struct MerkleTree {
-    leaves: Vec<Sha256Hash>,
-}
-
-/// MTH(D[n]) over leaf hashes.
-fn subtree_root(leaves: &[Sha256Hash]) -> Sha256Hash {
-    match leaves.len() {
-        0 => sigstore_crypto::sha256(b""),
-        1 => leaves[0],
-        n => {
-            let k = proofs::split(n as u64) as usize;
-            sigstore_merkle::hash_children(&subtree_root(&leaves[..k]), &subtree_root(&leaves[k..]))
-        }
-    }
+    levels: Vec<Vec<Sha256Hash>>,
 }
 
 /// A tree's leaves, as RFC 6962's proofs see them.
-struct Leaves<'a>(&'a [Sha256Hash]);
+struct Leaves<'a>(&'a MerkleTree);
 
 impl Subtrees for Leaves<'_> {
     type Error = std::convert::Infallible;
 
     fn range_root(&mut self, start: u64, end: u64) -> Result<Sha256Hash, Self::Error> {
-        Ok(subtree_root(&self.0[start as usize..end as usize]))
+        Ok(self.0.subtree_root(start as usize, end as usize))
     }
 }
 
@@ -47,26 +39,65 @@ impl MerkleTree {
         Self::default()
     }
 
+    fn leaves(&self) -> &[Sha256Hash] {
+        self.levels.first().map_or(&[], Vec::as_slice)
+    }
+
+    /// MTH(D[start..end]) over the leaf hashes from `start` to `end`.
+    fn subtree_root(&self, start: usize, end: usize) -> Sha256Hash {
+        let n = end - start;
+        if n == 0 {
+            return sigstore_crypto::sha256(b"");
+        }
+        // A complete aligned subtree is stored.
+        if n.is_power_of_two() && start.is_multiple_of(n) {
+            let h = n.trailing_zeros() as usize;
+            if let Some(node) = self.levels.get(h).and_then(|l| l.get(start >> h)) {
+                return *node;
+            }
+        }
+        let k = proofs::split(n as u64) as usize;
+        sigstore_merkle::hash_children(
+            &self.subtree_root(start, start + k),
+            &self.subtree_root(start + k, end),
+        )
+    }
+
     /// Append the leaf for `entry` (hashed as an RFC 6962 leaf); returns its index.
     pub fn append(&mut self, entry: &[u8]) -> u64 {
-        self.leaves.push(sigstore_merkle::hash_leaf(entry));
-        self.leaves.len() as u64 - 1
+        let mut node = sigstore_merkle::hash_leaf(entry);
+        let mut h = 0;
+        // The new leaf completes a subtree at each level where its
+        // position is odd.
+        loop {
+            if self.levels.len() == h {
+                self.levels.push(Vec::new());
+            }
+            let level = &mut self.levels[h];
+            level.push(node);
+            if level.len() % 2 == 1 {
+                break;
+            }
+            node = sigstore_merkle::hash_children(&level[level.len() - 2], &level[level.len() - 1]);
+            h += 1;
+        }
+        self.size() - 1
     }
 
     /// The number of leaves.
     pub fn size(&self) -> u64 {
-        self.leaves.len() as u64
+        self.leaves().len() as u64
     }
 
     /// The root hash of the first `size` leaves (the tree as it was then).
     pub fn root_at(&self, size: u64) -> Option<Sha256Hash> {
         let size = usize::try_from(size).ok()?;
-        (size <= self.leaves.len()).then(|| subtree_root(&self.leaves[..size]))
+        (size <= self.leaves().len()).then(|| self.subtree_root(0, size))
     }
 
     /// The current root hash.
     pub fn root(&self) -> Sha256Hash {
-        subtree_root(&self.leaves)
+        self.subtree_root(0, self.leaves().len())
     }
 
     /// The hash of the complete subtree of height `height` (2^height
@@ -76,7 +107,7 @@ impl MerkleTree {
         let width = 1usize.checked_shl(height)?;
         let start = usize::try_from(index).ok()?.checked_mul(width)?;
         let end = start.checked_add(width)?;
-        (end <= self.leaves.len()).then(|| subtree_root(&self.leaves[start..end]))
+        (end <= self.leaves().len()).then(|| self.subtree_root(start, end))
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves.
@@ -84,7 +115,7 @@ impl MerkleTree {
         if index >= size || size > self.size() {
             return None;
         }
-        let Ok(proof) = proofs::inclusion(&mut Leaves(&self.leaves), index, size);
+        let Ok(proof) = proofs::inclusion(&mut Leaves(self), index, size);
         Some(proof)
     }
 
@@ -93,7 +124,7 @@ impl MerkleTree {
         if old > new || new > self.size() {
             return None;
         }
-        let Ok(proof) = proofs::consistency(&mut Leaves(&self.leaves), old, new);
+        let Ok(proof) = proofs::consistency(&mut Leaves(self), old, new);
         Some(proof)
     }
 }
@@ -123,6 +154,38 @@ mod tests {
         );
         assert_eq!(t.root(), expected);
         assert_eq!(MerkleTree::new().root(), sigstore_crypto::sha256(b""));
+    }
+
+    /// MTH(D[n]) straight from RFC 6962, from every leaf.
+    fn naive_root(leaves: &[Sha256Hash]) -> Sha256Hash {
+        match leaves.len() {
+            0 => sigstore_crypto::sha256(b""),
+            1 => leaves[0],
+            n => {
+                let k = proofs::split(n as u64) as usize;
+                sigstore_merkle::hash_children(&naive_root(&leaves[..k]), &naive_root(&leaves[k..]))
+            }
+        }
+    }
+
+    #[test]
+    fn stored_subtrees_give_the_roots_of_every_leaf() {
+        let t = tree(70);
+        let leaves: Vec<Sha256Hash> = (0..70)
+            .map(|i| sigstore_merkle::hash_leaf(format!("entry {i}").as_bytes()))
+            .collect();
+        for size in 0..=70 {
+            assert_eq!(
+                t.root_at(size as u64),
+                Some(naive_root(&leaves[..size])),
+                "{size}"
+            );
+        }
+        for start in 0..70 {
+            for end in start..=70 {
+                assert_eq!(t.subtree_root(start, end), naive_root(&leaves[start..end]));
+            }
+        }
     }
 
     proptest! {

@@ -78,6 +78,19 @@ pub(super) async fn serve(
     endpoint: Endpoint,
     handler: impl FnOnce(&mut State, &[Fault]) -> Answer,
 ) -> Answer {
+    serve_with(state, endpoint, || Ok(()), |s, f, ()| handler(s, f)).await
+}
+
+/// [`serve`], with the work that needs no state (`prepare`: parsing and
+/// checking the request) done before the state is locked, so concurrent
+/// requests wait on each other only for what they share. An `Err` from
+/// `prepare` is the answer.
+pub(super) async fn serve_with<P>(
+    state: &Shared,
+    endpoint: Endpoint,
+    prepare: impl FnOnce() -> Result<P, Answer>,
+    handler: impl FnOnce(&mut State, &[Fault], P) -> Answer,
+) -> Answer {
     let faults = lock(state).faults.on_request(endpoint);
     for f in &faults {
         match f {
@@ -88,7 +101,10 @@ pub(super) async fn serve(
             _ => {}
         }
     }
-    let mut answer = handler(&mut lock(state), &faults);
+    let mut answer = match prepare() {
+        Ok(prepared) => handler(&mut lock(state), &faults, prepared),
+        Err(answer) => answer,
+    };
     if faults.contains(&Fault::Truncate) {
         let half = answer.body.len() / 2;
         answer.body.truncate(half);
@@ -109,21 +125,23 @@ pub(super) fn parse_json(body: &[u8]) -> Result<Value, Answer> {
         .map_err(|e| Answer::error(400, format!("request body is not JSON: {e}")))
 }
 
-/// Validate and canonicalize the JSON `body` as a proposed entry for the
-/// `version` log, and log it: the entry's index and whether to answer as
-/// for a duplicate (see `State::log_entry`), or the answer for a bad
-/// request or a failed write.
-pub(super) fn log_proposed(
-    s: &mut State,
-    faults: &[Fault],
-    version: LogVersion,
+/// Validate and canonicalize the JSON `body` as a proposed entry (the
+/// `prepare` step of a create request), or the answer for a bad request.
+pub(super) fn canonical_proposed(
     canonicalize: fn(&Value) -> Result<Canonical, Rejection>,
     body: &[u8],
-) -> Result<(usize, bool), Answer> {
+) -> Result<Canonical, Answer> {
     let request = parse_json(body)?;
-    let c = canonicalize(&request)?;
-    s.log_entry(version, c, faults)
-        .map_err(|e| Answer::error(500, e))
+    Ok(canonicalize(&request)?)
+}
+
+/// `answer` to a create request on the `version` log once the log is on
+/// disk with the entry it names, or a 500 if the log cannot be written.
+pub(super) async fn log_stored(st: &Shared, version: LogVersion, answer: Answer) -> Answer {
+    match super::state::stored(st, version).await {
+        Ok(()) => answer,
+        Err(e) => Answer::error(500, e),
+    }
 }
 
 /// The token of an `Authorization: Bearer` header.

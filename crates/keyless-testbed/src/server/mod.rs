@@ -209,7 +209,10 @@ impl Testbed {
         for f in &options.faults {
             faults.add(*f);
         }
+        // Every entry loaded (or created at genesis) is on disk.
+        let stored = Arc::new(keys.stored_logs());
         let state = State {
+            stored,
             devices: std::collections::HashMap::new(),
             url: url.clone(),
             dir: options.state_dir.clone(),

@@ -2,7 +2,7 @@
 //! index or UUID, retrieve and search, log info with its consistency
 //! proofs, and the log's public key.
 
-use super::http::{Answer, log_proposed, parse_json, serve};
+use super::http::{Answer, canonical_proposed, log_stored, parse_json, serve, serve_with};
 use super::state::{Shared, State};
 use crate::faults::{Endpoint, Fault};
 use crate::keys::pem_encode;
@@ -18,13 +18,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub(super) async fn create(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
-    serve(&st, Endpoint::RekorV1, |s, f| {
-        match log_proposed(s, f, LogVersion::V1, canonicalize_v1, &body) {
-            Ok((index, duplicate)) => created(s, f, index, duplicate),
-            Err(a) => a,
-        }
-    })
-    .await
+    let answer = serve_with(
+        &st,
+        Endpoint::RekorV1,
+        || canonical_proposed(canonicalize_v1, &body),
+        |s, f, c| {
+            let (index, duplicate) = s.log_entry(LogVersion::V1, c, f);
+            created(s, f, index, duplicate)
+        },
+    )
+    .await;
+    log_stored(&st, LogVersion::V1, answer).await
 }
 
 /// The answer to a create that logged (or found) the entry at `index`.

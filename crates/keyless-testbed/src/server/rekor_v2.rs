@@ -2,7 +2,7 @@
 //! read API every tiles client uses, C2SP tlog-tiles: `/checkpoint`,
 //! `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]`.
 
-use super::http::{Answer, log_proposed, serve};
+use super::http::{Answer, canonical_proposed, log_stored, serve, serve_with};
 use super::rekor_v1::advertised_tree;
 use super::state::{Shared, State};
 use crate::faults::{Endpoint, Fault};
@@ -95,13 +95,17 @@ pub(super) async fn tile(AxState(st): AxState<Shared>, UrlPath(path): UrlPath<St
 }
 
 pub(super) async fn create(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
-    serve(&st, Endpoint::RekorV2, |s, f| {
-        match log_proposed(s, f, LogVersion::V2, canonicalize_v2, &body) {
-            Ok((index, duplicate)) => created(s, f, index, duplicate),
-            Err(a) => a,
-        }
-    })
-    .await
+    let answer = serve_with(
+        &st,
+        Endpoint::RekorV2,
+        || canonical_proposed(canonicalize_v2, &body),
+        |s, f, c| {
+            let (index, duplicate) = s.log_entry(LogVersion::V2, c, f);
+            created(s, f, index, duplicate)
+        },
+    )
+    .await;
+    log_stored(&st, LogVersion::V2, answer).await
 }
 
 /// The answer to a create that logged (or found) the entry at `index`.

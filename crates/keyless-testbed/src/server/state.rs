@@ -53,6 +53,19 @@ pub(super) struct State {
     pub(super) faults: FaultTable,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) tsa_serial: u128,
+    /// How much of each log is on disk; shared with requests that write it
+    /// without holding the state.
+    pub(super) stored: Arc<StoredLogs>,
+}
+
+/// How many entries of each log are on disk. Each lock is held by the one
+/// request writing that log's file: requests that wait for it find their
+/// entry written by it, or write the log once for all of them (a group
+/// commit), so concurrent appends don't each rewrite the whole log while
+/// every other request waits on the state.
+pub(super) struct StoredLogs {
+    v1: tokio::sync::Mutex<usize>,
+    v2: tokio::sync::Mutex<usize>,
 }
 
 pub(super) type Shared = Arc<Mutex<State>>;
@@ -71,6 +84,46 @@ pub(super) fn io_err(path: &Path, e: impl std::fmt::Display) -> String {
 /// Replace `path` with `bytes` atomically.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     write_atomic(path, bytes).map_err(|e| io_err(path, e))
+}
+
+/// Store `entries` as the `version` log's entries in `dir`.
+fn write_entries(dir: &Path, version: LogVersion, entries: &[LoggedEntry]) -> Result<(), String> {
+    let name = match version {
+        LogVersion::V1 => "rekor-v1.json",
+        LogVersion::V2 => "rekor-v2.json",
+    };
+    let json = serde_json::to_vec(entries).map_err(|e| e.to_string())?;
+    write_file(&dir.join(name), &json)
+}
+
+/// Return once every entry the `version` log holds now is on disk: a
+/// request that logged an entry answers only then (as before, when the
+/// log was written under the state lock). The file is written without
+/// the state, so other requests go on meanwhile; one in-memory snapshot
+/// of the log is written at a time, in log order, so the file always holds
+/// a prefix of the log (a snapshot never replaces a longer one).
+pub(super) async fn stored(st: &Shared, version: LogVersion) -> Result<(), String> {
+    let (stored, target) = {
+        let s = lock(st);
+        (s.stored.clone(), s.keys.log(version).entries().len())
+    };
+    let mut on_disk = match version {
+        LogVersion::V1 => stored.v1.lock().await,
+        LogVersion::V2 => stored.v2.lock().await,
+    };
+    if *on_disk >= target {
+        return Ok(());
+    }
+    let (dir, entries) = {
+        let s = lock(st);
+        (s.dir.clone(), s.keys.log(version).entries().to_vec())
+    };
+    let len = entries.len();
+    tokio::task::spawn_blocking(move || write_entries(&dir, version, &entries))
+        .await
+        .map_err(|e| format!("writing the log failed: {e}"))??;
+    *on_disk = len;
+    Ok(())
 }
 
 impl Keys {
@@ -93,6 +146,14 @@ impl Keys {
         Ok(keys)
     }
 
+    /// The logs as they are on disk now: all of their entries.
+    pub(super) fn stored_logs(&self) -> StoredLogs {
+        StoredLogs {
+            v1: tokio::sync::Mutex::new(self.rekor_v1.entries().len()),
+            v2: tokio::sync::Mutex::new(self.rekor_v2.entries().len()),
+        }
+    }
+
     fn log(&self, version: LogVersion) -> &TransparencyLog {
         match version {
             LogVersion::V1 => &self.rekor_v1,
@@ -109,12 +170,7 @@ impl Keys {
 
     /// Store the `version` log's entries in `dir`.
     fn persist_log(&self, dir: &Path, version: LogVersion) -> Result<(), String> {
-        let name = match version {
-            LogVersion::V1 => "rekor-v1.json",
-            LogVersion::V2 => "rekor-v2.json",
-        };
-        let json = serde_json::to_vec(self.log(version).entries()).map_err(|e| e.to_string())?;
-        write_file(&dir.join(name), &json)
+        write_entries(dir, version, self.log(version).entries())
     }
 
     fn load(dir: &Path, path: &Path, bytes: &[u8]) -> Result<Self, String> {
@@ -242,22 +298,20 @@ impl State {
         }
     }
 
-    /// Log `c` on the `version` log and persist that log. Returns the
-    /// entry's index, and whether to answer as for a duplicate: it was
-    /// logged before (its first index is returned), or a duplicate fault
-    /// is active.
+    /// Log `c` on the `version` log (in memory: the request answers once
+    /// [`stored`] has written it). Returns the entry's index, and whether
+    /// to answer as for a duplicate: it was logged before (its first index
+    /// is returned), or a duplicate fault is active.
     pub(super) fn log_entry(
         &mut self,
         version: LogVersion,
         c: Canonical,
         faults: &[Fault],
-    ) -> Result<(usize, bool), String> {
+    ) -> (usize, bool) {
         let (body, entry) = LoggedEntry::from_canonical(c, self.now());
-        let (index, duplicate) = match self.keys.log_mut(version).append(body, entry) {
+        match self.keys.log_mut(version).append(body, entry) {
             Ok(i) => (i, faults.contains(&Fault::Duplicate)),
             Err(existing) => (existing, true),
-        };
-        self.keys.persist_log(&self.dir, version)?;
-        Ok((index, duplicate))
+        }
     }
 }

@@ -41,3 +41,40 @@ fn state_survives_a_restart() {
         "2"
     );
 }
+
+#[test]
+fn every_entry_answered_to_concurrent_clients_is_on_disk() {
+    // Entries are written outside the state lock, several at once: each
+    // answer must still wait until its entry is in the log's file.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let mut indexes: Vec<String> = {
+        let tb = Testbed::start(TestbedOptions::new(&state)).unwrap();
+        let token = gitlab_token(&tb, JwsAlg::ES256);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|i| {
+                    let (tb, token) = (&tb, &token);
+                    scope.spawn(move || {
+                        let bundle = sign_with_sigstore_rust(tb, token, format!("{i}").as_bytes());
+                        bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        })
+    };
+    indexes.sort_by_key(|i| i.parse::<u64>().unwrap());
+    let expected: Vec<String> = (1..=8).map(|i| i.to_string()).collect();
+    assert_eq!(indexes, expected, "one entry each, after the genesis entry");
+    let tb = Testbed::start(TestbedOptions::new(&state)).unwrap();
+    let token = gitlab_token(&tb, JwsAlg::ES256);
+    let bundle = sign_with_sigstore_rust(&tb, &token, b"after the restart");
+    assert_eq!(
+        bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"],
+        "9"
+    );
+}

@@ -35,9 +35,19 @@ pub(super) struct FileContext<'a> {
 }
 
 impl FileContext<'_> {
-    pub(super) async fn sign_one(&self, file: &Path, outputs: &Outputs) -> FileReport {
+    /// Sign `file`, holding `permit` (a place among the run's `--jobs`
+    /// concurrent uploads, if it has such a limit) until its uploads are
+    /// done: it is given back before the bundle is verified and the outputs
+    /// written, so the next file's uploads don't wait for this one's CPU
+    /// and disk.
+    pub(super) async fn sign_one(
+        &self,
+        file: &Path,
+        outputs: &Outputs,
+        permit: Option<tokio::sync::SemaphorePermit<'_>>,
+    ) -> FileReport {
         let mut report = FileReport::new(file);
-        match self.sign_one_inner(file, outputs, &mut report).await {
+        match self.sign_one_inner(file, outputs, permit, &mut report).await {
             Ok(()) => report.outputs = Some(outputs.clone()),
             Err(e) => report.error = Some(super::events::told(&e, None)),
         }
@@ -49,6 +59,7 @@ impl FileContext<'_> {
         &self,
         file: &Path,
         outputs: &Outputs,
+        mut permit: Option<tokio::sync::SemaphorePermit<'_>>,
         report: &mut FileReport,
     ) -> std::result::Result<(), String> {
         if self.signer.clock.now() + jiff::SignedDuration::from_secs(30) >= self.not_after {
@@ -71,6 +82,10 @@ impl FileContext<'_> {
         match self.options.mode {
             Mode::Bundle => {
                 let (bundle, signature) = self.message_bundle(&digest, report).await?;
+                if outputs.attestation.is_none() {
+                    // The uploads are done.
+                    drop(permit.take());
+                }
                 report.log_index = self.verify(digest, &bundle, report)?;
                 report.log_id = bundle
                     .verification_material
@@ -92,12 +107,14 @@ impl FileContext<'_> {
                 }
                 if let Some(p) = &outputs.attestation {
                     let bundle = self.attestation_bundle(file, &digest, report).await?;
+                    drop(permit.take());
                     report.attestation_log_index = self.verify(digest, &bundle, report)?;
                     documents.push((p, encode_attestation(&bundle)?));
                 }
             }
             Mode::Attestation => {
                 let bundle = self.attestation_bundle(file, &digest, report).await?;
+                drop(permit.take());
                 report.log_index = self.verify(digest, &bundle, report)?;
                 report.log_id = bundle
                     .verification_material
@@ -108,39 +125,19 @@ impl FileContext<'_> {
             }
         }
 
-        // All of a file's outputs land together or not at all.
+        // All of a file's outputs land together or not at all. The write
+        // (with its fsyncs) blocks, so it runs off the task that drives
+        // every file's requests: an inline one would hold up the others.
         let started = Instant::now();
-        let writes: Vec<(&Path, &[u8])> = documents
-            .iter()
-            .map(|(p, text)| (*p, text.as_bytes()))
+        let overwrite = self.options.overwrite;
+        let documents: Vec<(std::path::PathBuf, String)> = documents
+            .into_iter()
+            .map(|(p, text)| (p.to_path_buf(), text))
             .collect();
-        // Without --overwrite, outputs are created exclusively: a run that
-        // wrote them meanwhile (another `keyless sign` on the same files)
-        // keeps them, and this file is reported as already signed.
-        let written = if self.options.overwrite {
-            crate::files::write_all_atomic(&writes)
-        } else {
-            crate::files::create_all_atomic(&writes)
-        }
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                let existing = writes
-                    .iter()
-                    .find(|(p, _)| p.symlink_metadata().is_ok())
-                    .map_or_else(|| "an output".to_string(), |(p, _)| p.display().to_string());
-                return format!(
-                    "already signed: {existing} already exists (written meanwhile by another run); left untouched, nothing written"
-                );
-            }
-            format!(
-                "cannot write {}: {e}",
-                writes
-                    .iter()
-                    .map(|(p, _)| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        });
+        let written = tokio::task::spawn_blocking(move || write_outputs(&documents, overwrite))
+            .await
+            .map_err(|e| format!("writing task failed: {e}"))
+            .and_then(|written| written);
         report.timings.write = started.elapsed();
         written
     }
@@ -253,6 +250,44 @@ impl FileContext<'_> {
         }
         Ok(verified.log_index)
     }
+}
+
+/// Write a file's `documents` together or not at all: replacing existing
+/// outputs with `overwrite`, else created exclusively: a run that wrote
+/// them meanwhile (another `keyless sign` on the same files) keeps them,
+/// and the file is reported as already signed.
+fn write_outputs(
+    documents: &[(std::path::PathBuf, String)],
+    overwrite: bool,
+) -> std::result::Result<(), String> {
+    let writes: Vec<(&Path, &[u8])> = documents
+        .iter()
+        .map(|(p, text)| (p.as_path(), text.as_bytes()))
+        .collect();
+    let written = if overwrite {
+        crate::files::write_all_atomic(&writes)
+    } else {
+        crate::files::create_all_atomic(&writes)
+    };
+    written.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            let existing = writes
+                .iter()
+                .find(|(p, _)| p.symlink_metadata().is_ok())
+                .map_or_else(|| "an output".to_string(), |(p, _)| p.display().to_string());
+            return format!(
+                "already signed: {existing} already exists (written meanwhile by another run); left untouched, nothing written"
+            );
+        }
+        format!(
+            "cannot write {}: {e}",
+            writes
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// `work`'s result and how long it took.
