@@ -12,6 +12,7 @@ use crate::net::rekor::RekorV1;
 use crate::verify::policy::Policy;
 use sigstore_types::{Bundle, DerCertificate, Sha256Hash, SignatureBytes};
 use std::path::Path;
+use std::sync::Arc;
 // Phases are timed on the monotonic clock; `Clock` is for the decisions
 // about what time it is.
 use std::time::Instant;
@@ -29,7 +30,8 @@ pub(super) struct FileContext<'a> {
     pub(super) http: &'a HttpClient,
     /// The Rekor v1 log, when the run logs there.
     pub(super) rekor_v1: Option<&'a RekorV1>,
-    pub(super) policy: &'a Policy,
+    /// Shared with the verifying threads, which borrow nothing of a run.
+    pub(super) policy: Arc<Policy>,
     pub(super) options: &'a SignOptions,
     pub(super) progress: &'a Progress,
 }
@@ -86,7 +88,8 @@ impl FileContext<'_> {
                     // The uploads are done.
                     drop(permit.take());
                 }
-                report.log_index = self.verify(digest, &bundle, report)?;
+                let (bundle, log_index) = self.verify(digest, bundle, report).await?;
+                report.log_index = log_index;
                 report.log_id = bundle
                     .verification_material
                     .tlog_entries
@@ -108,14 +111,16 @@ impl FileContext<'_> {
                 if let Some(p) = &outputs.attestation {
                     let bundle = self.attestation_bundle(file, &digest, report).await?;
                     drop(permit.take());
-                    report.attestation_log_index = self.verify(digest, &bundle, report)?;
+                    let (bundle, log_index) = self.verify(digest, bundle, report).await?;
+                    report.attestation_log_index = log_index;
                     documents.push((p, encode_attestation(&bundle)?));
                 }
             }
             Mode::Attestation => {
                 let bundle = self.attestation_bundle(file, &digest, report).await?;
                 drop(permit.take());
-                report.log_index = self.verify(digest, &bundle, report)?;
+                let (bundle, log_index) = self.verify(digest, bundle, report).await?;
+                report.log_index = log_index;
                 report.log_id = bundle
                     .verification_material
                     .tlog_entries
@@ -227,18 +232,25 @@ impl FileContext<'_> {
     }
 
     /// Verify a new bundle with keyless's own verifier (a bundle keyless
-    /// would not accept is never written); its log index.
-    fn verify(
+    /// would not accept is never written); the bundle back and its log
+    /// index. The checks are the bulk of a file's CPU work: they run off
+    /// the task that drives every file's requests, so that files' checks
+    /// run on all cores and the next files' uploads don't wait for them.
+    async fn verify(
         &self,
         digest: Sha256Hash,
-        bundle: &Bundle,
+        bundle: Bundle,
         report: &mut FileReport,
-    ) -> std::result::Result<Option<u64>, String> {
+    ) -> std::result::Result<(Bundle, Option<u64>), String> {
         let started = Instant::now();
-        let verified = self
-            .signer
-            .verifier
-            .verify_digest(digest, bundle, self.policy);
+        let verifier = Arc::clone(&self.signer.verifier);
+        let policy = Arc::clone(&self.policy);
+        let (bundle, verified) = tokio::task::spawn_blocking(move || {
+            let verified = verifier.verify_digest(digest, &bundle, &policy);
+            (bundle, verified)
+        })
+        .await
+        .map_err(|e| format!("verifying task failed: {e}"))?;
         report.timings.verify += started.elapsed();
         let verified = verified.map_err(|f| {
             report.rejected_by_verifier = true;
@@ -248,7 +260,7 @@ impl FileContext<'_> {
         if report.timestamps.is_empty() {
             report.timestamps = verified.verified_times.clone();
         }
-        Ok(verified.log_index)
+        Ok((bundle, verified.log_index))
     }
 }
 

@@ -40,7 +40,7 @@ pub struct SignOptions {
 /// Signs against one Sigstore instance.
 pub struct Signer {
     pub(super) services: Services,
-    pub(super) verifier: Verifier,
+    pub(super) verifier: Arc<Verifier>,
     raw_verifier: sigstore_verify::Verifier,
     pub(super) clock: Arc<dyn Clock>,
 }
@@ -90,7 +90,7 @@ impl Signer {
         })?;
         Ok(Self {
             services,
-            verifier: Verifier::with_clock(trust, clock.clone())?,
+            verifier: Arc::new(Verifier::with_clock(trust, clock.clone())?),
             raw_verifier,
             clock,
         })
@@ -278,10 +278,10 @@ impl Signer {
         } else {
             None
         };
-        let policy = Policy::Identity(IdentityPolicy::new(
+        let policy = Arc::new(Policy::Identity(IdentityPolicy::new(
             ValueMatcher::Exact(identity.clone()),
             ValueMatcher::Exact(issuer.clone()),
-        ));
+        )));
         let ctx = FileContext {
             signer: self,
             not_after: info.not_after,
@@ -290,7 +290,7 @@ impl Signer {
             tsa: tsa.as_ref(),
             http: &http,
             rekor_v1: rekor_v1.as_ref(),
-            policy: &policy,
+            policy,
             options,
             progress: &progress,
         };
