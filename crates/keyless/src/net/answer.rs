@@ -242,7 +242,10 @@ pub(crate) mod tests {
             body: String::new(),
         };
         assert!(status(503).is_transient() && status(429).is_transient());
-        assert!(status(408).is_transient(), "a request timeout is tried again");
+        assert!(
+            status(408).is_transient(),
+            "a request timeout is tried again"
+        );
         assert!(!status(404).is_transient() && !status(409).is_transient());
     }
 

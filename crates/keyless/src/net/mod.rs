@@ -32,8 +32,8 @@ pub(crate) mod tsa;
 pub use retry::RetryEvent;
 #[cfg(feature = "sign")]
 pub(crate) use retry::redirect_hint;
-pub(crate) use retry::transient_status;
 pub(crate) use retry::shorten;
+pub(crate) use retry::transient_status;
 pub(crate) use retry::{SharedOnRetry, ignore_retries, retry_observed};
 
 use crate::error::{Error, Result};

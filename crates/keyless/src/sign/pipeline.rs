@@ -49,7 +49,10 @@ impl FileContext<'_> {
         permit: Option<tokio::sync::SemaphorePermit<'_>>,
     ) -> FileReport {
         let mut report = FileReport::new(file);
-        match self.sign_one_inner(file, outputs, permit, &mut report).await {
+        match self
+            .sign_one_inner(file, outputs, permit, &mut report)
+            .await
+        {
             Ok(()) => report.outputs = Some(outputs.clone()),
             Err(e) => report.error = Some(super::events::told(&e, None)),
         }

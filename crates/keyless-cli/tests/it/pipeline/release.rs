@@ -1,0 +1,272 @@
+//! What delivers keyless to a job and a release to its consumers: the
+//! install script, the consumer's download helper and the release pipeline
+//! of keyless itself.
+
+use super::*;
+
+#[test]
+fn the_install_script_installs_only_a_binary_with_the_pinned_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = Path::new(env!("CARGO_BIN_EXE_keyless"));
+    let url = format!("file://{}", binary.display());
+    let sha = keyless::digest::sha256_file(binary).unwrap().to_hex();
+    let install = |sha: &str, to: &Path| {
+        Command::new("sh")
+            .arg(repo_root().join("scripts/install-keyless.sh"))
+            .args([url.as_str(), sha])
+            .arg(to)
+            .output()
+            .unwrap()
+    };
+
+    // Another SHA-256: refused, nothing installed.
+    let last = if sha.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &sha[..63]);
+    let refused = dir.path().join("refused");
+    let out = install(&wrong, &refused);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "has SHA-256 {sha}, expected {wrong}: not installed"
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!refused.exists(), "nothing may be installed");
+    // Not a SHA-256 at all: a usage error.
+    assert_eq!(install("abc", &refused).status.code(), Some(2));
+
+    // The pinned one: installed, and it runs. A link planted under a fixed
+    // temporary name is left alone (the install picks a fresh name), not
+    // written through.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "victim").unwrap();
+    std::os::unix::fs::symlink(&victim, bin.join(".keyless.new")).unwrap();
+    let out = install(&sha, &bin);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("keyless "));
+    assert_eq!(
+        std::fs::read(bin.join("keyless")).unwrap(),
+        std::fs::read(binary).unwrap()
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
+    let mut names: Vec<_> = std::fs::read_dir(&bin)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [".keyless.new", "keyless"],
+        "no temporary file left behind"
+    );
+}
+
+/// Two loopback origins for `ci/fetch_release.py`: a PyPI simple index that
+/// requires the job token (basic auth) and redirects each file to an
+/// "object storage" origin on another port, which refuses any request
+/// carrying an Authorization header. `/evil/` serves an index whose file
+/// name would escape the download folder.
+const REDIRECTING_INDEX: &str = r#"
+import base64, hashlib, http.server, json, sys, threading
+DATA = b"the sdist bytes"
+SHA = hashlib.sha256(DATA).hexdigest()
+AUTH = "Basic " + base64.b64encode(b"gitlab-ci-token:job-token").decode()
+class Storage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if "Authorization" in self.headers:
+            self.send_error(400, "a credential reached object storage")
+        else:
+            self.send_response(200); self.end_headers(); self.wfile.write(DATA)
+    def log_message(self, *a): pass
+storage = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Storage)
+class Index(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.headers.get("Authorization") != AUTH:
+            return self.send_error(401)
+        if self.path.endswith("/simple/hello-py/"):
+            name = "hello_py-1.0-..%2F..%2Fescaped.tar.gz" if self.path.startswith("/evil/") else "hello_py-1.0.tar.gz"
+            body = f'<a href="/files/{name}#sha256={SHA}">{name}</a>'.encode()
+            self.send_response(200); self.end_headers(); self.wfile.write(body)
+        elif self.path.startswith("/files/"):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{storage.server_port}/objects/{self.path[7:]}")
+            self.end_headers()
+        else:
+            self.send_error(404)
+    def log_message(self, *a): pass
+index = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Index)
+threading.Thread(target=storage.serve_forever, daemon=True).start()
+print(index.server_port, flush=True)
+index.serve_forever()
+"#;
+
+#[test]
+fn fetch_release_sends_the_job_token_to_the_index_only_and_refuses_escaping_names() {
+    let python = python_with("json");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(&python)
+        .args(["-c", REDIRECTING_INDEX])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut port,
+    )
+    .unwrap();
+    let port = port.trim().to_string();
+    let fetch = |index: &str, dest: &Path| {
+        Command::new(&python)
+            .arg(repo_root().join("examples/gitlab-python/ci/fetch_release.py"))
+            .args([index, "hello-py", "1.0"])
+            .arg(dest)
+            .env("CI_JOB_TOKEN", "job-token")
+            .output()
+            .unwrap()
+    };
+
+    // The index got the token (it answers 401 without), the redirected
+    // download did not (object storage answers 400 with one).
+    let dest = dir.path().join("a/downloaded");
+    let out = fetch(&format!("http://127.0.0.1:{port}/simple"), &dest);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read(dest.join("hello_py-1.0.tar.gz")).unwrap(),
+        b"the sdist bytes"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dest).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+
+    // A file name with `..` and `/`: refused, nothing written anywhere.
+    let dest = dir.path().join("b/downloaded");
+    let out = fetch(&format!("http://127.0.0.1:{port}/evil/simple"), &dest);
+    let _ = server.kill();
+    let _ = server.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("refusing the file name 'hello_py-1.0-../../escaped.tar.gz'"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&dest).unwrap().count(), 0);
+    assert!(!dir.path().join("escaped.tar.gz").exists());
+}
+
+/// keyless's own release pipeline (the root `.gitlab-ci.yml`) cannot run
+/// here (no GitLab, runner or registry): it is validated against GitLab's
+/// CI schema, and its jobs are checked to fit together with the
+/// Containerfile, `.containerignore` and the install script's file name.
+#[test]
+fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_published_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for file in [".gitlab-ci.yml", "Containerfile", ".containerignore"] {
+        std::fs::copy(repo_root().join(file), repo.join(file)).unwrap();
+    }
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.name=ci", "-c", "user.email=ci@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "release"]);
+    git(&["tag", "0.1.0"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://gitlab.com/keyless/keyless.git",
+    ]);
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("NO_COLOR", "1")
+        .env("GCL_IGNORE_PREDEFINED_VARS", "CI_COMMIT_TAG")
+        .args(["--variable", "CI_COMMIT_TAG=0.1.0", "--list-json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("json schema validated"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = &stdout[stdout.find('[').unwrap()..];
+    let jobs: serde_json::Value = serde_json::from_str(json).unwrap();
+    let names: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "build-binary",
+            "publish-binary",
+            "container-image",
+            "release"
+        ]
+    );
+
+    // Job contents from the file itself (the expanded copy folds lines).
+    let expanded = std::fs::read_to_string(repo_root().join(".gitlab-ci.yml")).unwrap();
+    let build = top_level_block(&expanded, "build-binary");
+    let image = top_level_block(&expanded, "container-image");
+    // Built once, with the lock file; the image job builds around that
+    // artifact (no cargo), passing its SHA-256 to the Containerfile.
+    assert!(
+        build.contains("cargo build --release --locked -p keyless-cli --bin keyless"),
+        "{build}"
+    );
+    let binary = "release/keyless-${CI_COMMIT_TAG}-x86_64-linux";
+    assert!(
+        build.contains(binary) && build.contains("SHA256SUMS"),
+        "{build}"
+    );
+    assert!(!image.contains("cargo"), "{image}");
+    assert!(
+        image.contains("needs: [build-binary]")
+            && image.contains(&format!("KEYLESS_BINARY={binary}"))
+            && image.contains("KEYLESS_SHA256=${sha}")
+            && image.contains("--digestfile"),
+        "{image}"
+    );
+    let containerfile = std::fs::read_to_string(repo_root().join("Containerfile")).unwrap();
+    assert!(
+        containerfile.contains("COPY ${KEYLESS_BINARY} /usr/local/bin/keyless")
+            && containerfile.contains("sha256sum -c -")
+            && !containerfile.contains("cargo "),
+        "{containerfile}"
+    );
+    let ignore = std::fs::read_to_string(repo_root().join(".containerignore")).unwrap();
+    let rules: Vec<&str> = ignore
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    assert_eq!(rules, ["*", "!release/"]);
+    // The name the install script documents.
+    let install = std::fs::read_to_string(repo_root().join("scripts/install-keyless.sh")).unwrap();
+    assert!(install.contains("keyless-<version>-x86_64-linux"));
+    let release = top_level_block(&expanded, "release");
+    assert!(
+        release.contains("  release:\n    tag_name: $CI_COMMIT_TAG\n"),
+        "{release}"
+    );
+}
