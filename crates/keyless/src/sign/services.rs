@@ -186,8 +186,9 @@ pub fn choose(
                 .map(|e| e.url.clone())
         }),
     };
-    // What the signing config chose passes the same check as a flag: a
-    // config file given by hand could name http:// or ftp:// services.
+    // What the signing config chose passes the same check as a flag (which
+    // also trims a trailing '/'): a config file given by hand could name
+    // http:// or ftp:// services.
     let allow = overrides.allow_insecure_http;
     let from_config = |what: &str, url: String| {
         check_url(&format!("the signing config's {what} URL"), &url, allow)
@@ -208,7 +209,7 @@ pub fn choose(
 fn select_fulcio(config: &SigningConfig, now: jiff::Timestamp) -> Result<String> {
     eligible(&config.ca_urls, FULCIO_VERSIONS, now)
         .first()
-        .map(|e| e.url.trim_end_matches('/').to_string())
+        .map(|e| e.url.clone())
         .ok_or_else(|| Error::SigningConfig {
             reason: "the signing config lists no Fulcio valid now (major version 1)".into(),
         })
@@ -238,10 +239,7 @@ fn select_rekor(
             None => "the signing config lists no Rekor valid now".into(),
         },
     })?;
-    Ok((
-        rekor.url.trim_end_matches('/').to_string(),
-        rekor.major_api_version,
-    ))
+    Ok((rekor.url.clone(), rekor.major_api_version))
 }
 
 fn select_tsa(config: &SigningConfig, now: jiff::Timestamp) -> Result<Option<String>> {
