@@ -200,7 +200,7 @@ impl Testbed {
             storage.map(|(l, _)| (l, generic_registry::storage_routes(packages.clone())));
         // A Rekor v2 log is named for the host clients reach it by (the
         // host of the trust root's `baseUrl`, without the port).
-        let keys = Keys::load_or_create(
+        let (keys, stored) = Keys::load_or_create(
             &options.state_dir,
             options.clock.now().as_second(),
             &addr.ip().to_string(),
@@ -210,7 +210,7 @@ impl Testbed {
             faults.add(*f);
         }
         // Every entry loaded (or created at genesis) is on disk.
-        let stored = Arc::new(keys.stored_logs());
+        let stored = Arc::new(stored);
         let state = State {
             stored,
             devices: std::collections::HashMap::new(),

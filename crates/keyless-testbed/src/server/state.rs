@@ -64,8 +64,15 @@ pub(super) struct State {
 /// commit), so concurrent appends don't each rewrite the whole log while
 /// every other request waits on the state.
 pub(super) struct StoredLogs {
-    v1: tokio::sync::Mutex<usize>,
-    v2: tokio::sync::Mutex<usize>,
+    v1: tokio::sync::Mutex<OnDisk>,
+    v2: tokio::sync::Mutex<OnDisk>,
+}
+
+/// How much of a log its file holds: entries, and bytes of whole lines.
+#[derive(Clone, Copy)]
+pub(super) struct OnDisk {
+    entries: usize,
+    bytes: u64,
 }
 
 pub(super) type Shared = Arc<Mutex<State>>;
@@ -86,22 +93,78 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     write_atomic(path, bytes).map_err(|e| io_err(path, e))
 }
 
-/// Store `entries` as the `version` log's entries in `dir`.
-fn write_entries(dir: &Path, version: LogVersion, entries: &[LoggedEntry]) -> Result<(), String> {
-    let name = match version {
-        LogVersion::V1 => "rekor-v1.json",
-        LogVersion::V2 => "rekor-v2.json",
+/// The file holding the `version` log's entries: JSON Lines, one entry a
+/// line in log order, appended to as the log grows (rewriting the whole log
+/// on every append made each entry cost more than the last).
+fn log_file(dir: &Path, version: LogVersion) -> PathBuf {
+    dir.join(match version {
+        LogVersion::V1 => "rekor-v1.jsonl",
+        LogVersion::V2 => "rekor-v2.jsonl",
+    })
+}
+
+/// `entries` as JSON Lines.
+fn entry_lines(entries: &[LoggedEntry]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for entry in entries {
+        serde_json::to_writer(&mut out, entry).map_err(|e| e.to_string())?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// Append `entries` to the `version` log's file in `dir`, which holds
+/// `stored` bytes of whole lines, and make them durable. A failed append
+/// is cut back off, so the file keeps holding whole lines only. Returns
+/// the file's new length.
+fn append_entries(
+    dir: &Path,
+    version: LogVersion,
+    stored: u64,
+    entries: &[LoggedEntry],
+) -> Result<u64, String> {
+    use std::io::Write;
+    let path = log_file(dir, version);
+    let lines = entry_lines(entries)?;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(|e| io_err(&path, e))?;
+    let appended = file.write_all(&lines).and_then(|()| file.sync_data());
+    if let Err(e) = appended {
+        // Best effort: the error reported is the write's.
+        let _ = file.set_len(stored);
+        return Err(io_err(&path, e));
+    }
+    Ok(stored + lines.len() as u64)
+}
+
+/// The entries in the `version` log's file in `dir` (none if there is no
+/// file yet) and the file's length up to the last whole line. A last line
+/// without its newline is an append cut short, whose request was never
+/// answered: it is left out (and overwritten by the next append).
+fn read_entries(dir: &Path, version: LogVersion) -> Result<(Vec<LoggedEntry>, u64), String> {
+    let path = log_file(dir, version);
+    let Some(bytes) = read_optional(&path).map_err(|e| io_err(&path, e))? else {
+        return Ok((Vec::new(), 0));
     };
-    let json = serde_json::to_vec(entries).map_err(|e| e.to_string())?;
-    write_file(&dir.join(name), &json)
+    let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let entries = bytes[..whole]
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_slice(line).map_err(|e| io_err(&path, format!("entry {i}: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((entries, whole as u64))
 }
 
 /// Return once every entry the `version` log holds now is on disk: a
 /// request that logged an entry answers only then (as before, when the
-/// log was written under the state lock). The file is written without
-/// the state, so other requests go on meanwhile; one in-memory snapshot
-/// of the log is written at a time, in log order, so the file always holds
-/// a prefix of the log (a snapshot never replaces a longer one).
+/// log was written under the state lock). The file is appended to without
+/// the state, so other requests go on meanwhile; one append runs at a
+/// time, in log order, so the file always holds a prefix of the log.
 pub(super) async fn stored(st: &Shared, version: LogVersion) -> Result<(), String> {
     let (stored, target) = {
         let s = lock(st);
@@ -111,18 +174,22 @@ pub(super) async fn stored(st: &Shared, version: LogVersion) -> Result<(), Strin
         LogVersion::V1 => stored.v1.lock().await,
         LogVersion::V2 => stored.v2.lock().await,
     };
-    if *on_disk >= target {
+    if on_disk.entries >= target {
         return Ok(());
     }
     let (dir, entries) = {
         let s = lock(st);
-        (s.dir.clone(), s.keys.log(version).entries().to_vec())
+        let all = s.keys.log(version).entries();
+        (s.dir.clone(), all[on_disk.entries..].to_vec())
     };
-    let len = entries.len();
-    tokio::task::spawn_blocking(move || write_entries(&dir, version, &entries))
+    let (count, bytes) = (on_disk.entries + entries.len(), on_disk.bytes);
+    let bytes = tokio::task::spawn_blocking(move || append_entries(&dir, version, bytes, &entries))
         .await
         .map_err(|e| format!("writing the log failed: {e}"))??;
-    *on_disk = len;
+    *on_disk = OnDisk {
+        entries: count,
+        bytes,
+    };
     Ok(())
 }
 
@@ -130,28 +197,34 @@ impl Keys {
     /// The keys in `dir/keys.json` with the logs' entries, or fresh keys
     /// (then stored there) if the directory has none yet. The Rekor v2 log
     /// is named `v2_name` (the host it is served on); an empty log gets its
-    /// genesis entry.
-    pub(super) fn load_or_create(dir: &Path, now: i64, v2_name: &str) -> Result<Self, String> {
+    /// genesis entry. Each log's file is written anew (dropping an append
+    /// cut short), and what it holds is returned with the keys.
+    pub(super) fn load_or_create(
+        dir: &Path,
+        now: i64,
+        v2_name: &str,
+    ) -> Result<(Self, StoredLogs), String> {
         let path = dir.join("keys.json");
         let mut keys = match read_optional(&path).map_err(|e| io_err(&path, e))? {
             Some(bytes) => Self::load(dir, &path, &bytes)?,
             None => Self::create(&path, now)?,
         };
         keys.rekor_v2 = keys.rekor_v2.named(v2_name);
-        for version in [LogVersion::V1, LogVersion::V2] {
-            if keys.log_mut(version).ensure_genesis(now)? {
-                keys.persist_log(dir, version)?;
-            }
-        }
-        Ok(keys)
-    }
-
-    /// The logs as they are on disk now: all of their entries.
-    pub(super) fn stored_logs(&self) -> StoredLogs {
-        StoredLogs {
-            v1: tokio::sync::Mutex::new(self.rekor_v1.entries().len()),
-            v2: tokio::sync::Mutex::new(self.rekor_v2.entries().len()),
-        }
+        let mut on_disk = |version| -> Result<tokio::sync::Mutex<OnDisk>, String> {
+            keys.log_mut(version).ensure_genesis(now)?;
+            let entries = keys.log(version).entries();
+            let lines = entry_lines(entries)?;
+            write_file(&log_file(dir, version), &lines)?;
+            Ok(tokio::sync::Mutex::new(OnDisk {
+                entries: entries.len(),
+                bytes: lines.len() as u64,
+            }))
+        };
+        let stored = StoredLogs {
+            v1: on_disk(LogVersion::V1)?,
+            v2: on_disk(LogVersion::V2)?,
+        };
+        Ok((keys, stored))
     }
 
     fn log(&self, version: LogVersion) -> &TransparencyLog {
@@ -168,26 +241,15 @@ impl Keys {
         }
     }
 
-    /// Store the `version` log's entries in `dir`.
-    fn persist_log(&self, dir: &Path, version: LogVersion) -> Result<(), String> {
-        write_entries(dir, version, self.log(version).entries())
-    }
-
     fn load(dir: &Path, path: &Path, bytes: &[u8]) -> Result<Self, String> {
-        let entries = |name: &str| -> Result<Vec<LoggedEntry>, String> {
-            let p = dir.join(name);
-            match read_optional(&p).map_err(|e| io_err(&p, e))? {
-                Some(b) => serde_json::from_slice(&b).map_err(|e| io_err(&p, e)),
-                None => Ok(Vec::new()),
-            }
-        };
+        let entries = |version| read_entries(dir, version).map(|(entries, _)| entries);
         let s: StoredKeys = serde_json::from_slice(bytes).map_err(|e| io_err(path, e))?;
         Ok(Self {
             created: s.created,
             oidc: OidcIssuer::from_stored(&s.oidc)?,
             fulcio: FulcioCa::from_stored(&s.fulcio)?,
-            rekor_v1: TransparencyLog::from_stored(&s.rekor_v1, entries("rekor-v1.json")?)?,
-            rekor_v2: TransparencyLog::from_stored(&s.rekor_v2, entries("rekor-v2.json")?)?,
+            rekor_v1: TransparencyLog::from_stored(&s.rekor_v1, entries(LogVersion::V1)?)?,
+            rekor_v2: TransparencyLog::from_stored(&s.rekor_v2, entries(LogVersion::V2)?)?,
             tsa: TimestampAuthority::from_stored(&s.tsa)?,
             tuf: TufKeys::from_stored(&s.tuf)?,
             rogue: TestKey::from_stored(&s.rogue)?,
@@ -313,5 +375,58 @@ impl State {
             Ok(i) => (i, faults.contains(&Fault::Duplicate)),
             Err(existing) => (existing, true),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(entries: &[LoggedEntry]) -> String {
+        serde_json::to_string(entries).unwrap()
+    }
+
+    #[test]
+    fn a_log_file_is_appended_to_and_an_append_cut_short_is_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TransparencyLog::generate(LogVersion::V1, "test");
+        log.ensure_genesis(1_700_000_000).unwrap();
+        let one = log.entries().to_vec();
+        let three: Vec<LoggedEntry> = one.iter().cycle().take(3).cloned().collect();
+
+        let first = append_entries_to_new(dir.path(), &one);
+        let second = append_entries(dir.path(), LogVersion::V1, first, &three[1..]).unwrap();
+        let (read, bytes) = read_entries(dir.path(), LogVersion::V1).unwrap();
+        assert_eq!(json(&read), json(&three));
+        assert_eq!(bytes, second);
+
+        // An append whose last line never got its newline (a crash) does
+        // not count, and the whole lines before it still load.
+        let path = log_file(dir.path(), LogVersion::V1);
+        let mut torn = std::fs::read(&path).unwrap();
+        torn.extend_from_slice(b"{\"kind\":\"hashedr");
+        std::fs::write(&path, &torn).unwrap();
+        let (read, bytes) = read_entries(dir.path(), LogVersion::V1).unwrap();
+        assert_eq!(json(&read), json(&three));
+        assert_eq!(bytes, second);
+
+        // A damaged whole line is an error naming the entry, not a shorter log.
+        std::fs::write(&path, b"{}\n").unwrap();
+        let err = read_entries(dir.path(), LogVersion::V1).unwrap_err();
+        assert!(err.contains("entry 0"), "{err}");
+    }
+
+    /// A new log file holding `entries`; its length.
+    fn append_entries_to_new(dir: &Path, entries: &[LoggedEntry]) -> u64 {
+        std::fs::write(log_file(dir, LogVersion::V1), b"").unwrap();
+        append_entries(dir, LogVersion::V1, 0, entries).unwrap()
+    }
+
+    #[test]
+    fn no_log_file_is_an_empty_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (read, bytes) = read_entries(dir.path(), LogVersion::V2).unwrap();
+        assert!(read.is_empty());
+        assert_eq!(bytes, 0);
     }
 }

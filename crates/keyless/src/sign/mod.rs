@@ -14,6 +14,7 @@ mod events;
 mod inputs;
 mod outputs;
 mod pipeline;
+mod prehash;
 mod report;
 mod signer;
 mod upload;

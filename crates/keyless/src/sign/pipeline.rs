@@ -4,6 +4,7 @@
 
 use super::events::{Event, Progress};
 use super::outputs::{Mode, Outputs};
+use super::prehash::Hashed;
 use super::report::FileReport;
 use super::signer::{SignOptions, Signer};
 use super::upload::ALREADY_LOGGED_V2;
@@ -46,11 +47,12 @@ impl FileContext<'_> {
         &self,
         file: &Path,
         outputs: &Outputs,
+        hashed: tokio::sync::oneshot::Receiver<Hashed>,
         permit: Option<tokio::sync::SemaphorePermit<'_>>,
     ) -> FileReport {
         let mut report = FileReport::new(file);
         match self
-            .sign_one_inner(file, outputs, permit, &mut report)
+            .sign_one_inner(file, outputs, hashed, permit, &mut report)
             .await
         {
             Ok(()) => report.outputs = Some(outputs.clone()),
@@ -64,6 +66,7 @@ impl FileContext<'_> {
         &self,
         file: &Path,
         outputs: &Outputs,
+        hashed: tokio::sync::oneshot::Receiver<Hashed>,
         mut permit: Option<tokio::sync::SemaphorePermit<'_>>,
         report: &mut FileReport,
     ) -> std::result::Result<(), String> {
@@ -73,13 +76,13 @@ impl FileContext<'_> {
                 self.not_after
             ));
         }
-        let started = Instant::now();
-        let path = file.to_path_buf();
-        let digest = tokio::task::spawn_blocking(move || crate::digest::sha256_file(&path))
+        // Hashed since the run began (see `prehash`); the sender goes only
+        // with the runtime.
+        let (digest, took) = hashed
             .await
-            .map_err(|e| format!("hashing task failed: {e}"))?
-            .map_err(|e| e.to_string())?;
-        report.timings.hash = started.elapsed();
+            .map_err(|_| "hashing stopped before this file".to_string())?;
+        report.timings.hash = took;
+        let digest = digest?;
         report.sha256 = Some(digest);
 
         // Every document is made and verified before anything is written.

@@ -154,7 +154,11 @@ impl Signer {
                 what: "cannot start the async runtime",
                 source: Box::new(e),
             })?;
-        runtime.block_on(self.sign_async(token, options, Arc::new(progress)))
+        let signed = runtime.block_on(self.sign_async(token, options, Arc::new(progress)));
+        // Every file's work has ended; a file still being hashed for a run
+        // cut short is not waited for.
+        runtime.shutdown_background();
+        signed
     }
 
     async fn sign_async(
@@ -188,6 +192,13 @@ impl Signer {
         };
         let on_retry = |r: &RetryEvent| tell_retry(&progress, r, secret);
 
+        // Hashing starts now, so that it overlaps the certificate's round
+        // trips (for a large file, they cost nothing then).
+        let parallel = std::thread::available_parallelism().map_or(1, usize::from);
+        let (mut hashed, _hashing) = super::prehash::start(
+            options.files.iter().map(|(f, _)| f.clone()).collect(),
+            parallel,
+        );
         // One ephemeral key and one certificate for the whole run; the
         // private key never leaves this process's memory.
         let key = sigstore_crypto::KeyPair::generate_ecdsa_p256().map_err(|e| Error::Runtime {
@@ -302,7 +313,7 @@ impl Signer {
         if tsa.is_none()
             && let Some(((file, outputs), tail)) = rest.split_first()
         {
-            let first = ctx.sign_one(file, outputs, None).await;
+            let first = ctx.sign_one(file, outputs, hashed.remove(0), None).await;
             let bad_certificate = first.rejected_by_verifier;
             files.push(first);
             rest = tail;
@@ -322,13 +333,14 @@ impl Signer {
             }
         }
         let semaphore = tokio::sync::Semaphore::new(options.jobs.max(1));
-        let tasks = rest.iter().map(|(file, outputs)| {
+        // `hashed` holds one digest to come for each file of `rest`.
+        let tasks = rest.iter().zip(hashed).map(|((file, outputs), hashed)| {
             let ctx = &ctx;
             let semaphore = &semaphore;
             async move {
                 // Never closed, so a permit is always granted.
                 let permit = semaphore.acquire().await.ok();
-                ctx.sign_one(file, outputs, permit).await
+                ctx.sign_one(file, outputs, hashed, permit).await
             }
         });
         files.extend(futures_util::future::join_all(tasks).await);
