@@ -43,9 +43,8 @@ pub(super) fn start(
             .buffered(parallel.max(1));
         let mut hashes = std::pin::pin!(hashes.zip(futures_util::stream::iter(senders)));
         while let Some((done, sender)) = hashes.next().await {
-            let hashed = done.unwrap_or_else(|e| {
-                (Err(format!("hashing task failed: {e}")), Duration::ZERO)
-            });
+            let hashed =
+                done.unwrap_or_else(|e| (Err(format!("hashing task failed: {e}")), Duration::ZERO));
             // A file no longer waited for is let go.
             let _ = sender.send(hashed);
         }
