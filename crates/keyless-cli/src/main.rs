@@ -15,7 +15,9 @@ fn main() -> ExitCode {
         Command::Sign(args) => run::sign::sign(&args),
         Command::Attest(args) => run::sign::attest(&args),
         Command::Inspect(args) => run::inspect::run(&args),
-        Command::Trust(TrustCommand::Update(args)) => run::trust::update(&args),
+        Command::Trust(trust) => match &*trust {
+            TrustCommand::Update(args) => run::trust::update(args),
+        },
         Command::Rekor(cmd) => run::rekor::run(&cmd),
         Command::Completions(args) => run::completions(&args),
     };

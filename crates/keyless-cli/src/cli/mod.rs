@@ -10,12 +10,14 @@
 
 pub mod env;
 mod inspect;
+mod lazy;
 mod rekor;
 mod sign;
 mod trust;
 pub(crate) mod verify;
 
 pub use inspect::InspectArgs;
+pub use lazy::Lazy;
 pub use rekor::{
     RekorCommand, RekorGetArgs, RekorLogArgs, RekorLogInfoArgs, RekorMonitorArgs, RekorSearchArgs,
     RekorVerifyEntryArgs,
@@ -40,7 +42,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// keyless subcommands.
+/// keyless subcommands. Each one's arguments are defined only when it is
+/// used ([`Lazy`]): a run builds the parser for its own subcommand alone.
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
@@ -61,7 +64,7 @@ look up the log entry of a cosign-style --signature/--certificate pair.",
     --certificate-identity 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main' \\\n    \
     --certificate-oidc-issuer https://gitlab.com"
     )]
-    Verify(VerifyCommand),
+    Verify(Lazy<VerifyCommand>),
     /// Sign release files keylessly (GitLab CI first).
     #[command(
         long_about = "Sign release files keylessly.\n\n\
@@ -78,7 +81,7 @@ KEYLESS_REKOR_VERSION and KEYLESS_TIMEOUT stand in for their flags; a flag wins.
 Exit status: 0 all files signed, 1 some file failed after signing began (the others keep their \
 outputs), 2 an error before any signing (usage, token, I/O, Fulcio or the certificate check)."
     )]
-    Sign(SignArgs),
+    Sign(Lazy<SignArgs>),
     /// Write PEP 740 publish attestations for Python distributions, signed
     /// keylessly and logged, ready for `twine upload --attestations`.
     #[command(
@@ -87,13 +90,13 @@ type https://docs.pypi.org/attestations/publish/v1 whose subject is the file's n
 attestation JSON format. Same token, instance and exit codes as `keyless sign`; Rekor v1 only (Rekor v2 \
 dsse entries cannot be verified by sigstore-rust 0.15.1)."
     )]
-    Attest(AttestArgs),
+    Attest(Lazy<AttestArgs>),
     /// Show what a bundle, certificate or PEP 740 attestation claims, without
     /// verifying anything.
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// Manage trust material (refresh it through TUF).
     #[command(subcommand)]
-    Trust(TrustCommand),
+    Trust(Lazy<TrustCommand>),
     /// Audit a Rekor transparency log: entries, search, checkpoints, monitoring.
     #[command(
         subcommand,
@@ -104,9 +107,9 @@ consistency proofs between them. The log is the trust root's first transparency 
 unless --rekor-url names another.",
         after_help = "Exit status: 0 ok, 1 a verification failure or monitor alarm, 2 usage, I/O or network error."
     )]
-    Rekor(RekorCommand),
+    Rekor(Lazy<RekorCommand>),
     /// Print a shell completion script to standard output.
-    Completions(CompletionsArgs),
+    Completions(Lazy<CompletionsArgs>),
 }
 
 /// `keyless completions`.
