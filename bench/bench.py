@@ -274,7 +274,7 @@ def main():
         signed = files(folder, S1_COUNT)
         for name, tc in [("Rekor v2 + TSA", bed.trust_config_v2), ("Rekor v1", bed.trust_config)]:
             row("S1", f"keyless ({name})", measure([[keyless, "sign", "--trust-config", tc, "--identity-token",
-                token, "-q", "--overwrite", *signed]], env), "default --jobs 16")
+                token, "-q", "--overwrite", *signed]], env), "default --jobs 32")
             row("S1", f"sigstore-python ({name})", measure([[spy, "--trust-config", tc, "sign",
                 "--identity-token", token, "--overwrite", *signed]], env))
         bed.stop()
