@@ -32,13 +32,13 @@ pub(crate) struct RekorV1 {
 impl RekorV1 {
     /// A client for the log at `url` (no trailing slash); each interaction,
     /// retries included, must finish within `timeout`.
-    pub(crate) fn new(url: &str, http: HttpClient, timeout: Duration) -> Result<Self, String> {
-        Ok(Self {
+    pub(crate) fn new(url: &str, http: HttpClient, timeout: Duration) -> Self {
+        Self {
             url: url.trim_end_matches('/').to_string(),
             http,
             timeout,
             on_retry: None,
-        })
+        }
     }
 
     /// Tell `on_retry` of every retry of this client's calls.

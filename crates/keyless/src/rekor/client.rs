@@ -59,10 +59,7 @@ impl Rekor {
         // The retry loop enforces `timeout` (and says so); this only bounds
         // a request that outlives it.
         let http = crate::net::http_client(timeout + Duration::from_secs(1))?;
-        let client = RekorV1::new(&url, http, timeout).map_err(|reason| Error::Network {
-            service: format!("Rekor {url}"),
-            reason,
-        })?;
+        let client = RekorV1::new(&url, http, timeout);
         Ok(Self {
             url,
             api,

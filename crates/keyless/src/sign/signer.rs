@@ -167,6 +167,14 @@ impl Signer {
         options: &SignOptions,
         progress: Progress,
     ) -> Result<SignReport> {
+        // Hashing starts first, so that it overlaps setting up the client and
+        // the certificate's round trips (for a large file, they cost nothing
+        // then).
+        let parallel = std::thread::available_parallelism().map_or(1, usize::from);
+        let (mut hashed, _hashing) = super::prehash::start(
+            options.files.iter().map(|(f, _)| f.clone()).collect(),
+            parallel,
+        );
         // A hung request is cut within a minute and retried while the
         // budget lasts.
         let http = crate::net::http_client(
@@ -192,13 +200,6 @@ impl Signer {
         };
         let on_retry = |r: &RetryEvent| tell_retry(&progress, r, secret);
 
-        // Hashing starts now, so that it overlaps the certificate's round
-        // trips (for a large file, they cost nothing then).
-        let parallel = std::thread::available_parallelism().map_or(1, usize::from);
-        let (mut hashed, _hashing) = super::prehash::start(
-            options.files.iter().map(|(f, _)| f.clone()).collect(),
-            parallel,
-        );
         // One ephemeral key and one certificate for the whole run; the
         // private key never leaves this process's memory.
         let key = sigstore_crypto::KeyPair::generate_ecdsa_p256().map_err(|e| Error::Runtime {
@@ -280,7 +281,6 @@ impl Signer {
             let progress = progress.clone();
             Some(
                 RekorV1::new(&self.services.rekor, http.clone(), options.timeout)
-                    .map_err(|e| failed(SigningService::Rekor, (e, None)))?
                     // Rekor is not sent the token: only cut.
                     .with_retry_observer(Arc::new(move |r: &RetryEvent| {
                         tell_retry(&progress, r, None)

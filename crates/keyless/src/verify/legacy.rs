@@ -55,8 +55,7 @@ pub(crate) fn bundle_from_rekor(
         reason,
     };
     let rekor =
-        crate::net::rekor::RekorV1::new(rekor_url, crate::net::http_client(timeout)?, timeout)
-            .map_err(network)?;
+        crate::net::rekor::RekorV1::new(rekor_url, crate::net::http_client(timeout)?, timeout);
     let found = crate::net::current_thread_runtime()?
         .block_on(rekor.find_hashedrekord(&digest, signature, Some(cert)))
         .map_err(|(reason, _)| network(reason))?;

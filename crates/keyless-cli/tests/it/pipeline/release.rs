@@ -270,3 +270,38 @@ fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_publish
         "{release}"
     );
 }
+
+/// The job token never goes on a command line (where any process of the
+/// job can read it in /proc): curl gets it on its standard input through
+/// `printf` (a shell builtin), twine in its environment.
+#[test]
+fn no_job_puts_the_job_token_on_a_command_line() {
+    let mut files = vec![
+        repo_root().join(".gitlab-ci.yml"),
+        repo_root().join("examples/gitlab-python/.gitlab-ci.yml"),
+    ];
+    for entry in std::fs::read_dir(repo_root().join("templates")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    let env_assignment = regex::Regex::new(r#"^([A-Z_]+=("[^"]*"|\S*)\s+)+\S"#).unwrap();
+    let mut uses = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with('#') || !code.contains("CI_JOB_TOKEN}") {
+                continue;
+            }
+            uses += 1;
+            let safe = code.starts_with("printf ") || env_assignment.is_match(code);
+            assert!(
+                safe,
+                "{}:{}: the job token on a command line: {code}",
+                file.display(),
+                n + 1
+            );
+        }
+    }
+    // The publishing and consuming jobs do use it.
+    assert!(uses >= 4, "{uses}");
+}

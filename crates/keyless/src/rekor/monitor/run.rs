@@ -164,20 +164,7 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
             )));
         }
         report.outcome = Outcome::Initialized;
-        report.scan = match scanner.scan_watched(start)? {
-            Ok(scan) => scan,
-            Err(f) => return alarm(report, f),
-        };
-        let next_index = report.scan.as_ref().map_or(end, |scan| scan.to);
-        report.pending = Some(State::new(
-            rekor.url(),
-            &current,
-            info.index_offset,
-            next_index,
-            Some(start),
-            now,
-        ));
-        return Ok(report);
+        return scanner.scan_and_move_on(report, start, Some(start));
     };
 
     // (2) Append-only: the same log, never smaller, one root per size, and
@@ -211,24 +198,9 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         Growth::Grew => Outcome::Grew,
     };
 
-    // (3) The identity scan, from where the last run stopped.
-    report.scan = match scanner.scan_watched(state.next_index.min(end))? {
-        Ok(scan) => scan,
-        Err(f) => return alarm(report, f),
-    };
-    let next_index = report.scan.as_ref().map_or(end, |scan| scan.to);
-
-    // (4) Only a run that reached a verdict for the log moves the state
-    // forward, past the entries it scanned (and reported).
-    report.pending = Some(State::new(
-        rekor.url(),
-        &current,
-        info.index_offset,
-        next_index,
-        state.scan_start,
-        now,
-    ));
-    Ok(report)
+    // (3) The identity scan, from where the last run stopped; (4) the state
+    // moves on past the entries it scanned.
+    scanner.scan_and_move_on(report, state.next_index.min(end), state.scan_start)
 }
 
 /// What an identity scan reads the log with and holds it to.
@@ -246,6 +218,35 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
+    /// The end of a run that reached a verdict for the log: the identity
+    /// scan from `from` into `report`, then the state to store, past the
+    /// entries scanned (and reported), its scan begun at `scan_start`. Only
+    /// such a run moves the state forward; an alarm from the scan does not.
+    fn scan_and_move_on(
+        &self,
+        mut report: MonitorReport,
+        from: u64,
+        scan_start: Option<u64>,
+    ) -> Result<MonitorReport> {
+        match self.scan_watched(from)? {
+            Ok(scan) => report.scan = scan,
+            Err(f) => {
+                report.outcome = Outcome::Alarm(f);
+                return Ok(report);
+            }
+        }
+        let next_index = report.scan.as_ref().map_or(self.end, |scan| scan.to);
+        report.pending = Some(State::new(
+            self.rekor.url(),
+            self.current,
+            self.index_offset,
+            next_index,
+            scan_start,
+            self.now,
+        ));
+        Ok(report)
+    }
+
     /// [`Self::scan`] from `from` when anything is watched; `None` (the next
     /// run starts at the end) when nothing is.
     fn scan_watched(&self, from: u64) -> Result<std::result::Result<Option<Scan>, Failure>> {
