@@ -91,7 +91,14 @@ pub(super) async fn serve_with<P>(
     prepare: impl FnOnce() -> Result<P, Answer>,
     handler: impl FnOnce(&mut State, &[Fault], P) -> Answer,
 ) -> Answer {
-    let faults = lock(state).faults.on_request(endpoint);
+    let faults = {
+        let mut s = lock(state);
+        let f = s.in_flight.entry(endpoint).or_default();
+        f.now += 1;
+        f.most = f.most.max(f.now);
+        s.faults.on_request(endpoint)
+    };
+    let _served = Served { state, endpoint };
     for f in &faults {
         match f {
             Fault::Status(code) => {
@@ -113,6 +120,20 @@ pub(super) async fn serve_with<P>(
         answer.body = b"<html>this is not JSON</html>".to_vec();
     }
     answer
+}
+
+/// A request of `endpoint` being served; no longer once dropped.
+struct Served<'a> {
+    state: &'a Shared,
+    endpoint: Endpoint,
+}
+
+impl Drop for Served<'_> {
+    fn drop(&mut self) {
+        if let Some(f) = lock(self.state).in_flight.get_mut(&self.endpoint) {
+            f.now -= 1;
+        }
+    }
 }
 
 /// The answer for any path no service serves.

@@ -213,6 +213,7 @@ impl Testbed {
         let stored = Arc::new(stored);
         let state = State {
             stored,
+            in_flight: std::collections::HashMap::new(),
             devices: std::collections::HashMap::new(),
             url: url.clone(),
             dir: options.state_dir.clone(),
@@ -339,6 +340,15 @@ impl Testbed {
     /// How many requests `endpoint` has answered since the start.
     pub fn requests(&self, endpoint: Endpoint) -> u32 {
         lock(&self.state).faults.requests(endpoint)
+    }
+
+    /// The most requests `endpoint` was serving at once since the start
+    /// (a `delay` fault makes a client's concurrent requests overlap).
+    pub fn most_in_flight(&self, endpoint: Endpoint) -> u32 {
+        lock(&self.state)
+            .in_flight
+            .get(&endpoint)
+            .map_or(0, |f| f.most)
     }
 
     /// What the generic package registry's object storage stand-in

@@ -56,6 +56,16 @@ pub(super) struct State {
     /// How much of each log is on disk; shared with requests that write it
     /// without holding the state.
     pub(super) stored: Arc<StoredLogs>,
+    /// Requests each endpoint is serving now, and the most it served at
+    /// once (what a client's concurrency is seen as).
+    pub(super) in_flight: HashMap<crate::faults::Endpoint, InFlight>,
+}
+
+/// An endpoint's requests being served now, and the most at once.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct InFlight {
+    pub(super) now: u32,
+    pub(super) most: u32,
 }
 
 /// How many entries of each log are on disk. Each lock is held by the one

@@ -4,6 +4,7 @@
 //! output. One module per concern; the fixture is here.
 
 mod attestations;
+mod concurrency;
 mod environment;
 mod hints;
 mod hostile_services;
