@@ -7,8 +7,37 @@
 //! help, man pages or completions build the whole tree). Names, help and
 //! parsing are those of the wrapped type (the man page and help tests
 //! render the whole tree).
+//!
+//! What walks the whole tree (man pages, completions) asks for it with
+//! [`define_eagerly`] first: clap copies the tree into its generated `help`
+//! subcommand before deferred definitions run, so completions built from a
+//! lazy tree would miss `keyless help rekor get`.
 
 use clap::{ArgMatches, Args, Command, FromArgMatches, Subcommand};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set for the rest of the process by [`define_eagerly`].
+static EAGER: AtomicBool = AtomicBool::new(false);
+
+/// From now on, trees are built whole, as the derive builds them: for the
+/// man pages and the completions, which walk every subcommand.
+pub fn define_eagerly() {
+    EAGER.store(true, Ordering::Relaxed);
+}
+
+/// `cmd` with `define` applied now when trees are built whole, else when
+/// the subcommand is used.
+fn define_when_used(
+    cmd: Command,
+    now: fn(Command) -> Command,
+    deferred: fn(Command) -> Command,
+) -> Command {
+    if EAGER.load(Ordering::Relaxed) {
+        now(cmd)
+    } else {
+        cmd.defer(deferred)
+    }
+}
 
 /// The arguments `T` of a subcommand, defined when it is used.
 #[derive(Debug)]
@@ -76,21 +105,25 @@ fn define_subcommands_for_update<T: Subcommand>(cmd: Command) -> Command {
 
 impl<T: Args> Args for Lazy<T> {
     fn augment_args(cmd: Command) -> Command {
-        cmd.defer(define_args::<T>)
+        define_when_used(cmd, T::augment_args, define_args::<T>)
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
-        cmd.defer(define_args_for_update::<T>)
+        define_when_used(cmd, T::augment_args_for_update, define_args_for_update::<T>)
     }
 }
 
 impl<T: Subcommand> Subcommand for Lazy<T> {
     fn augment_subcommands(cmd: Command) -> Command {
-        cmd.defer(define_subcommands::<T>)
+        define_when_used(cmd, T::augment_subcommands, define_subcommands::<T>)
     }
 
     fn augment_subcommands_for_update(cmd: Command) -> Command {
-        cmd.defer(define_subcommands_for_update::<T>)
+        define_when_used(
+            cmd,
+            T::augment_subcommands_for_update,
+            define_subcommands_for_update::<T>,
+        )
     }
 
     fn has_subcommand(name: &str) -> bool {

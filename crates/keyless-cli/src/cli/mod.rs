@@ -120,8 +120,10 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// The clap command tree.
+/// The whole clap command tree, every subcommand defined (for man pages and
+/// completions; see [`lazy`]).
 pub fn command() -> clap::Command {
+    lazy::define_eagerly();
     Cli::command()
 }
 
@@ -133,7 +135,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let matches = command().try_get_matches_from(args)?;
+    // Only the subcommand used gets its arguments defined.
+    let matches = Cli::command().try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand() {
         match &mut cli.command {

@@ -23,6 +23,23 @@ fn completions_cover_verify_flags() {
     }
 }
 
+/// Subcommands define their arguments lazily when parsing; completions
+/// still see the whole tree, down to `keyless help rekor get`.
+#[test]
+fn completions_reach_nested_subcommands_and_their_help() {
+    let out = keyless().args(["completions", "bash"]).output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    for nested in [
+        "keyless__subcmd__rekor__subcmd__log__subcmd__info",
+        "keyless__subcmd__verify__subcmd__gitlab",
+        "keyless__subcmd__help__subcmd__rekor__subcmd__get",
+        "keyless__subcmd__help__subcmd__trust__subcmd__update",
+    ] {
+        assert!(script.contains(nested), "{nested} missing");
+    }
+    assert!(script.contains("--certificate-identity"));
+}
+
 #[test]
 fn verify_help_documents_every_flag() {
     let out = keyless().args(["verify", "--help"]).output().unwrap();

@@ -133,16 +133,23 @@ fn append_entries(
     stored: u64,
     entries: &[LoggedEntry],
 ) -> Result<u64, String> {
-    use std::io::Write;
+    use std::io::{Seek, SeekFrom, Write};
     let path = log_file(dir, version);
     let lines = entry_lines(entries)?;
     let mut file = std::fs::OpenOptions::new()
-        .append(true)
+        .write(true)
         .open(&path)
         .map_err(|e| io_err(&path, e))?;
-    let appended = file.write_all(&lines).and_then(|()| file.sync_data());
+    // Written at `stored`, not at the file's end: whatever an append that
+    // failed left behind is overwritten, never glued to.
+    let appended = file
+        .set_len(stored)
+        .and_then(|()| file.seek(SeekFrom::Start(stored)))
+        .and_then(|_| file.write_all(&lines))
+        .and_then(|()| file.sync_data());
     if let Err(e) = appended {
-        // Best effort: the error reported is the write's.
+        // Best effort (the next append truncates anyway); the error
+        // reported is the write's.
         let _ = file.set_len(stored);
         return Err(io_err(&path, e));
     }
@@ -152,11 +159,20 @@ fn append_entries(
 /// The entries in the `version` log's file in `dir` (none if there is no
 /// file yet) and the file's length up to the last whole line. A last line
 /// without its newline is an append cut short, whose request was never
-/// answered: it is left out (and overwritten by the next append).
+/// answered: it is left out (and overwritten by the next append). A state
+/// directory from before the logs were JSON Lines holds the log as one
+/// JSON array in `rekor-v1.json` / `rekor-v2.json`: read from there (the
+/// start-up rewrite then moves it).
 fn read_entries(dir: &Path, version: LogVersion) -> Result<(Vec<LoggedEntry>, u64), String> {
     let path = log_file(dir, version);
     let Some(bytes) = read_optional(&path).map_err(|e| io_err(&path, e))? else {
-        return Ok((Vec::new(), 0));
+        let legacy = legacy_log_file(dir, version);
+        return match read_optional(&legacy).map_err(|e| io_err(&legacy, e))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(|entries| (entries, 0))
+                .map_err(|e| io_err(&legacy, e)),
+            None => Ok((Vec::new(), 0)),
+        };
     };
     let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let entries = bytes[..whole]
@@ -170,12 +186,31 @@ fn read_entries(dir: &Path, version: LogVersion) -> Result<(Vec<LoggedEntry>, u6
     Ok((entries, whole as u64))
 }
 
+/// Where the `version` log was kept before it was JSON Lines.
+fn legacy_log_file(dir: &Path, version: LogVersion) -> PathBuf {
+    dir.join(match version {
+        LogVersion::V1 => "rekor-v1.json",
+        LogVersion::V2 => "rekor-v2.json",
+    })
+}
+
 /// Return once every entry the `version` log holds now is on disk: a
 /// request that logged an entry answers only then (as before, when the
 /// log was written under the state lock). The file is appended to without
 /// the state, so other requests go on meanwhile; one append runs at a
-/// time, in log order, so the file always holds a prefix of the log.
+/// time, in log order, so the file always holds a prefix of the log. The
+/// commit is a task of its own: a request dropped while waiting (its client
+/// gave up) does not stop it half way, with the file written but not
+/// counted.
 pub(super) async fn stored(st: &Shared, version: LogVersion) -> Result<(), String> {
+    let st = st.clone();
+    tokio::spawn(async move { commit(&st, version).await })
+        .await
+        .map_err(|e| format!("writing the log failed: {e}"))?
+}
+
+/// [`stored`]'s work.
+async fn commit(st: &Shared, version: LogVersion) -> Result<(), String> {
     let (stored, target) = {
         let s = lock(st);
         (s.stored.clone(), s.keys.log(version).entries().len())
@@ -234,6 +269,16 @@ impl Keys {
             v1: on_disk(LogVersion::V1)?,
             v2: on_disk(LogVersion::V2)?,
         };
+        // Moved into the JSON Lines files just written.
+        for version in [LogVersion::V1, LogVersion::V2] {
+            let legacy = legacy_log_file(dir, version);
+            match std::fs::remove_file(&legacy) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_err(&legacy, e));
+                }
+                _ => {}
+            }
+        }
         Ok((keys, stored))
     }
 
@@ -430,6 +475,40 @@ mod tests {
     fn append_entries_to_new(dir: &Path, entries: &[LoggedEntry]) -> u64 {
         std::fs::write(log_file(dir, LogVersion::V1), b"").unwrap();
         append_entries(dir, LogVersion::V1, 0, entries).unwrap()
+    }
+
+    #[test]
+    fn a_log_kept_as_a_json_array_before_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TransparencyLog::generate(LogVersion::V2, "test");
+        log.ensure_genesis(1_700_000_000).unwrap();
+        let two: Vec<LoggedEntry> = log.entries().iter().cycle().take(2).cloned().collect();
+        std::fs::write(
+            legacy_log_file(dir.path(), LogVersion::V2),
+            serde_json::to_vec(&two).unwrap(),
+        )
+        .unwrap();
+        let (read, _) = read_entries(dir.path(), LogVersion::V2).unwrap();
+        assert_eq!(json(&read), json(&two));
+    }
+
+    #[test]
+    fn an_append_after_a_failed_one_overwrites_its_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = TransparencyLog::generate(LogVersion::V1, "test");
+        log.ensure_genesis(1_700_000_000).unwrap();
+        let one = log.entries().to_vec();
+        let first = append_entries_to_new(dir.path(), &one);
+        // What a failed append could leave behind.
+        let path = log_file(dir.path(), LogVersion::V1);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, b"{\"half\": ").unwrap();
+        append_entries(dir.path(), LogVersion::V1, first, &one).unwrap();
+        let (read, _) = read_entries(dir.path(), LogVersion::V1).unwrap();
+        assert_eq!(json(&read), json(&[one.clone(), one].concat()));
     }
 
     #[test]

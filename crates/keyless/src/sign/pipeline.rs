@@ -70,12 +70,6 @@ impl FileContext<'_> {
         mut permit: Option<tokio::sync::SemaphorePermit<'_>>,
         report: &mut FileReport,
     ) -> std::result::Result<(), String> {
-        if self.signer.clock.now() + jiff::SignedDuration::from_secs(30) >= self.not_after {
-            return Err(format!(
-                "not signed: the run's certificate expires at {}; sign the remaining files again",
-                self.not_after
-            ));
-        }
         // Hashed since the run began (see `prehash`); the sender goes only
         // with the runtime.
         let (digest, took) = hashed
@@ -84,6 +78,14 @@ impl FileContext<'_> {
         report.timings.hash = took;
         let digest = digest?;
         report.sha256 = Some(digest);
+        // Checked once the digest is here (waiting for it may take long),
+        // just before the signature.
+        if self.signer.clock.now() + jiff::SignedDuration::from_secs(30) >= self.not_after {
+            return Err(format!(
+                "not signed: the run's certificate expires at {}; sign the remaining files again",
+                self.not_after
+            ));
+        }
 
         // Every document is made and verified before anything is written.
         let mut documents: Vec<(&Path, String)> = Vec::new();

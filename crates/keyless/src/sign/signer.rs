@@ -132,6 +132,20 @@ impl Signer {
                 }
             }
         }
+        // An input that is also an output of the run would be replaced
+        // after it was hashed: the bundle written for it could not match it.
+        let outputs_now: std::collections::HashSet<PathBuf> = outputs_seen
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .collect();
+        for (file, _) in &options.files {
+            if std::fs::canonicalize(file).is_ok_and(|f| outputs_now.contains(&f)) {
+                return Err(Error::Usage(format!(
+                    "{} is both a file to sign and an output of this run; leave it out",
+                    file.display()
+                )));
+            }
+        }
         for (file, outputs) in &options.files {
             std::fs::File::open(file).map_err(|source| Error::Read {
                 path: file.clone(),

@@ -283,13 +283,14 @@ fn no_job_puts_the_job_token_on_a_command_line() {
     for entry in std::fs::read_dir(repo_root().join("templates")).unwrap() {
         files.push(entry.unwrap().path());
     }
+    let token_use = regex::Regex::new(r"\$\{?CI_JOB_TOKEN\b").unwrap();
     let env_assignment = regex::Regex::new(r#"^([A-Z_]+=("[^"]*"|\S*)\s+)+\S"#).unwrap();
     let mut uses = 0;
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         for (n, line) in text.lines().enumerate() {
             let code = line.trim_start();
-            if code.starts_with('#') || !code.contains("CI_JOB_TOKEN}") {
+            if code.starts_with('#') || !token_use.is_match(code) {
                 continue;
             }
             uses += 1;

@@ -56,6 +56,29 @@ fn refusals_before_signing_exit_2_and_write_nothing() {
     assert!(s.outputs().is_empty());
 }
 
+/// `keyless sign --overwrite dist/*` once bundles are there: the old bundle
+/// is an input and also the new output of its file. It would be replaced
+/// after it was hashed, so the bundle signed for it could never match.
+#[test]
+fn a_file_that_is_also_an_output_of_the_run_is_refused() {
+    let s = setup();
+    let f = s.add("pkg-1.0.tar.gz");
+    let bundle = s.dist().join("pkg-1.0.tar.gz.sigstore.json");
+    std::fs::write(&bundle, "old").unwrap();
+    let r = s.sign(
+        "trust_config.json",
+        &[f.as_os_str(), bundle.as_os_str(), "--overwrite".as_ref()],
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("both a file to sign and an output"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&bundle).unwrap(), "old");
+    assert_eq!(s.tb.requests(Endpoint::Fulcio), 0);
+}
+
 #[test]
 fn existing_outputs_need_overwrite_and_unwritable_outputs_fail_cleanly() {
     let s = setup();
