@@ -88,9 +88,10 @@ pub struct VerifyingArgs {
     /// Verify the files a checksum list names, by their digests, instead of
     /// INPUTs: one per line, '<sha256>  <name>' as sha256sum writes it (a
     /// release's SHA256SUMS as is), each against <name>.sigstore.json found
-    /// as for a file, or against a bundle given as a third column. Names are
-    /// relative to the list's folder; the files themselves are not read
-    /// (check them with sha256sum -c). '-' reads the list from standard input.
+    /// as for a file, or against a bundle given as a third column (so names
+    /// hold no spaces). Relative names are relative to the list's folder; the
+    /// files themselves are not read (check them with sha256sum -c). '-'
+    /// reads the list from standard input.
     #[arg(
         long,
         value_name = "FILE",

@@ -90,6 +90,10 @@ fn verify(
         let arg = &selection.arg;
         let source = selection.evidence.as_ref();
         let mut report = match selection.input {
+            // A list's name is what a PEP 740 attestation must name.
+            Ok(Input::Digest(digest)) if by_name => {
+                verifier.verify_listed(digest, arg, source, &policy)
+            }
             Ok(input @ Input::Digest(_)) if evidence.attestation.is_some() => {
                 eprintln!(
                     "keyless: warning: {}: a digest cannot be checked against the attestation's file name",
@@ -137,9 +141,10 @@ fn verify(
         let shown = !*json
             && (verbosity != super::Verbosity::Quiet
                 || !matches!(report.outcome, Outcome::Verified(_)));
-        if shown {
-            // A closed pipe (e.g. `| head`) stops the run quietly with the
-            // status earned so far; another write failure is exit 2.
+        // A closed pipe (e.g. `| head`) stops the printing quietly, not the
+        // checks: the exit status and the JUnit report still cover every
+        // input. Another write failure stops the run: exit 2.
+        if shown && delivery == Delivery::Delivered {
             delivery = super::write_stdout(render::text_line(&report, style).as_bytes());
             if delivery == Delivery::Delivered {
                 let hint = render::hint_line(&report, several);
@@ -161,11 +166,11 @@ fn verify(
             }
         }
         reports.push(report);
-        delivery == Delivery::Delivered
+        delivery != Delivery::Failed
     });
     counter.clear();
-    // The JUnit report is written whatever became of stdout (a closed pipe
-    // stopped the run: it lists the inputs checked until then).
+    // The JUnit report is written whatever became of stdout (after another
+    // write failure it lists the inputs checked until then).
     if let Some(path) = junit {
         let suite = format!("keyless {command}");
         if let Err(e) = junit::write(path, &suite, &junit::verify_cases(&reports)) {

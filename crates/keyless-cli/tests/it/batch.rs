@@ -208,3 +208,98 @@ fn any_number_of_jobs_gives_the_same_report_in_input_order() {
         assert_eq!(many.stderr, one.stderr, "--jobs {jobs}");
     }
 }
+
+/// A PEP 740 attestation's statement names its file: a checksum list's
+/// line must give that name, as a file input must be that file. The real
+/// GitLab attestation, beside the name the list gives.
+#[test]
+fn a_listed_name_must_be_the_one_a_pep_740_attestation_names() {
+    let real = crate::common::vectors("pypi-attestations");
+    let dir = tempfile::tempdir().unwrap();
+    let sdist = real.join("gitlab_oidc_project-0.0.3.tar.gz");
+    let digest = digest_of(&sdist);
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    let attestation =
+        std::fs::read(real.join("gitlab_oidc_project-0.0.3.tar.gz.publish.attestation")).unwrap();
+    for name in [
+        "gitlab_oidc_project-0.0.3.tar.gz",
+        "gitlab_oidc_project-0.0.4.tar.gz",
+    ] {
+        std::fs::write(
+            dir.path().join(format!("{name}.publish.attestation")),
+            &attestation,
+        )
+        .unwrap();
+    }
+    let verify = |name: &str| {
+        let list = dir.path().join("SHA256SUMS");
+        std::fs::write(&list, format!("{hex}  {name}\n")).unwrap();
+        run(crate::common::keyless()
+            .args(["verify", "gitlab", "--json", "--from"])
+            .arg(&list)
+            .args([
+                "--project",
+                "facutuesca/gitlab-oidc-project",
+                "--branch",
+                "main",
+            ]))
+    };
+    let r = verify("gitlab_oidc_project-0.0.3.tar.gz");
+    r.assert_code(0);
+    // The same digest and attestation, listed as another release's file.
+    let r = verify("gitlab_oidc_project-0.0.4.tar.gz");
+    r.assert_code(1);
+    let result = &r.json()["results"][0];
+    assert_eq!(result["failed_step"], "artifact", "{result:#}");
+    assert!(
+        result["input"]
+            .as_str()
+            .unwrap()
+            .ends_with("gitlab_oidc_project-0.0.4.tar.gz"),
+        "{result:#}"
+    );
+}
+
+/// `keyless verify --from SUMS | head -1`: once the reader is gone nothing
+/// more is printed, but every line is still checked, so a later failure is
+/// still the exit status and still in the JUnit report.
+#[test]
+fn a_closed_stdout_stops_the_printing_not_the_checks() {
+    let (bed, dist) = signed_dist();
+    let hex = |name: &str| digest_of(&dist.join(name)).replace("sha256:", "");
+    // The last line's digest is another file's: it fails.
+    let list = dist.join("SHA256SUMS");
+    std::fs::write(
+        &list,
+        format!(
+            "{}  {}\n{}  {}\n{}  {}\n",
+            hex(FILES[0]),
+            FILES[0],
+            hex(FILES[1]),
+            FILES[1],
+            hex(FILES[0]),
+            FILES[2]
+        ),
+    )
+    .unwrap();
+    let junit = bed.path("report.xml");
+    let r = crate::common::run_with_closed_stdout(
+        crate::common::keyless_process()
+            .args(["verify", "gitlab", "--from"])
+            .arg(&list)
+            .args([
+                "--project",
+                crate::verify_ux::PROJECT,
+                "--tag",
+                "v1.0",
+                "--trust-config",
+            ])
+            .arg(bed.tb.trust_config_path())
+            .arg("--junit")
+            .arg(&junit),
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+}

@@ -11,7 +11,7 @@ use keyless_testbed::JwsAlg;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-const PROJECT: &str = "keyless-demo/hello-py";
+pub(crate) const PROJECT: &str = "keyless-demo/hello-py";
 
 /// A testbed and `<dir>/dist` holding a wheel and an sdist signed by
 /// `keyless sign dist/` (tag v1.0 pipeline), plus `notes.txt` signed by name.

@@ -8,7 +8,11 @@
 //!
 //! Names and bundles are relative to the list's folder (to the working
 //! folder for standard input), so `--from dist/SHA256SUMS` finds
-//! `dist/<name>.sigstore.json`.
+//! `dist/<name>.sigstore.json`; an absolute name stays as it is, as
+//! `sha256sum /srv/dist/*` writes it. The list is trusted to name the files
+//! and bundles to read: a bundle still has to verify for its line's digest.
+//! Names hold no spaces: a space or tab after a name starts the bundle
+//! column (sha256sum itself allows spaces).
 //!
 //! A pip requirements file (`--hash=sha256:`) is not a second format: its
 //! hashes name no file and no bundle, so nothing says which bundle a hash
@@ -104,12 +108,22 @@ fn parse_line(line: &str) -> std::result::Result<(Sha256Hash, &str, Option<&str>
     let digest = Sha256Hash::from_hex(&hex.to_ascii_lowercase()).map_err(|e| e.to_string())?;
     // ` *` marks binary mode, `  ` text mode: the same bytes either way.
     let rest = rest.strip_prefix(['*', ' ']).unwrap_or(rest);
-    let mut columns = rest.split_whitespace();
+    // Columns are split at plain spaces and tabs only; any other white
+    // space or control character would split a name, or hide in it.
+    if let Some(c) = rest
+        .chars()
+        .find(|&c| c != '\t' && (c.is_control() || (c.is_whitespace() && c != ' ')))
+    {
+        return Err(format!(
+            "the name holds {c:?}: names hold no white space but plain spaces, which separate the bundle column"
+        ));
+    }
+    let mut columns = rest.split([' ', '\t']).filter(|c| !c.is_empty());
     let name = columns.next().ok_or("no file name after the digest")?;
     let bundle = columns.next();
     if columns.next().is_some() {
         return Err(
-            "more than three columns (a name with spaces cannot be given with a bundle column)"
+            "more than three columns (names with spaces are not read: a second column after the name is its bundle)"
                 .into(),
         );
     }
@@ -180,6 +194,11 @@ mod tests {
             (format!("{}  a\n", &A[..60]), "64 hex"),
             (format!("{A}\n"), "expected"),
             (format!("{A}  a b c\n"), "three columns"),
+            (
+                format!("{A}  caf\u{a0}menu.pdf\n"),
+                "names hold no white space",
+            ),
+            (format!("{A}  a\rb\n"), "names hold no white space"),
             (format!("\\{A}  a\\nb\n"), "escaped"),
             ("# nothing\n".to_string(), "lists no file"),
         ] {

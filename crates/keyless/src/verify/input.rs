@@ -148,21 +148,37 @@ impl Verifier {
         source: Option<&BundleSource>,
         policy: &Policy,
     ) -> InputReport {
-        let (mut bundle, mut sha256, mut diagnosis) = (None, None, None);
-        let outcome = self.verify_input_inner(
-            input,
-            source,
-            policy,
-            &mut bundle,
-            &mut sha256,
-            &mut diagnosis,
-        );
+        self.verify_input_named(input, None, source, policy)
+    }
+
+    /// [`Self::verify_input`] for `digest` as a checksum list gives it for
+    /// the file named `name` (which is not read): a PEP 740 attestation's
+    /// statement must name that file, as it must name a file input.
+    pub fn verify_listed(
+        &self,
+        digest: Sha256Hash,
+        name: &str,
+        source: Option<&BundleSource>,
+        policy: &Policy,
+    ) -> InputReport {
+        self.verify_input_named(&Input::Digest(digest), Some(name), source, policy)
+    }
+
+    fn verify_input_named(
+        &self,
+        input: &Input,
+        listed_name: Option<&str>,
+        source: Option<&BundleSource>,
+        policy: &Policy,
+    ) -> InputReport {
+        let mut found = Found::default();
+        let outcome = self.verify_input_inner(input, listed_name, source, policy, &mut found);
         InputReport {
             input: input.display_name(),
-            bundle,
-            sha256,
+            bundle: found.bundle,
+            sha256: found.sha256,
             outcome,
-            diagnosis,
+            diagnosis: found.diagnosis,
         }
     }
 
@@ -176,11 +192,10 @@ impl Verifier {
     fn verify_input_inner(
         &self,
         input: &Input,
+        listed_name: Option<&str>,
         source: Option<&BundleSource>,
         policy: &Policy,
-        bundle_path: &mut Option<PathBuf>,
-        sha256: &mut Option<Sha256Hash>,
-        diagnosis: &mut Option<Diagnosis>,
+        found: &mut Found,
     ) -> Outcome {
         // The file first: a mistyped name is a missing file, not a missing
         // bundle.
@@ -202,7 +217,7 @@ impl Verifier {
                 ));
             }
         };
-        *bundle_path = Some(source.path().to_path_buf());
+        found.bundle = Some(source.path().to_path_buf());
         let (bundle, statement) = match &source {
             BundleSource::Bundle(p) => match bundle::read_bundle(p) {
                 Ok(b) => (b, None),
@@ -224,7 +239,7 @@ impl Verifier {
         };
         let verdict = match input {
             Input::Digest(digest) => {
-                *sha256 = Some(*digest);
+                found.sha256 = Some(*digest);
                 if let Some(e) = digest_input_unusable(&bundle) {
                     return Outcome::Error(e);
                 }
@@ -236,7 +251,7 @@ impl Verifier {
             Input::File(path) if sha256_suffices(&bundle, policy) => {
                 match crate::digest::sha256_file(path) {
                     Ok(digest) => {
-                        *sha256 = Some(digest);
+                        found.sha256 = Some(digest);
                         self.verify_digest(digest, &bundle, policy)
                     }
                     Err(e) => return Outcome::Error(e),
@@ -258,16 +273,21 @@ impl Verifier {
                 // None when verification stopped before reading the file:
                 // the verdict is known, and re-reading (a FIFO, say) could
                 // block, so the report leaves the digest out.
-                *sha256 = reader.finish();
+                found.sha256 = reader.finish();
                 verdict
             }
         };
         // PEP 740: the statement names the file and its digest.
-        let verdict = verdict.and_then(|v| match (&statement, *sha256) {
+        let verdict = verdict.and_then(|v| match (&statement, found.sha256) {
             (Some(st), Some(digest)) => {
                 let name = match input {
                     Input::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
-                    Input::Digest(_) => None,
+                    // A listed name counts by its file name, as a path does.
+                    Input::Digest(_) => listed_name.map(|n| {
+                        Path::new(n)
+                            .file_name()
+                            .map_or_else(|| n.to_string(), |f| f.to_string_lossy().into_owned())
+                    }),
                 };
                 let subject_name = st["subject"][0]["name"]
                     .as_str()
@@ -284,10 +304,19 @@ impl Verifier {
             _ => Ok(v),
         });
         if let Err(e) = &verdict {
-            *diagnosis = self.diagnosis_of(e, &bundle, policy);
+            found.diagnosis = self.diagnosis_of(e, &bundle, policy);
         }
         verdict.into()
     }
+}
+
+/// What verifying an input found out besides its verdict, for its report:
+/// the evidence read, the artifact's digest, a failure's diagnosis.
+#[derive(Default)]
+struct Found {
+    bundle: Option<PathBuf>,
+    sha256: Option<Sha256Hash>,
+    diagnosis: Option<Diagnosis>,
 }
 
 /// Where an input's evidence is.

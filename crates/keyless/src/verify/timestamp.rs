@@ -57,6 +57,20 @@ pub(super) fn foreign_embedded_certificate(
     None
 }
 
+/// Whether some certificate `token` embeds is foreign to one of
+/// `authorities` at least. Where several TSAs are trusted, a token that
+/// embeds another TSA's certificate than its signer's is foreign to its
+/// signer, and this cannot tell which TSA signed it: such tokens go to the
+/// check that finds out (see `Verifier::without_unverifiable_timestamps`).
+pub(super) fn foreign_to_some_authority(
+    token: &[u8],
+    authorities: &[sigstore_tsa::TsaAuthority],
+) -> bool {
+    authorities
+        .iter()
+        .any(|authority| foreign_embedded_certificate(token, authority).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +123,63 @@ mod tests {
             let reason = foreign_embedded_certificate(&corrupted, a).unwrap();
             assert!(reason.contains("not one of the trusted TSA's"), "{reason}");
         }
+    }
+
+    /// Staging trusts two TSAs. The genuine token with its embedded
+    /// certificate swapped for the other TSA's still verifies for its
+    /// signer (the signature covers only the signed attributes), and is
+    /// foreign to its signer though not to the other TSA: it must not pass
+    /// as embedding only trusted certificates.
+    #[test]
+    fn a_token_embedding_another_trusted_tsas_certificate_is_foreign_to_its_signer() {
+        use cms::cert::CertificateChoices;
+        let (bundle, token, _) = tokens();
+        let root = SigstoreInstance::Staging.embedded_trusted_root().unwrap();
+        let authorities = root.tsa_authorities();
+        assert_eq!(authorities.len(), 2);
+        let signature = match &bundle.content {
+            sigstore_types::SignatureContent::MessageSignature(m) => m.signature.clone(),
+            _ => panic!("a message signature bundle"),
+        };
+        let verifies = |token: &[u8], a: &sigstore_tsa::TsaAuthority| {
+            let token = sigstore_types::TimestampToken::new(token.to_vec());
+            sigstore_tsa::verify_timestamp_for_authority(&token, &signature, a).is_ok()
+        };
+        let signer = authorities
+            .iter()
+            .position(|a| verifies(&token, a))
+            .unwrap();
+        let other = &authorities[1 - signer];
+        assert_ne!(other.leaf.as_bytes(), authorities[signer].leaf.as_bytes());
+
+        let mut signed = signed_data(&token).unwrap();
+        let swapped = x509_cert::Certificate::from_der(other.leaf.as_bytes()).unwrap();
+        let set =
+            der::asn1::SetOfVec::try_from(vec![CertificateChoices::Certificate(swapped)]).unwrap();
+        signed.certificates = Some(cms::signed_data::CertificateSet(set));
+        let swapped_token = cms::content_info::ContentInfo {
+            content_type: signed_data_oid(&token),
+            content: der::Any::encode_from(&signed).unwrap(),
+        }
+        .to_der()
+        .unwrap();
+
+        assert!(verifies(&swapped_token, &authorities[signer]));
+        assert!(foreign_embedded_certificate(&swapped_token, &authorities[signer]).is_some());
+        assert!(foreign_embedded_certificate(&swapped_token, other).is_none());
+        assert!(foreign_to_some_authority(&swapped_token, &authorities));
+        assert!(!foreign_to_some_authority(
+            &token,
+            &authorities[signer..=signer]
+        ));
+    }
+
+    /// The content type of `token`'s ContentInfo (signedData).
+    fn signed_data_oid(token: &[u8]) -> der::asn1::ObjectIdentifier {
+        cms::content_info::ContentInfo::from_der(token)
+            .map(|info| info.content_type)
+            .or_else(|_| TimeStampResp::from_der(token).map(|r| r.token.unwrap().content_type))
+            .unwrap()
     }
 
     /// The upstream defect this module works around: sigstore-tsa 0.15.1

@@ -321,9 +321,12 @@ impl Verifier {
         }
     }
 
-    /// Whether every RFC 3161 timestamp of `bundle` embeds only
-    /// certificates of some trusted TSA (or none), the one thing about a
-    /// token that sigstore-verify's own verdict does not cover.
+    /// Whether no RFC 3161 timestamp of `bundle` embeds a certificate
+    /// foreign to any trusted TSA (the one thing about a token that
+    /// sigstore-verify's own verdict does not cover). With one trusted TSA
+    /// that is "only its certificates, or none"; with several, a token that
+    /// embeds certificates takes the slower path, which checks them against
+    /// the TSA that signed it.
     fn embeds_only_trusted_certificates(&self, bundle: &Bundle) -> bool {
         bundle
             .verification_material
@@ -331,13 +334,10 @@ impl Verifier {
             .rfc3161_timestamps
             .iter()
             .all(|ts| {
-                self.tsa_authorities.iter().any(|authority| {
-                    super::timestamp::foreign_embedded_certificate(
-                        ts.signed_timestamp.as_bytes(),
-                        authority,
-                    )
-                    .is_none()
-                })
+                !super::timestamp::foreign_to_some_authority(
+                    ts.signed_timestamp.as_bytes(),
+                    &self.tsa_authorities,
+                )
             })
     }
 
