@@ -3,7 +3,7 @@
 //! | concept | module |
 //! |---|---|
 //! | mutations of JSON leaves and bytes (shared with the mutation test) | [`mutate`] |
-//! | the targets: bundle, attestation, token, checkpoint, trust, rekor-entry, rekor-answer | [`targets`] |
+//! | the targets: bundle, attestation, token, checkpoint, trust, rekor-entry, rekor-answer, checksums | [`targets`] |
 //! | the loop: budget, panics caught, crashing inputs saved | [`engine`] |
 //!
 //! `fuzz/run [SECONDS]` runs every target; a crash found becomes a file in

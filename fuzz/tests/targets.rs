@@ -98,6 +98,11 @@ fn the_other_seeds_reach_the_end_of_their_parsers() {
     }
     let trust = outcomes("trust");
     assert!(trust.iter().all(|(_, o)| o != "refused"), "{trust:#?}");
+    let lists = outcomes("checksums");
+    assert!(
+        lists.iter().all(|(_, o)| o.starts_with("listed ")),
+        "{lists:#?}"
+    );
 }
 
 /// A short run of every target, bounded by executions (never by time).

@@ -7,18 +7,21 @@
 //! | target | module |
 //! |---|---|
 //! | bundle, attestation | `evidence` |
+//! | checksums | `checksums` |
 //! | token | `token` |
 //! | checkpoint | `checkpoint` |
 //! | trust | `trust` |
 //! | rekor-entry, rekor-answer | `rekor` |
 
 mod checkpoint;
+mod checksums;
 mod evidence;
 mod rekor;
 mod token;
 mod trust;
 
 pub use checkpoint::CheckpointTarget;
+pub use checksums::ChecksumsTarget;
 pub use evidence::{AttestationTarget, BundleTarget};
 pub use rekor::{EntryTarget, RekorAnswerTarget};
 pub use token::{TokenTarget, jwt_with_claims};
@@ -160,6 +163,7 @@ pub const NAMES: &[&str] = &[
     "trust",
     "rekor-entry",
     "rekor-answer",
+    "checksums",
 ];
 
 /// The target called `name`.
@@ -172,6 +176,7 @@ pub fn by_name(name: &str) -> Option<Box<dyn Target>> {
         "trust" => Box::new(TrustTarget::load()),
         "rekor-entry" => Box::new(EntryTarget::load()),
         "rekor-answer" => Box::new(RekorAnswerTarget::load()),
+        "checksums" => Box::new(ChecksumsTarget::load()),
         _ => return None,
     })
 }
