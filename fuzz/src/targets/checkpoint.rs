@@ -94,7 +94,23 @@ impl Target for CheckpointTarget {
             cp.signed_data(),
         );
         let logs = &self.logs[context];
-        match checkpoint::verify_signature(text, &cp, logs, now(), None) {
+        // Rekor v2's rule too (its verdict is the Any rule's or a refusal).
+        let _ = checkpoint::verify_signature(
+            text,
+            &cp,
+            logs,
+            now(),
+            None,
+            checkpoint::SignerName::Origin,
+        );
+        match checkpoint::verify_signature(
+            text,
+            &cp,
+            logs,
+            now(),
+            None,
+            checkpoint::SignerName::Any,
+        ) {
             Ok(verified) => {
                 let _ = checkpoint::compare(&verified, &verified);
                 let mut smaller = verified.clone();

@@ -143,8 +143,14 @@ impl Auditor {
                 log_entries: Some(0..info.tree_size),
             });
         }
-        let signed = checkpoint::verify_log_info(&info, &self.logs, self.now(), None)
-            .map_err(|e| rekor.network(e))?;
+        let signed = checkpoint::verify_log_info(
+            &info,
+            &self.logs,
+            self.now(),
+            None,
+            checkpoint::SignerName::Origin,
+        )
+        .map_err(|e| rekor.network(e))?;
         // The entry names its log as a bundle's would: by the checkpoint's
         // signer (or, when no trusted key signed it, the log at this URL).
         let log_id = match &signed {
@@ -263,8 +269,14 @@ impl Auditor {
     /// the trust root's log keys and compared with the unsigned fields.
     pub fn log_info(&self, rekor: &Rekor) -> Result<LogInfoReport> {
         let info = rekor.log_info()?;
-        let verdict = checkpoint::verify_log_info(&info, &self.logs, self.now(), None)
-            .map_err(|e| rekor.network(e))?;
+        let verdict = checkpoint::verify_log_info(
+            &info,
+            &self.logs,
+            self.now(),
+            None,
+            checkpoint::SignerName::for_api(rekor.api()),
+        )
+        .map_err(|e| rekor.network(e))?;
         Ok(LogInfoReport {
             url: rekor.url().to_string(),
             info,

@@ -99,22 +99,47 @@ pub(crate) fn parse(text: &str) -> Result<Checkpoint, String> {
     Checkpoint::from_text(text).map_err(|e| format!("the checkpoint does not parse: {e}"))
 }
 
+/// Under which key names a checkpoint's signature lines count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignerName {
+    /// Any: a Rekor v1 log signs under its host name, not its origin.
+    Any,
+    /// The checkpoint's origin only: a Rekor v2 checkpoint is a C2SP signed
+    /// note, and the Go note verifiers (sigstore-go, rekor-tiles) accept a
+    /// log's signature under the log's name alone. The name is not signed;
+    /// a renamed line that passed here would fail there (as it fails
+    /// `keyless verify`, `verify::steps::check_rekor_v2_proof`).
+    Origin,
+}
+
+impl SignerName {
+    /// The rule for a log read through `api`.
+    pub fn for_api(api: crate::rekor::RekorApi) -> Self {
+        match api {
+            crate::rekor::RekorApi::V1 => Self::Any,
+            crate::rekor::RekorApi::V2 => Self::Origin,
+        }
+    }
+}
+
 /// Verify `checkpoint`'s signature with the trust root's log keys: some
 /// signature line whose key hint names a trusted log (whose key's validity
-/// has started by `now`) must verify with that log's key. With `pinned`,
-/// only that log's key counts.
+/// has started by `now`), under a key name `names` allows, must verify with
+/// that log's key. With `pinned`, only that log's key counts.
 pub fn verify_signature(
     text: &str,
     checkpoint: &Checkpoint,
     logs: &TrustedLogs,
     now: jiff::Timestamp,
     pinned: Option<&Sha256Hash>,
+    names: SignerName,
 ) -> Result<VerifiedCheckpoint, Failure> {
     let signed = checkpoint.signed_data();
     // Logs whose key was tried and did not verify; whether another trusted
-    // log than the pinned one signed.
+    // log than the pinned one signed; a good signature under another name.
     let mut tried = Vec::new();
     let mut other_log = false;
+    let mut misnamed = None;
     for sig in checkpoint.signatures() {
         // Hints are four bytes and may collide: every matching key is tried,
         // and a bad signature never hides a good one.
@@ -124,6 +149,10 @@ pub fn verify_signature(
                 continue;
             }
             if log.key.verify(signed, &sig.signature).is_ok() {
+                if names == SignerName::Origin && sig.name != checkpoint.origin() {
+                    misnamed = Some(sig.name.clone());
+                    continue;
+                }
                 return Ok(VerifiedCheckpoint {
                     text: text.to_string(),
                     origin: checkpoint.origin().to_string(),
@@ -134,6 +163,15 @@ pub fn verify_signature(
             }
             tried.push(log.log_id);
         }
+    }
+    if let Some(name) = misnamed {
+        return Err(Failure::new(
+            Step::Checkpoint,
+            format!(
+                "the log's signature on the checkpoint is under the key name {name:?}, not the log's name {:?} (the checkpoint's origin)",
+                checkpoint.origin()
+            ),
+        ));
     }
     let reason = match (tried.first(), pinned) {
         (Some(id), _) => format!(
@@ -157,9 +195,17 @@ pub(crate) fn verify_log_info(
     logs: &TrustedLogs,
     now: jiff::Timestamp,
     pinned: Option<&Sha256Hash>,
+    names: SignerName,
 ) -> Result<Result<VerifiedCheckpoint, Failure>, String> {
     let checkpoint = parse(&info.signed_tree_head)?;
-    let verified = match verify_signature(&info.signed_tree_head, &checkpoint, logs, now, pinned) {
+    let verified = match verify_signature(
+        &info.signed_tree_head,
+        &checkpoint,
+        logs,
+        now,
+        pinned,
+        names,
+    ) {
         Ok(v) => v,
         Err(f) => return Ok(Err(f)),
     };

@@ -158,6 +158,10 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
     /// each entry bundle's length-prefixed bodies.
     pub(crate) fn entries(&mut self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, String> {
         let mut out = Vec::new();
+        // Nothing new (a monitor run on an unchanged log): nothing fetched.
+        if from >= to {
+            return Ok(out);
+        }
         let mut bundle = from / TILE_WIDTH;
         while bundle * TILE_WIDTH < to {
             let width = (self.size - bundle * TILE_WIDTH).min(TILE_WIDTH);
@@ -348,6 +352,15 @@ mod tests {
         assert_eq!(root, expected);
         sigstore_merkle::verify_inclusion_proof(&leaf, 259, 260, &proof, &root).unwrap();
         assert!(asked.iter().any(|p| p == "/tile/0/001.p/4"), "{asked:?}");
+    }
+
+    #[test]
+    fn no_entries_asked_for_fetch_nothing() {
+        let mut tree = TileTree::new(
+            300,
+            |path: &str, _cap: Cap| -> Result<Vec<u8>, FetchError> { panic!("fetched {path}") },
+        );
+        assert!(tree.entries(300, 300).unwrap().is_empty());
     }
 
     #[test]

@@ -138,3 +138,61 @@ fn a_hostile_uuid_is_refused_without_panic() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+/// A Rekor v2 entry is held to what `keyless verify` holds its bundle to:
+/// the checkpoint's signature under the log's name (its origin), and the
+/// proof's index, size and root equal to the entry's and the checkpoint's.
+/// The real staging entry, offline.
+#[test]
+fn a_rekor_v2_entry_is_held_to_what_verify_holds_its_bundle_to() {
+    let bundle = read_json(
+        &crate::common::vectors("sigstore-python").join("staging-rekor-v2.txt.sigstore.json"),
+    );
+    let tle = bundle["verificationMaterial"]["tlogEntries"][0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |doc: &Value| {
+        let path = dir.path().join("entry.json");
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let r = crate::common::run(
+            crate::common::keyless()
+                .args(["rekor", "verify-entry", "--staging", "--json"])
+                .arg(&path),
+        );
+        (r.code, r.json())
+    };
+    let (code, r) = verify(&tle);
+    assert_eq!(code, 0, "{r}");
+
+    let envelope = tle["inclusionProof"]["checkpoint"]["envelope"]
+        .as_str()
+        .unwrap();
+    let origin = envelope.lines().next().unwrap();
+    let mut renamed = tle.clone();
+    renamed["inclusionProof"]["checkpoint"]["envelope"] = envelope
+        .replace(&format!("— {origin} "), "— evil.example ")
+        .into();
+    let (code, r) = verify(&renamed);
+    assert_eq!(
+        (code, r["failed_check"].as_str()),
+        (1, Some("checkpoint")),
+        "{r}"
+    );
+    assert!(
+        r["reason"].as_str().unwrap().contains("evil.example"),
+        "{r}"
+    );
+
+    for (field, value) in [
+        ("logIndex", Value::from("644")),
+        ("treeSize", Value::from("645")),
+        (
+            "rootHash",
+            Value::from("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+        ),
+    ] {
+        let mut tampered = tle.clone();
+        tampered["inclusionProof"][field] = value;
+        let (code, r) = verify(&tampered);
+        assert_eq!(code, 1, "{field}: {r}");
+    }
+}

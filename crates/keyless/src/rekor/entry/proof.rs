@@ -118,9 +118,34 @@ pub fn verify(
             }
             (proof.log_index, proof.tree_size, proof.root_hash)
         }
-        // Rekor v2's proof fields are unauthenticated duplicates: the entry's
-        // index and the checkpoint's size and root are what count.
-        LogApi::V2 => (ev.log_index, parsed.tree_size(), *parsed.root_hash()),
+        // Rekor v2's proof fields are unauthenticated duplicates of the
+        // entry's index and the checkpoint's size and root, which are what
+        // count; they must agree, as `keyless verify` and sigstore-python
+        // require (`verify::steps::check_rekor_v2_proof`).
+        LogApi::V2 => {
+            if proof.log_index != ev.log_index {
+                return Err(Failure::new(
+                    Step::InclusionProof,
+                    format!(
+                        "the inclusion proof is for log index {} but the entry is at log index {}",
+                        proof.log_index, ev.log_index
+                    ),
+                ));
+            }
+            if proof.tree_size != parsed.tree_size() || proof.root_hash != *parsed.root_hash() {
+                return Err(Failure::new(
+                    Step::Checkpoint,
+                    format!(
+                        "the checkpoint signs tree size {} and root {}, but the proof is for tree size {} and root {}",
+                        parsed.tree_size(),
+                        parsed.root_hash().to_hex(),
+                        proof.tree_size,
+                        proof.root_hash.to_hex()
+                    ),
+                ));
+            }
+            (ev.log_index, parsed.tree_size(), *parsed.root_hash())
+        }
     };
     sigstore_merkle::verify_inclusion_proof(&leaf, index, size, &proof.hashes, &root).map_err(
         |e| {
@@ -149,8 +174,18 @@ pub fn verify(
             ),
         ));
     }
-    let signed =
-        checkpoint::verify_signature(&proof.checkpoint, &parsed, logs, now, Some(&ev.log_id))?;
+    let names = match ev.api {
+        LogApi::V1 => checkpoint::SignerName::Any,
+        LogApi::V2 => checkpoint::SignerName::Origin,
+    };
+    let signed = checkpoint::verify_signature(
+        &proof.checkpoint,
+        &parsed,
+        logs,
+        now,
+        Some(&ev.log_id),
+        names,
+    )?;
 
     // (4) The SET: the log's promise, signed when it integrated the entry.
     let integrated_time = match (&ev.set, ev.integrated_time) {

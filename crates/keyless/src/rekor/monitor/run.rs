@@ -103,12 +103,14 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
     // log as before, once one is stored) and agrees with the answer.
     let now = auditor.now();
     let pinned = stored.as_ref().map(|s| s.log_id);
-    let current = match checkpoint::verify_log_info(&info, auditor.logs(), now, pinned.as_ref())
-        .map_err(|reason| rekor.network(reason))?
-    {
-        Ok(c) => c,
-        Err(f) => return alarm(report, f),
-    };
+    let names = checkpoint::SignerName::for_api(rekor.api());
+    let current =
+        match checkpoint::verify_log_info(&info, auditor.logs(), now, pinned.as_ref(), names)
+            .map_err(|reason| rekor.network(reason))?
+        {
+            Ok(c) => c,
+            Err(f) => return alarm(report, f),
+        };
     report.current = Some(current.clone());
     // First run: when the trust root places logs at this URL, the checkpoint
     // must come from one of them, not from any trusted log.
