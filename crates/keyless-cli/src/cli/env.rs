@@ -3,7 +3,8 @@
 //! the command line always wins over its variable.
 //!
 //! Where clap's validation is not affected, the variable is clap's own
-//! (`#[arg(env = ...)]`: `rekor --rekor-url`, `rekor --timeout`). clap counts
+//! (`#[arg(env = ...)]`: `rekor --rekor-url`, `--timeout` and
+//! `--rekor-version`). clap counts
 //! a value from the environment as a flag given, though: a variable for one
 //! of the exclusive trust flags would make `--staging` a conflict, and one
 //! for `verify --rekor-url` (which requires `--signature`) would break every
@@ -21,6 +22,8 @@ pub const TRUSTED_ROOT: &str = "KEYLESS_TRUSTED_ROOT";
 pub const REKOR_URL: &str = "KEYLESS_REKOR_URL";
 /// `--timeout SECONDS` of `keyless rekor`.
 pub const TIMEOUT: &str = "KEYLESS_TIMEOUT";
+/// `--rekor-version 1|2` of `keyless sign`, `attest` and `rekor`.
+pub const REKOR_VERSION: &str = "KEYLESS_REKOR_VERSION";
 
 /// Reads a variable: the process environment, or a test's.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;

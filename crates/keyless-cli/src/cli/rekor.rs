@@ -76,7 +76,9 @@ pub struct RekorLogArgs {
         long,
         value_name = "1|2",
         default_value_t = 1,
-        value_parser = clap::value_parser!(u32).range(1..=2)
+        value_parser = clap::value_parser!(u32).range(1..=2),
+        env = super::env::REKOR_VERSION,
+        hide_env_values = true
     )]
     pub rekor_version: u32,
 

@@ -141,7 +141,7 @@ pub struct SigningArgs {
         long,
         value_name = "1|2",
         value_parser = clap::value_parser!(u32).range(1..=2),
-        env = "KEYLESS_REKOR_VERSION",
+        env = super::env::REKOR_VERSION,
         hide_env_values = true
     )]
     pub rekor_version: Option<u32>,

@@ -1,6 +1,7 @@
 //! Environment variables for the flags a pipeline sets once:
 //! `KEYLESS_TRUST_CONFIG`, `KEYLESS_TRUSTED_ROOT`, `KEYLESS_REKOR_URL`
-//! (`rekor`, and `verify --signature`) and `KEYLESS_TIMEOUT` (`rekor`). Each
+//! (`rekor`, and `verify --signature`), `KEYLESS_TIMEOUT` and
+//! `KEYLESS_REKOR_VERSION` (`rekor`). Each
 //! applies when its flag is not given, a flag always wins, and a variable
 //! never turns a flag into a usage error (`--staging` with
 //! `KEYLESS_TRUST_CONFIG` set trusts staging).
@@ -11,14 +12,15 @@ use std::ffi::OsStr;
 use std::path::Path;
 
 const DEAD: &str = "http://127.0.0.1:9";
-const VARS: [&str; 4] = [
+const VARS: [&str; 5] = [
     "KEYLESS_TRUST_CONFIG",
     "KEYLESS_TRUSTED_ROOT",
     "KEYLESS_REKOR_URL",
     "KEYLESS_TIMEOUT",
+    "KEYLESS_REKOR_VERSION",
 ];
 
-/// `keyless <args>` with exactly `vars` of the four set.
+/// `keyless <args>` with exactly `vars` of the five set.
 fn keyless_env(vars: &[(&str, &OsStr)], args: &[&OsStr]) -> Run {
     let mut cmd = keyless();
     for v in VARS {
@@ -228,6 +230,29 @@ fn rekor_takes_keyless_rekor_url_and_keyless_timeout_and_flags_win() {
     assert!(r.stderr.contains("--timeout"), "{}", r.stderr);
 }
 
+/// The Rekor v2 log a pipeline signs to (`KEYLESS_REKOR_VERSION=2` for
+/// `sign`) is the one its `rekor` commands read; `--rekor-version` wins.
+#[test]
+fn rekor_takes_keyless_rekor_version_and_the_flag_wins() {
+    let bed = Bed::start();
+    let config = bed.tb.trust_config_path();
+    let trust = ("KEYLESS_TRUST_CONFIG", path(&config));
+    let url = ("KEYLESS_REKOR_URL", OsStr::new(bed.tb.url()));
+    let log_id = |vars: &[(&str, &OsStr)], extra: &[&str]| {
+        let mut args = os(&["rekor", "log-info", "--json"]);
+        args.extend(os(extra));
+        let r = keyless_env(vars, &args);
+        r.assert_code(0);
+        r.json()["log_id"].as_str().unwrap().to_string()
+    };
+    let v1 = log_id(&[trust, url], &[]);
+    let v2 = log_id(&[trust, url], &["--rekor-version", "2"]);
+    assert_ne!(v1, v2, "the testbed serves both logs at one URL");
+    let two = ("KEYLESS_REKOR_VERSION", OsStr::new("2"));
+    assert_eq!(log_id(&[trust, url, two], &[]), v2);
+    assert_eq!(log_id(&[trust, url, two], &["--rekor-version", "1"]), v1);
+}
+
 #[test]
 fn help_names_the_variables() {
     for (args, vars) in [
@@ -236,6 +261,7 @@ fn help_names_the_variables() {
             &[
                 "[env: KEYLESS_REKOR_URL]",
                 "[env: KEYLESS_TIMEOUT]",
+                "[env: KEYLESS_REKOR_VERSION]",
                 "[env: KEYLESS_TRUSTED_ROOT]",
                 "[env: KEYLESS_TRUST_CONFIG]",
             ][..],
