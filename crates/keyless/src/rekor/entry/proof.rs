@@ -120,8 +120,8 @@ pub fn verify(
         }
         // Rekor v2's proof fields are unauthenticated duplicates of the
         // entry's index and the checkpoint's size and root, which are what
-        // count; they must agree, as `keyless verify` and sigstore-python
-        // require (`verify::steps::check_rekor_v2_proof`).
+        // count; they must agree all the same (3), as `keyless verify` and
+        // sigstore-python require (`verify::steps::check_rekor_v2_proof`).
         LogApi::V2 => {
             if proof.log_index != ev.log_index {
                 return Err(Failure::new(
@@ -129,18 +129,6 @@ pub fn verify(
                     format!(
                         "the inclusion proof is for log index {} but the entry is at log index {}",
                         proof.log_index, ev.log_index
-                    ),
-                ));
-            }
-            if proof.tree_size != parsed.tree_size() || proof.root_hash != *parsed.root_hash() {
-                return Err(Failure::new(
-                    Step::Checkpoint,
-                    format!(
-                        "the checkpoint signs tree size {} and root {}, but the proof is for tree size {} and root {}",
-                        parsed.tree_size(),
-                        parsed.root_hash().to_hex(),
-                        proof.tree_size,
-                        proof.root_hash.to_hex()
                     ),
                 ));
             }
@@ -160,9 +148,7 @@ pub fn verify(
     )?;
 
     // (3) The checkpoint describes that tree and is signed by the entry's log.
-    if ev.api == LogApi::V1
-        && (parsed.tree_size() != proof.tree_size || *parsed.root_hash() != proof.root_hash)
-    {
+    if parsed.tree_size() != proof.tree_size || *parsed.root_hash() != proof.root_hash {
         return Err(Failure::new(
             Step::Checkpoint,
             format!(
