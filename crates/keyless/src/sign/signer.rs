@@ -31,7 +31,7 @@ pub struct SignOptions {
     pub files: Vec<(PathBuf, Outputs)>,
     /// Replace existing outputs.
     pub overwrite: bool,
-    /// Concurrent log uploads.
+    /// Concurrent log uploads (and at most as many files hashed at once).
     pub jobs: usize,
     /// Budget for each service interaction, retries included.
     pub timeout: Duration,
@@ -184,7 +184,10 @@ impl Signer {
         // Hashing starts first, so that it overlaps setting up the client and
         // the certificate's round trips (for a large file, they cost nothing
         // then).
-        let parallel = std::thread::available_parallelism().map_or(1, usize::from);
+        // As many at once as there are cores, and no more than `--jobs`.
+        let parallel = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(options.jobs.max(1));
         let (mut hashed, _hashing) = super::prehash::start(
             options.files.iter().map(|(f, _)| f.clone()).collect(),
             parallel,
