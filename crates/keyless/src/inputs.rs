@@ -46,7 +46,9 @@ impl Seen {
     }
 }
 
-fn identity(path: &Path) -> PathBuf {
+/// The file `path` names, however it is spelled (its canonical path when
+/// it exists).
+pub(crate) fn identity(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 

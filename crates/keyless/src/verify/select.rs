@@ -5,7 +5,8 @@
 
 use super::{BundleSource, Input};
 use crate::error::{Error, Result};
-use crate::inputs::{Seen, files_in, is_dir, list};
+use crate::inputs::{Seen, files_in, identity, is_dir, list};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Names of evidence: `<file><suffix>` is evidence about `<file>` (a
@@ -58,8 +59,10 @@ impl Selected {
 /// - With `evidence_by_name` (no `--bundle`, `--attestation` or
 ///   `--signature` names the evidence), an input that is itself evidence
 ///   (see [`EVIDENCE_SUFFIXES`]) about a file that exists beside it is not
-///   verified as an artifact: dropped when that file is an input too, else
-///   that file is verified in its place (against the named bundle or
+///   verified as an artifact: dropped when that file is an input too (the
+///   file is then verified against it if it is the only bundle or
+///   attestation named for it and not what the file's own lookup finds),
+///   else that file is verified in its place (against the named bundle or
 ///   attestation). An evidence file with no artifact beside it, or with
 ///   evidence of its own (someone signed it), stays an input.
 pub fn select_inputs(args: &[String], evidence_by_name: bool) -> Result<Vec<Selected>> {
@@ -129,13 +132,37 @@ fn evidence_by_artifact(entries: Vec<(Selected, bool)>) -> Vec<(Selected, bool)>
             inputs.insert(p);
         }
     }
+    // Evidence named for an artifact that is an input too: dropped as an
+    // input below. When it is the only evidence named for that artifact and
+    // not what the artifact's own lookup picks, the artifact is verified
+    // against it: `verify a.tar.gz a.tar.gz.sigstore` must not check a
+    // `.sigstore.json` lying beside it instead. With several (a glob over
+    // all that `sign` wrote), the artifact's own lookup chooses.
+    let mut named: HashMap<PathBuf, Vec<BundleSource>> = HashMap::new();
+    for (s, _) in &entries {
+        if let Ok(Input::File(path)) = &s.input
+            && let Some((artifact, suffix)) = artifact_of(path)
+            && artifact.is_file()
+            && !has_evidence(path)
+            && inputs.contains(&artifact)
+            && let Some(source) = named_evidence(path, suffix)
+        {
+            named.entry(identity(&artifact)).or_default().push(source);
+        }
+    }
     entries
         .into_iter()
-        .filter_map(|(s, from_folder)| {
+        .filter_map(|(mut s, from_folder)| {
             let Ok(Input::File(path)) = &s.input else {
                 return Some((s, from_folder));
             };
             let Some((artifact, suffix)) = artifact_of(path) else {
+                if s.evidence.is_none()
+                    && let Some([source]) = named.get(&identity(path)).map(Vec::as_slice)
+                    && *source != BundleSource::find_for(path)
+                {
+                    s.evidence = Some(source.clone());
+                }
                 return Some((s, from_folder));
             };
             if !artifact.is_file() || has_evidence(path) {
@@ -148,20 +175,25 @@ fn evidence_by_artifact(entries: Vec<(Selected, bool)>) -> Vec<(Selected, bool)>
             // A cosign-style .sig or .crt needs its partner, which only
             // --signature/--certificate give, so the artifact's own
             // evidence is looked up instead.
-            let evidence = match suffix {
-                ".publish.attestation" => Some(BundleSource::Attestation(path.clone())),
-                ".sigstore.json" | ".sigstore" => Some(BundleSource::Bundle(path.clone())),
-                _ => None,
-            };
             Some((
                 Selected {
-                    evidence,
+                    evidence: named_evidence(path, suffix),
                     ..Selected::file(artifact)
                 },
                 true,
             ))
         })
         .collect()
+}
+
+/// `path` as the evidence its `suffix` says it is: a bundle or a PEP 740
+/// attestation; `None` for a cosign-style `.sig` or `.crt`.
+fn named_evidence(path: &Path, suffix: &str) -> Option<BundleSource> {
+    match suffix {
+        ".publish.attestation" => Some(BundleSource::Attestation(path.to_path_buf())),
+        ".sigstore.json" | ".sigstore" => Some(BundleSource::Bundle(path.to_path_buf())),
+        _ => None,
+    }
 }
 
 /// Drop a file that a folder (or an evidence file) led to when it is
@@ -278,6 +310,32 @@ mod tests {
                 ("lone.sigstore.json".into(), None),
             ]
         );
+    }
+
+    #[test]
+    fn an_artifact_is_checked_against_the_one_bundle_named_with_it() {
+        let dir = folder(&[&SIGNED[..], &["x-1.0.tar.gz.sigstore"]].concat());
+        // Named with the legacy bundle: that one, not the .sigstore.json.
+        let args = [
+            arg(&dir, "x-1.0.tar.gz"),
+            arg(&dir, "x-1.0.tar.gz.sigstore"),
+        ];
+        let selected = select_inputs(&args, true).unwrap();
+        assert_eq!(
+            names(&selected),
+            vec![("x-1.0.tar.gz".into(), Some("x-1.0.tar.gz.sigstore".into()))]
+        );
+        // Named with what its own lookup finds anyway, or with both (a glob):
+        // its own lookup.
+        for extra in [
+            &["x-1.0.tar.gz.sigstore.json"][..],
+            &["x-1.0.tar.gz.sigstore.json", "x-1.0.tar.gz.sigstore"],
+        ] {
+            let mut args = vec![arg(&dir, "x-1.0.tar.gz")];
+            args.extend(extra.iter().map(|e| arg(&dir, e)));
+            let selected = select_inputs(&args, true).unwrap();
+            assert_eq!(names(&selected), plain(&["x-1.0.tar.gz"]), "{extra:?}");
+        }
     }
 
     #[test]
