@@ -158,6 +158,7 @@ fn evidence_by_artifact(entries: Vec<(Selected, bool)>) -> Vec<(Selected, bool)>
             };
             let Some((artifact, suffix)) = artifact_of(path) else {
                 if s.evidence.is_none()
+                    && !named.is_empty()
                     && let Some([source]) = named.get(&identity(path)).map(Vec::as_slice)
                     && *source != BundleSource::find_for(path)
                 {
