@@ -80,6 +80,17 @@ impl Attestation {
         Self::parse(path, &text)
     }
 
+    /// [`Self::read`] for an attestation a checksum list leads to: a
+    /// regular file only, refused unread otherwise.
+    pub fn read_listed(path: &Path) -> Result<Self> {
+        let text = crate::files::read_regular_text_limited(
+            path,
+            MAX_ATTESTATION_BYTES,
+            FileKind::Attestation,
+        )?;
+        Self::parse(path, &text)
+    }
+
     /// Parse attestation JSON read from `path` (used in messages only).
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let a: Self = serde_json::from_str(text).map_err(|e| malformed(path, e.to_string()))?;

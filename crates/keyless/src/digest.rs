@@ -12,8 +12,15 @@ const READ_SIZE: usize = 1 << 20;
 
 /// The SHA-256 of the file at `path`, streamed (never held whole in memory).
 pub fn sha256_file(path: &Path) -> Result<Sha256Hash> {
-    let mut r = HashingReader::new(open_artifact(path)?);
-    let mut buf = vec![0u8; READ_SIZE];
+    sha256_open(open_artifact(path)?, path)
+}
+
+/// The SHA-256 of `file`, open at `path` (named in errors), streamed.
+pub(crate) fn sha256_open(file: std::fs::File, path: &Path) -> Result<Sha256Hash> {
+    // A small file needs no 1 MiB buffer (a checksum list may name many).
+    let size = file.metadata().map_or(READ_SIZE as u64, |m| m.len());
+    let mut r = HashingReader::new(file);
+    let mut buf = vec![0u8; (size as usize).clamp(8 * 1024, READ_SIZE)];
     loop {
         match r.read(&mut buf) {
             Ok(0) => break,

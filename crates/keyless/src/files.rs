@@ -44,12 +44,85 @@ pub(crate) fn read_bytes_limited(path: &Path, limit: u64, what: FileKind) -> Res
     Ok(bytes)
 }
 
+/// Open `path` for reading only if it is a regular file (symlinks to one
+/// are followed), refusing a FIFO, device, socket or folder without
+/// blocking: a FIFO with no writer would block `open(2)` for ever. For
+/// files a list names, which nobody named on the command line.
+pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        // O_NONBLOCK: `open` of a FIFO returns at once; it changes nothing
+        // for a regular file. O_NOCTTY: a terminal never becomes ours.
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let meta = file.metadata().map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(Error::IsADirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if !meta.is_file() {
+        return Err(Error::NotARegularFile {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(file)
+}
+
+/// [`read_bytes_limited`] for a file a list names: a regular file only
+/// ([`open_regular`]).
+pub(crate) fn read_regular_limited(path: &Path, limit: u64, what: FileKind) -> Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > limit {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+            what,
+        });
+    }
+    let mut bytes = Vec::with_capacity(size.min(limit) as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+            limit,
+            what,
+        });
+    }
+    Ok(bytes)
+}
+
 /// Read `path` as UTF-8 text of at most `limit` bytes.
 ///
 /// The size is checked before reading (so a 2 GiB file is refused at once) and
 /// again while reading (so a FIFO or a growing file cannot exceed it either).
 pub(crate) fn read_text_limited(path: &Path, limit: u64, what: FileKind) -> Result<String> {
-    let bytes = read_bytes_limited(path, limit, what)?;
+    utf8(path, read_bytes_limited(path, limit, what)?, what)
+}
+
+/// [`read_text_limited`] for a file a list names: a regular file only
+/// ([`open_regular`]).
+pub(crate) fn read_regular_text_limited(path: &Path, limit: u64, what: FileKind) -> Result<String> {
+    utf8(path, read_regular_limited(path, limit, what)?, what)
+}
+
+fn utf8(path: &Path, bytes: Vec<u8>, what: FileKind) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| Error::Malformed {
         path: path.to_path_buf(),
         what,
@@ -84,6 +157,15 @@ fn nonce() -> std::io::Result<String> {
 /// name (never following a planted symlink), holding `bytes`, synced.
 fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
+    write_temp_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_temp`] with the contents written by `write`.
+fn write_temp_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<std::path::PathBuf> {
+    let mut write = Some(write);
     let (dir, name) = temp_parts(path);
     let mut last_err = None;
     for _ in 0..8 {
@@ -94,7 +176,8 @@ fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> 
             .open(&tmp)
         {
             Ok(mut f) => {
-                let written = f.write_all(bytes).and_then(|()| f.sync_all());
+                let write = write.take().expect("written once: the loop returns after");
+                let written = write(&mut f).and_then(|()| f.sync_all());
                 if let Err(e) = written {
                     let _ = std::fs::remove_file(&tmp);
                     return Err(e);
@@ -112,6 +195,19 @@ fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> 
 /// directory, then a rename, so readers never see half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_all_atomic(&[(path, bytes)])
+}
+
+/// [`write_atomic`] for contents too large to hold in memory: `write`
+/// writes them into the temporary file, which then replaces `path`; if
+/// `write` fails, `path` is left as it was.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let tmp = write_temp_with(path, write)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 /// Write several files as one unit, replacing any that exist: every

@@ -13,7 +13,7 @@
 //! - Verify many bundles of one release quickly: install
 //!   [`memo::MemoProvider`] first (the certificate checks they share are
 //!   made once); read a `sha256sum` list as inputs with
-//!   [`verify::checksums::read_checksum_list`].
+//!   [`verify::checksums::open_checksum_list`].
 //! - Turn command-line inputs into what to verify (a folder as `keyless
 //!   sign` takes it, bundles among the files): [`verify::select_inputs`]; say
 //!   more about a failure than its step (keys the trust root lacks, an

@@ -85,19 +85,25 @@ pub struct VerifyingArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Verify the files a checksum list names, by their digests, instead of
-    /// INPUTs: one per line, '<sha256>  <name>' as sha256sum writes it (a
-    /// release's SHA256SUMS as is), each against <name>.sigstore.json found
-    /// as for a file, or against a bundle given as a third column (so names
-    /// hold no spaces). Relative names are relative to the list's folder; the
-    /// files themselves are not read (check them with sha256sum -c). '-'
-    /// reads the list from standard input.
+    /// Verify the files a checksum list names instead of INPUTs: one per
+    /// line, '<sha256>  <name>' as sha256sum writes it (a release's
+    /// SHA256SUMS as is), each line read exactly as `sha256sum -c` reads it
+    /// (lines it could read otherwise are refused). Each file that exists
+    /// is hashed and must have the list's digest (as sha256sum -c checks);
+    /// the digest is verified against <name>.sigstore.json found as for a
+    /// file. Relative names are relative to the list's folder. '-' reads
+    /// the list from standard input.
     #[arg(
         long,
         value_name = "FILE",
         conflicts_with_all = ["inputs", "bundle", "attestation", "signature"]
     )]
     pub from: Option<PathBuf>,
+
+    /// With --from: verify each line by its digest alone, reading none of
+    /// the files it names (by default each one that exists is hashed).
+    #[arg(long, requires = "from")]
+    pub digest_only: bool,
 
     /// Inputs verified at once. Default: the number of CPU cores. Reports
     /// come in input order whatever the number.

@@ -18,6 +18,7 @@
 //! whole report, `integer`, `boolean`... rewrite the element. A step name
 //! never goes out as one of those ([`type_attr`]).
 
+use crate::run::spool::Spool;
 use keyless::rekor::SearchReport;
 use keyless::verify::{InputReport, Outcome};
 use std::fmt::Write as _;
@@ -60,37 +61,42 @@ pub enum Verdict {
 
 /// `verify`'s reports as test cases, one per input.
 pub fn verify_cases(reports: &[InputReport]) -> Vec<Case> {
-    reports
-        .iter()
-        .map(|r| Case {
-            name: r.input.clone(),
-            verdict: match &r.outcome {
-                Outcome::Verified(v) => {
-                    let mut detail = match (&v.identity, &v.issuer) {
-                        (Some(id), Some(iss)) => format!("identity: {id}\nissuer: {iss}"),
-                        (Some(id), None) => format!("identity: {id}"),
-                        _ => "public key".to_string(),
-                    };
-                    if let Some(index) = v.log_index {
-                        let _ = write!(detail, "\nRekor log index: {index}");
-                    }
-                    if let Some(time) = v.signing_time() {
-                        let _ = write!(detail, "\nsigned at: {time}");
-                    }
-                    Verdict::Passed { detail }
+    reports.iter().map(verify_case).collect()
+}
+
+/// One input's report as a test case.
+pub fn verify_case(r: &InputReport) -> Case {
+    Case {
+        name: r.input.clone(),
+        verdict: match &r.outcome {
+            Outcome::Verified(v) => {
+                let mut detail = match (&v.identity, &v.issuer) {
+                    (Some(id), Some(iss)) => format!("identity: {id}\nissuer: {iss}"),
+                    (Some(id), None) => format!("identity: {id}"),
+                    _ => "public key".to_string(),
+                };
+                if let Some(index) = v.log_index {
+                    let _ = write!(detail, "\nRekor log index: {index}");
                 }
-                Outcome::Failed(f) => Verdict::Failed {
-                    step: f.step.name(),
-                    reason: f.reason.clone(),
-                    hint: r.hint(),
-                },
-                Outcome::Error(e) => Verdict::Error {
-                    reason: e.to_string(),
-                    hint: r.hint(),
-                },
+                if let Some(time) = v.signing_time() {
+                    let _ = write!(detail, "\nsigned at: {time}");
+                }
+                if let Some(check) = r.listed {
+                    let _ = write!(detail, "\nfile: {}", super::verify::listed_word(check));
+                }
+                Verdict::Passed { detail }
+            }
+            Outcome::Failed(f) => Verdict::Failed {
+                step: f.step.name(),
+                reason: f.reason.clone(),
+                hint: r.hint(),
             },
-        })
-        .collect()
+            Outcome::Error(e) => Verdict::Error {
+                reason: e.to_string(),
+                hint: r.hint(),
+            },
+        },
+    }
 }
 
 /// The one case of a command that checked no input: named after the
@@ -138,50 +144,130 @@ pub fn search_cases(s: &SearchReport) -> Vec<Case> {
 /// The JUnit document for `cases`, in one suite named `suite` (the
 /// command, e.g. `keyless verify gitlab`).
 pub fn document(suite: &str, cases: &[Case]) -> String {
-    let count = |f: fn(&Verdict) -> bool| cases.iter().filter(|c| f(&c.verdict)).count();
-    let failures = count(|v| matches!(v, Verdict::Failed { .. }));
-    let errors = count(|v| matches!(v, Verdict::Error { .. }));
+    let mut body = String::new();
+    let mut totals = Totals::default();
+    for case in cases {
+        totals.count(case);
+        body.push_str(&case_xml(suite, case));
+    }
+    let mut out = head(suite, &totals);
+    out.push_str(&body);
+    out.push_str(TAIL);
+    out
+}
+
+/// How many cases there are of each verdict.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+}
+
+impl Totals {
+    fn count(&mut self, case: &Case) {
+        self.tests += 1;
+        match case.verdict {
+            Verdict::Passed { .. } => {}
+            Verdict::Failed { .. } => self.failures += 1,
+            Verdict::Error { .. } => self.errors += 1,
+        }
+    }
+}
+
+/// The document's opening, up to its first case.
+fn head(suite: &str, t: &Totals) -> String {
     let totals = format!(
-        "tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\"",
-        cases.len()
+        "tests=\"{}\" failures=\"{}\" errors=\"{}\"",
+        t.tests, t.failures, t.errors
     );
     let suite = attr(suite);
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(out, "<testsuites name=\"{suite}\" {totals}>");
     let _ = writeln!(out, "  <testsuite name=\"{suite}\" {totals} skipped=\"0\">");
-    // GitLab shows `classname` as the suite column: the command.
-    for case in cases {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"{suite}\" name=\"{}\">",
-            attr(&case.name)
-        );
-        match &case.verdict {
-            Verdict::Passed { detail } => {
-                let _ = write!(out, "<system-out>{}</system-out>", text(detail));
-            }
-            Verdict::Failed { step, reason, hint } => {
-                let _ = write!(
-                    out,
-                    "<failure type=\"{}\" message=\"{}\">{}</failure>",
-                    attr(&type_attr(step)),
-                    attr(&format!("{step}: {reason}")),
-                    text(&body(step, reason, hint.as_deref()))
-                );
-            }
-            Verdict::Error { reason, hint } => {
-                let _ = write!(
-                    out,
-                    "<error type=\"input\" message=\"{}\">{}</error>",
-                    attr(reason),
-                    text(&body("input", reason, hint.as_deref()))
-                );
-            }
-        }
-        out.push_str("</testcase>\n");
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
     out
+}
+
+/// The document's end, after its last case.
+const TAIL: &str = "  </testsuite>\n</testsuites>\n";
+
+/// One case's element, on a line of its own.
+fn case_xml(suite: &str, case: &Case) -> String {
+    let suite = attr(suite);
+    let mut out = String::new();
+    // GitLab shows `classname` as the suite column: the command.
+    let _ = write!(
+        out,
+        "    <testcase classname=\"{suite}\" name=\"{}\">",
+        attr(&case.name)
+    );
+    match &case.verdict {
+        Verdict::Passed { detail } => {
+            let _ = write!(out, "<system-out>{}</system-out>", text(detail));
+        }
+        Verdict::Failed { step, reason, hint } => {
+            let _ = write!(
+                out,
+                "<failure type=\"{}\" message=\"{}\">{}</failure>",
+                attr(&type_attr(step)),
+                attr(&format!("{step}: {reason}")),
+                text(&body(step, reason, hint.as_deref()))
+            );
+        }
+        Verdict::Error { reason, hint } => {
+            let _ = write!(
+                out,
+                "<error type=\"input\" message=\"{}\">{}</error>",
+                attr(reason),
+                text(&body("input", reason, hint.as_deref()))
+            );
+        }
+    }
+    out.push_str("</testcase>\n");
+    out
+}
+
+/// A report written a case at a time, for runs too long to hold every
+/// case in memory (a checksum list): the cases go to a [`Spool`], and the
+/// document, whose opening counts them, is written at the end.
+pub struct Report {
+    suite: String,
+    totals: Totals,
+    cases: Spool,
+}
+
+impl Report {
+    /// A report for the suite named `suite`, with no case yet.
+    pub fn new(suite: &str) -> Self {
+        Self {
+            suite: suite.to_string(),
+            totals: Totals::default(),
+            cases: Spool::default(),
+        }
+    }
+
+    /// One more case.
+    pub fn add(&mut self, case: &Case) -> std::io::Result<()> {
+        self.totals.count(case);
+        self.cases.push(case_xml(&self.suite, case).as_bytes())
+    }
+
+    /// Write the document to `path`: a temporary file, then a rename.
+    pub fn write(mut self, path: &Path) -> keyless::Result<()> {
+        use std::io::Write as _;
+        let head = head(&self.suite, &self.totals);
+        keyless::files::write_atomic_with(path, |f| {
+            let mut out = std::io::BufWriter::new(f);
+            out.write_all(head.as_bytes())?;
+            self.cases.copy_to(&mut out)?;
+            out.write_all(TAIL.as_bytes())?;
+            out.flush()
+        })
+        .map_err(|source| keyless::Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
 }
 
 /// The `type` names ActiveSupport's `Hash.from_xml` (GitLab's JUnit
@@ -296,6 +382,21 @@ mod tests {
                 },
             },
         ]
+    }
+
+    #[test]
+    fn a_report_written_a_case_at_a_time_is_the_same_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.xml");
+        let mut report = Report::new("keyless verify");
+        for case in cases() {
+            report.add(&case).unwrap();
+        }
+        report.write(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            document("keyless verify", &cases())
+        );
     }
 
     #[test]

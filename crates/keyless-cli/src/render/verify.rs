@@ -3,7 +3,7 @@
 
 use super::escape::printable;
 use super::style::Style;
-use keyless::verify::{InputReport, Outcome};
+use keyless::verify::{InputReport, ListedCheck, Outcome};
 use serde::Serialize;
 
 /// Exit status for a set of reports: 0 all verified, 1 any verification
@@ -42,6 +42,10 @@ pub fn text_line(report: &InputReport, style: Style) -> String {
                 (Some(index), None) => line += &format!("  Rekor #{index}"),
                 (None, Some(time)) => line += &format!("  timestamped at {time}"),
                 (None, None) => {}
+            }
+            // A listed file that is not there was not checked: say so.
+            if report.listed == Some(ListedCheck::Absent) {
+                line += "  (no such file: its digest verified, the file not read)";
             }
             format!("{}   {}", style.good("OK"), printable(&line))
         }
@@ -95,6 +99,8 @@ struct JsonInput<'a> {
     input: &'a str,
     bundle: Option<String>,
     sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'static str>,
     ok: bool,
     identity: Option<&'a str>,
     issuer: Option<&'a str>,
@@ -115,51 +121,100 @@ struct JsonReport<'a> {
 
 /// The `--json` report for all inputs.
 pub fn json_report(reports: &[InputReport]) -> String {
-    let results = reports
-        .iter()
-        .map(|r| {
-            let mut j = JsonInput {
-                input: &r.input,
-                bundle: r.bundle.as_ref().map(|p| p.display().to_string()),
-                sha256: r.sha256.map(|d| d.to_hex()),
-                ok: false,
-                identity: None,
-                issuer: None,
-                log_index: None,
-                integrated_time: None,
-                timestamps: Vec::new(),
-                failed_step: None,
-                reason: None,
-                hint: r.hint(),
-            };
-            match &r.outcome {
-                Outcome::Verified(v) => {
-                    j.ok = true;
-                    j.identity = v.identity.as_deref();
-                    j.issuer = v.issuer.as_deref();
-                    j.log_index = v.log_index;
-                    j.integrated_time = v.integrated_time.map(|t| t.to_string());
-                    j.timestamps = v.verified_times.iter().map(|t| t.to_string()).collect();
-                }
-                Outcome::Failed(f) => {
-                    j.failed_step = Some(f.step.name());
-                    j.reason = Some(f.reason.clone());
-                }
-                Outcome::Error(e) => {
-                    j.failed_step = Some("input");
-                    j.reason = Some(e.to_string());
-                }
-            }
-            j
-        })
-        .collect();
-    let code = exit_code(reports);
     let report = JsonReport {
-        ok: code == 0,
-        exit_code: code,
-        results,
+        ok: exit_code(reports) == 0,
+        exit_code: exit_code(reports),
+        results: reports.iter().map(json_input).collect(),
     };
     serde_json::to_string_pretty(&report).expect("report serializes")
+}
+
+/// One input's entry of the `--json` report, as [`json_report`] prints it
+/// inside its `results` (indented, no separator): a run with many inputs
+/// writes them one by one ([`json_document`]).
+pub fn json_result(report: &InputReport) -> String {
+    let item = serde_json::to_string_pretty(&json_input(report)).expect("report serializes");
+    let mut out = String::with_capacity(item.len() + 64);
+    for (i, line) in item.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("    ");
+        out.push_str(line);
+    }
+    out
+}
+
+/// Writes the joined [`json_result`]s of a report.
+pub type WriteResults<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>;
+
+/// The `--json` report around `results` (the [`json_result`]s joined by
+/// `",\n"`, written by `write_results`), exactly as [`json_report`]
+/// prints it.
+pub fn json_document(
+    code: u8,
+    out: &mut dyn std::io::Write,
+    write_results: Option<WriteResults<'_>>,
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "{{\n  \"ok\": {},\n  \"exit_code\": {code},\n  \"results\": ",
+        code == 0
+    )?;
+    match write_results {
+        None => out.write_all(b"[]\n}"),
+        Some(write) => {
+            out.write_all(b"[\n")?;
+            write(out)?;
+            out.write_all(b"\n  ]\n}")
+        }
+    }
+}
+
+/// What became of a listed file, as the reports say it.
+pub fn listed_word(check: ListedCheck) -> &'static str {
+    match check {
+        ListedCheck::Hashed => "hashed",
+        ListedCheck::Absent => "absent",
+        ListedCheck::NotRead => "not read",
+    }
+}
+
+fn json_input(r: &InputReport) -> JsonInput<'_> {
+    let mut j = JsonInput {
+        input: &r.input,
+        bundle: r.bundle.as_ref().map(|p| p.display().to_string()),
+        sha256: r.sha256.map(|d| d.to_hex()),
+        file: r.listed.map(listed_word),
+        ok: false,
+        identity: None,
+        issuer: None,
+        log_index: None,
+        integrated_time: None,
+        timestamps: Vec::new(),
+        failed_step: None,
+        reason: None,
+        hint: r.hint(),
+    };
+    match &r.outcome {
+        Outcome::Verified(v) => {
+            j.ok = true;
+            j.identity = v.identity.as_deref();
+            j.issuer = v.issuer.as_deref();
+            j.log_index = v.log_index;
+            j.integrated_time = v.integrated_time.map(|t| t.to_string());
+            j.timestamps = v.verified_times.iter().map(|t| t.to_string()).collect();
+        }
+        Outcome::Failed(f) => {
+            j.failed_step = Some(f.step.name());
+            j.reason = Some(f.reason.clone());
+        }
+        Outcome::Error(e) => {
+            j.failed_step = Some("input");
+            j.reason = Some(e.to_string());
+        }
+    }
+    j
 }
 
 #[cfg(test)]
@@ -174,6 +229,7 @@ mod tests {
             sha256: None,
             outcome,
             diagnosis: None,
+            listed: None,
         }
     }
 
@@ -260,5 +316,26 @@ mod tests {
         assert_eq!(doc["exit_code"], 1);
         assert_eq!(doc["results"][0]["log_index"], 7);
         assert_eq!(doc["results"][1]["reason"], "no match");
+    }
+
+    #[test]
+    fn the_json_report_written_a_result_at_a_time_is_the_same_document() {
+        for reports in [
+            vec![],
+            vec![report("a", verified())],
+            vec![report("a", verified()), report("b\"\n", failed())],
+        ] {
+            let mut out = Vec::new();
+            let results: Vec<String> = reports.iter().map(json_result).collect();
+            let mut write =
+                |w: &mut dyn std::io::Write| w.write_all(results.join(",\n").as_bytes());
+            json_document(
+                exit_code(&reports),
+                &mut out,
+                (!reports.is_empty()).then_some(&mut write as _),
+            )
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), json_report(&reports));
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod inspect;
 mod ordered;
 pub mod rekor;
 pub mod sign;
+pub(crate) mod spool;
 pub mod trust;
 pub mod verify;
 
@@ -89,15 +90,15 @@ impl Verbosity {
 /// half-erased line.
 struct Counter {
     enabled: bool,
-    total: usize,
+    total: Option<usize>,
     what: &'static str,
     done: std::sync::atomic::AtomicUsize,
 }
 
 impl Counter {
-    /// A counter for `total` items, shown only when `wanted` and stderr is a
-    /// terminal.
-    fn new(wanted: bool, total: usize, what: &'static str) -> Self {
+    /// A counter for `total` items (`None`: not known in advance), shown
+    /// only when `wanted` and stderr is a terminal.
+    fn new(wanted: bool, total: Option<usize>, what: &'static str) -> Self {
         use std::io::IsTerminal;
         Self {
             enabled: wanted && std::io::stderr().is_terminal(),
@@ -111,7 +112,10 @@ impl Counter {
     fn tick(&self) {
         if self.enabled {
             let n = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            eprint!("\r\x1b[2Kkeyless: {n}/{} {} done", self.total, self.what);
+            match self.total {
+                Some(total) => eprint!("\r\x1b[2Kkeyless: {n}/{total} {} done", self.what),
+                None => eprint!("\r\x1b[2Kkeyless: {n} {} done", self.what),
+            }
         }
     }
 
@@ -149,9 +153,13 @@ impl Delivery {
 /// Write `out` and a newline to stdout and flush: never a panic. A closed
 /// pipe is [`Delivery::ReaderGone`], quietly; any other failure is printed.
 fn write_stdout(out: &[u8]) -> Delivery {
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout
-        .write_all(out)
+    write_stdout_with(|w| w.write_all(out))
+}
+
+/// [`write_stdout`] for output written piece by piece by `write`.
+fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Delivery {
+    let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = write(&mut stdout)
         .and_then(|()| stdout.write_all(b"\n"))
         .and_then(|()| stdout.flush());
     match written {

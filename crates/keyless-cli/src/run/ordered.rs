@@ -4,21 +4,29 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Condvar, Mutex, mpsc};
 
 /// Run `work` on each of `items` on up to `jobs` threads and hand each
 /// result to `deliver` in the items' order, as soon as it and those before
 /// it are done. `deliver` returning false stops the run: no item is started
 /// after that, and no further result is delivered.
 ///
+/// Items are taken from the iterator as workers free up, and no worker
+/// starts an item more than [`window`] places after the next one to be
+/// delivered, so however many items there are (a checksum list of a
+/// million lines) and however slow one of them is, memory holds at most a
+/// window of them.
+///
 /// One job (or one item) runs on the calling thread, starting no thread.
 pub fn map_in_order<T: Send, R: Send>(
-    items: Vec<T>,
+    items: impl IntoIterator<Item = T, IntoIter: Send>,
     jobs: usize,
     work: impl Fn(T) -> R + Sync,
     mut deliver: impl FnMut(R) -> bool,
 ) {
-    let jobs = jobs.clamp(1, items.len().max(1));
+    let items = items.into_iter();
+    let most = items.size_hint().1.unwrap_or(usize::MAX);
+    let jobs = jobs.clamp(1, most.max(1));
     if jobs == 1 {
         for item in items {
             if !deliver(work(item)) {
@@ -27,13 +35,16 @@ pub fn map_in_order<T: Send, R: Send>(
         }
         return;
     }
-    let queue = Mutex::new(items.into_iter().enumerate());
+    let window = window(jobs);
+    let queue = Mutex::new(items.enumerate());
     let stop = AtomicBool::new(false);
+    // How many results have been delivered, and a wake-up when it grows.
+    let delivered = (Mutex::new(0usize), Condvar::new());
     let (done, results) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let done = done.clone();
-            let (queue, stop, work) = (&queue, &stop, &work);
+            let (queue, stop, work, delivered) = (&queue, &stop, &work, &delivered);
             scope.spawn(move || {
                 // Bounded: each turn takes one item off the queue.
                 while !stop.load(Ordering::Relaxed) {
@@ -41,6 +52,17 @@ pub fn map_in_order<T: Send, R: Send>(
                     // iterator is advanced before any work is done.
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
                     let Some((index, item)) = next else { break };
+                    // Wait for the window to reach this item. The item at
+                    // the window's start is always being worked on (items
+                    // are taken in order), so this wait ends.
+                    let mut count = delivered.0.lock().unwrap_or_else(|p| p.into_inner());
+                    while index >= *count + window && !stop.load(Ordering::Relaxed) {
+                        count = delivered.1.wait(count).unwrap_or_else(|p| p.into_inner());
+                    }
+                    drop(count);
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     if done.send((index, work(item))).is_err() {
                         break;
                     }
@@ -54,8 +76,13 @@ pub fn map_in_order<T: Send, R: Send>(
             waiting.insert(index, result);
             while let Some(result) = waiting.remove(&next) {
                 next += 1;
-                if !deliver(result) {
+                let go_on = deliver(result);
+                if !go_on {
                     stop.store(true, Ordering::Relaxed);
+                }
+                *delivered.0.lock().unwrap_or_else(|p| p.into_inner()) = next;
+                delivered.1.notify_all();
+                if !go_on {
                     // Workers still busy finish their item; what they send
                     // is dropped with the channel.
                     return;
@@ -63,6 +90,12 @@ pub fn map_in_order<T: Send, R: Send>(
             }
         }
     });
+}
+
+/// How far ahead of the next result to deliver workers may go: enough to
+/// keep every worker busy past a slow item for a while, and no more.
+fn window(jobs: usize) -> usize {
+    (jobs * 8).max(64)
 }
 
 #[cfg(test)]
@@ -75,7 +108,7 @@ mod tests {
             let mut seen = Vec::new();
             // Later items finish first: the early ones sleep longer.
             map_in_order(
-                (0..20u64).collect(),
+                (0..20u64).collect::<Vec<_>>(),
                 jobs,
                 |i| {
                     std::thread::sleep(std::time::Duration::from_millis((20 - i) / 4));
@@ -123,5 +156,41 @@ mod tests {
         assert_eq!(seen, [0, 1, 2, 3]);
         // Items 0-3, and at most one more per worker.
         assert!(started.load(Ordering::SeqCst) <= 6, "{started:?}");
+    }
+
+    #[test]
+    fn no_item_starts_more_than_a_window_ahead_of_a_slow_one() {
+        let jobs = 4;
+        let ahead = std::sync::atomic::AtomicUsize::new(0);
+        let slow_done = AtomicBool::new(false);
+        let mut seen = 0usize;
+        map_in_order(
+            0..10_000usize,
+            jobs,
+            |i| {
+                if i == 0 {
+                    // Item 0 is slow: the others may not run away from it.
+                    // Bounded: at most 2,000 naps of 1 ms.
+                    for _ in 0..2_000 {
+                        if ahead.load(Ordering::SeqCst) >= window(jobs) - 1 {
+                            break;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    slow_done.store(true, Ordering::SeqCst);
+                } else if !slow_done.load(Ordering::SeqCst) {
+                    ahead.fetch_add(1, Ordering::SeqCst);
+                }
+                i
+            },
+            |r| {
+                assert_eq!(r, seen);
+                seen += 1;
+                true
+            },
+        );
+        assert_eq!(seen, 10_000);
+        // Items 1 .. window-1 ran while item 0 was slow, and none beyond.
+        assert_eq!(ahead.load(Ordering::SeqCst), window(jobs) - 1);
     }
 }

@@ -120,7 +120,7 @@ fn run(
     };
     let counter = Arc::new(Counter::new(
         verbosity == Verbosity::Normal,
-        total,
+        Some(total),
         "file(s)",
     ));
     let ticks = counter.clone();

@@ -1,15 +1,16 @@
 //! `keyless verify` and `keyless verify gitlab`.
 
 use super::Delivery;
+use super::spool::Spool;
 use crate::cli::{VerifyCommand, VerifyPreset, VerifyingArgs};
 use crate::render::junit;
 use crate::render::style::Style;
 use crate::render::verify as render;
 use keyless::trust::TrustMaterial;
-use keyless::verify::checksums::read_checksum_list;
+use keyless::verify::checksums::{ChecksumList, ListedLine, open_checksum_list};
 use keyless::verify::policy::Policy;
 use keyless::verify::{
-    BundleSource, Input, InputReport, Outcome, Selected, Verifier, select_inputs,
+    BundleSource, InputReport, Outcome, ReadListed, Selected, Verifier, select_inputs,
 };
 
 /// `keyless verify [gitlab]`: verify every input, print a line each (or the
@@ -59,7 +60,7 @@ fn verify(
         Ok(p) => p,
         Err(e) => return fail(command, &e),
     };
-    let selected = match plan(inputs, options) {
+    let plan = match plan(inputs, options) {
         Ok(s) => s,
         Err(e) => return fail(command, &e),
     };
@@ -84,23 +85,26 @@ fn verify(
             .first()
             .map(|t| t.base_url.trim_end_matches('/').to_string())
     });
-    // A checksum list's line is reported by the name it gives, not by its digest.
-    let by_name = options.from.is_some();
-    let check = |selection: Selected| -> InputReport {
+    let read_listed = if options.digest_only {
+        ReadListed::DigestOnly
+    } else {
+        ReadListed::WherePresent
+    };
+    let check = |job: Job| -> InputReport {
+        let selection = match job {
+            // A list's line is reported by the name it gives, not by its
+            // digest; a refused line by the list's name and line number.
+            Job::Line(ListedLine { arg, file }) => {
+                return match file {
+                    Ok(listed) => verifier.verify_listed(&listed, read_listed, &policy),
+                    Err(e) => unchecked(&arg, e),
+                };
+            }
+            Job::Input(selection) => selection,
+        };
         let arg = &selection.arg;
         let source = selection.evidence.as_ref();
-        let mut report = match selection.input {
-            // A list's name is what a PEP 740 attestation must name.
-            Ok(Input::Digest(digest)) if by_name => {
-                verifier.verify_listed(digest, arg, source, &policy)
-            }
-            Ok(input @ Input::Digest(_)) if evidence.attestation.is_some() => {
-                eprintln!(
-                    "keyless: warning: {}: a digest cannot be checked against the attestation's file name",
-                    crate::render::escape::printable(arg)
-                );
-                verifier.verify_input(&input, source, &policy)
-            }
+        match selection.input {
             Ok(input) => match (&evidence.signature, &evidence.certificate, &rekor_url) {
                 (Some(sig), Some(cert), Some(url)) => {
                     verifier.verify_legacy(&input, sig, cert, url, &policy)
@@ -114,30 +118,41 @@ fn verify(
                 _ => verifier.verify_input(&input, source, &policy),
             },
             Err(e) => unchecked(arg, e),
-        };
-        if by_name {
-            report.input = selection.arg;
         }
-        report
     };
     let style = Style::for_stdout();
-    let several = selected.len() > 1;
+    let (jobs, count): (Box<dyn Iterator<Item = Job> + Send>, Option<usize>) = match plan {
+        Plan::Inputs(selected) => {
+            let n = selected.len();
+            (Box::new(selected.into_iter().map(Job::Input)), Some(n))
+        }
+        Plan::List(list) => (Box::new(list.map(Job::Line)), None),
+    };
+    // A list's lines are several inputs, however many it turns out to have.
+    let several = count.is_none_or(|n| n > 1);
     // Progress for many inputs when their lines are not on that terminal
     // already (--json, or stdout redirected).
     let counter = super::Counter::new(
         verbosity == super::Verbosity::Normal
             && several
             && (*json || !std::io::IsTerminal::is_terminal(&std::io::stdout())),
-        selected.len(),
+        count,
         "input(s)",
     );
-    // One report per input, in input order, whatever order they finish in.
-    let mut reports = Vec::with_capacity(selected.len());
+    // Nothing is kept per input but its place in the reports being
+    // written, so memory stays flat however long a list is.
+    let mut tally = Tally::default();
+    let mut json_results = json.then(Spool::default);
+    let mut junit_report = junit
+        .as_ref()
+        .map(|_| junit::Report::new(&format!("keyless {command}")));
+    let mut spool_error = None;
     let mut delivery = Delivery::Delivered;
     // One input runs on this thread (no core count looked up).
-    let jobs = if several { options.jobs() } else { 1 };
-    super::ordered::map_in_order(selected, jobs, check, |report| {
+    let workers = if several { options.jobs() } else { 1 };
+    super::ordered::map_in_order(jobs, workers, check, |report| {
         counter.tick();
+        tally.count(&report);
         let shown = !*json
             && (verbosity != super::Verbosity::Quiet
                 || !matches!(report.outcome, Outcome::Verified(_)));
@@ -165,36 +180,113 @@ fn verify(
                 }
             }
         }
-        reports.push(report);
+        let mut spooled = Ok(());
+        if let Some(spool) = &mut json_results {
+            let separator: &[u8] = if spool.is_empty() { b"" } else { b",\n" };
+            spooled = spool
+                .push(separator)
+                .and_then(|()| spool.push(render::json_result(&report).as_bytes()));
+        }
+        if let Some(r) = &mut junit_report {
+            spooled = spooled.and_then(|()| r.add(&junit::verify_case(&report)));
+        }
+        if let Err(e) = spooled {
+            spool_error = Some(e);
+            return false;
+        }
         delivery != Delivery::Failed
     });
     counter.clear();
+    if let Some(e) = spool_error {
+        eprintln!("keyless: error: cannot keep the report's parts in a temporary file: {e}");
+        return 2;
+    }
+    if tally.inputs == 0 {
+        // Only a list can turn out to name nothing.
+        let origin = options.from.clone().unwrap_or_default();
+        return fail(
+            command,
+            &keyless::Error::Malformed {
+                path: origin,
+                what: keyless::error::FileKind::ChecksumList,
+                reason: "it lists no file".into(),
+            },
+        );
+    }
+    let code = tally.exit_code();
     // The JUnit report is written whatever became of stdout (after another
     // write failure it lists the inputs checked until then).
-    if let Some(path) = junit {
-        let suite = format!("keyless {command}");
-        if let Err(e) = junit::write(path, &suite, &junit::verify_cases(&reports)) {
-            super::fail(command, &e);
-            return 2;
-        }
+    if let (Some(path), Some(report)) = (junit, junit_report)
+        && let Err(e) = report.write(path)
+    {
+        super::fail(command, &e);
+        return 2;
     }
     if delivery != Delivery::Delivered {
-        return delivery.exit_code(render::exit_code(&reports));
+        return delivery.exit_code(code);
     }
-    if *json {
-        return super::write_stdout(render::json_report(&reports).as_bytes())
-            .exit_code(render::exit_code(&reports));
+    if let Some(mut results) = json_results {
+        let mut write_results = |w: &mut dyn std::io::Write| results.copy_to(w);
+        return super::write_stdout_with(|out| {
+            render::json_document(code, out, Some(&mut write_results))
+        })
+        .exit_code(code);
     }
-    render::exit_code(&reports)
+    code
+}
+
+/// One item of a run: an input the command line selected, or a checksum
+/// list's line.
+enum Job {
+    Input(Selected),
+    Line(ListedLine),
+}
+
+/// What a run verifies: inputs, or a checksum list's lines, read as they
+/// are verified.
+enum Plan {
+    Inputs(Vec<Selected>),
+    List(ChecksumList),
+}
+
+/// How many inputs were reported and how many of them failed or could not
+/// be checked: what the exit status needs, without the reports.
+#[derive(Debug, Default)]
+struct Tally {
+    inputs: usize,
+    failed: usize,
+    errors: usize,
+}
+
+impl Tally {
+    fn count(&mut self, report: &InputReport) {
+        self.inputs += 1;
+        match report.outcome {
+            Outcome::Verified(_) => {}
+            Outcome::Failed(_) => self.failed += 1,
+            Outcome::Error(_) => self.errors += 1,
+        }
+    }
+
+    /// As [`render::exit_code`] says it: 2 over 1 over 0.
+    fn exit_code(&self) -> u8 {
+        if self.errors > 0 {
+            2
+        } else if self.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
 }
 
 /// What to verify against what: the checksum list's lines (`--from`), the
 /// inputs paired in order with the `--bundle`s, or the inputs as
 /// [`select_inputs`] reads them, each with its evidence found beside it.
-fn plan(inputs: &[String], options: &VerifyingArgs) -> keyless::Result<Vec<Selected>> {
+fn plan(inputs: &[String], options: &VerifyingArgs) -> keyless::Result<Plan> {
     let evidence = &options.evidence;
     if let Some(from) = &options.from {
-        return read_checksum_list(from);
+        return open_checksum_list(from).map(Plan::List);
     }
     let one_input_only = || {
         keyless::Error::Usage(
@@ -227,7 +319,7 @@ fn plan(inputs: &[String], options: &VerifyingArgs) -> keyless::Result<Vec<Selec
             s.evidence = Some(BundleSource::Attestation(att.clone()));
         }
     }
-    Ok(selected)
+    Ok(Plan::Inputs(selected))
 }
 
 /// The report for an input that could not be checked at all.
@@ -238,5 +330,6 @@ fn unchecked(input: &str, err: keyless::Error) -> InputReport {
         sha256: None,
         outcome: Outcome::Error(err),
         diagnosis: None,
+        listed: None,
     }
 }

@@ -104,14 +104,20 @@ fn a_checksum_list_verifies_each_line_by_name_against_the_bundle_beside_it() {
     // Reported by the names the list gives, in its order.
     assert_eq!(inputs_of(&r.json()), FILES, "{}", r.stdout);
 
-    // A wrong digest fails its line only; a third column names the bundle;
-    // standard input works as a file does (names relative to here).
+    // A wrong digest fails its line only (the file beside it is hashed);
+    // a name with no file is verified by its digest against the bundle
+    // beside the name; standard input works as a file does (names relative
+    // to here).
     let hex_of = |name: &str| digest_of(&dist.join(name)).replace("sha256:", "");
+    std::fs::copy(
+        bundle_of(&dist, FILES[0]),
+        dist.join("renamed.whl.sigstore.json"),
+    )
+    .unwrap();
     let text = format!(
-        "{}  {} {}\n{}  {}\n{}  {}\n{}  {}\n",
+        "{}  {}\n{}  {}\n{}  {}\n{}  {}\n",
         hex_of(FILES[0]),
         dist.join("renamed.whl").display(),
-        bundle_of(&dist, FILES[0]).display(),
         hex_of(FILES[1]),
         dist.join(FILES[1]).display(),
         hex_of(FILES[2]),
@@ -157,14 +163,18 @@ fn a_checksum_list_verifies_each_line_by_name_against_the_bundle_beside_it() {
         last.starts_with("FAIL ") && last.contains("notes.txt"),
         "{stdout}"
     );
+    let first = stdout.lines().next().unwrap();
     assert!(
-        stdout.lines().next().unwrap().contains("renamed.whl"),
+        first.contains("renamed.whl") && first.contains("no such file"),
         "{stdout}"
     );
+    assert!(last.contains("not the"), "{stdout}");
 }
 
+/// A line that is not one is an error of its own, naming the list's line;
+/// the others are still checked.
 #[test]
-fn a_malformed_checksum_list_is_a_usage_error_naming_its_line() {
+fn a_malformed_checksum_line_is_an_error_naming_its_line() {
     let (bed, dist) = signed_dist();
     let list = dist.join("SHA256SUMS");
     std::fs::write(&list, checksum_list(&dist) + "md5sum-output  x\n").unwrap();
@@ -181,8 +191,13 @@ fn a_malformed_checksum_list_is_a_usage_error_naming_its_line() {
         .arg("--from")
         .arg(&list));
     r.assert_code(2);
-    assert!(r.stderr.contains("line 4"), "{}", r.stderr);
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(r.lines_starting("OK   "), 3, "{}", r.stdout);
+    let last = r.stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("FAIL ") && last.contains("SHA256SUMS:4") && last.contains("line 4"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -256,6 +271,39 @@ fn a_listed_name_must_be_the_one_a_pep_740_attestation_names() {
             .as_str()
             .unwrap()
             .ends_with("gitlab_oidc_project-0.0.4.tar.gz"),
+        "{result:#}"
+    );
+}
+
+/// A bare digest names no file, so a PEP 740 attestation (which binds a
+/// file name) cannot be held to it: no verdict, rather than a check of the
+/// statement's subject against itself (issue 19). The real GitLab
+/// attestation, which verifies for its file.
+#[test]
+fn a_bare_digest_is_not_checked_against_a_pep_740_attestation() {
+    let real = crate::common::vectors("pypi-attestations");
+    let sdist = real.join("gitlab_oidc_project-0.0.3.tar.gz");
+    let attestation = real.join("gitlab_oidc_project-0.0.3.tar.gz.publish.attestation");
+    let verify = |input: &std::ffi::OsStr| {
+        run(crate::common::keyless()
+            .args(["verify", "gitlab", "--json", "--attestation"])
+            .arg(&attestation)
+            .arg(input)
+            .args([
+                "--project",
+                "facutuesca/gitlab-oidc-project",
+                "--branch",
+                "main",
+            ]))
+    };
+    verify(sdist.as_os_str()).assert_code(0);
+    let r = verify(digest_of(&sdist).as_ref());
+    r.assert_code(2);
+    let result = &r.json()["results"][0];
+    assert_eq!(result["ok"], false, "{result:#}");
+    assert_eq!(result["failed_step"], "input", "{result:#}");
+    assert!(
+        result["reason"].as_str().unwrap().contains("names none"),
         "{result:#}"
     );
 }

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod batch;
+mod checksum_lists;
 mod ci_output;
 mod cli;
 mod common;

@@ -66,6 +66,13 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
     parse_bundle(path, &text)
 }
 
+/// [`read_bundle`] for a bundle a checksum list leads to: a regular file
+/// only, refused unread otherwise (never blocking on a FIFO).
+pub fn read_listed_bundle(path: &Path) -> Result<Bundle> {
+    let text = crate::files::read_regular_text_limited(path, MAX_BUNDLE_BYTES, FileKind::Bundle)?;
+    parse_bundle(path, &text)
+}
+
 /// Parse bundle JSON read from `path` (used in messages only).
 pub fn parse_bundle(path: &Path, text: &str) -> Result<Bundle> {
     #[derive(serde::Deserialize)]

@@ -90,6 +90,14 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A file a list names is a FIFO, a device or a socket: such files are
+    /// refused unread (opening a FIFO with no writer would block for ever).
+    #[error("{}: not a regular file (a FIFO, device or socket)", path.display())]
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+    },
+
     /// A file could not be read to its end: the reading stopped early
     /// without the operating system reporting an error.
     #[error("{}: not read to the end", path.display())]
@@ -296,6 +304,9 @@ impl Error {
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")
             }
+            Error::NotARegularFile { .. } => Some(
+                "a checksum list names regular files and their bundles; check what the list names",
+            ),
             Error::Busy { .. } => {
                 Some("wait for the other run to finish, or give this one another --state file")
             }

@@ -1,6 +1,7 @@
 //! What to verify and what was found: command-line inputs (a file or a
 //! digest), where their evidence is, and the report for each.
 
+use super::checksums::ListedFile;
 use super::policy::Policy;
 use super::{Diagnosis, Failure, Step, Verified, Verifier, legacy};
 use crate::bundle;
@@ -83,6 +84,8 @@ pub struct InputReport {
     /// For a failure, what keyless can say about it beyond its step
     /// ([`Verifier::diagnose`]).
     pub diagnosis: Option<Diagnosis>,
+    /// For a checksum list's line, what became of the file it names.
+    pub listed: Option<ListedCheck>,
 }
 
 impl InputReport {
@@ -134,6 +137,7 @@ impl Verifier {
             sha256,
             outcome,
             diagnosis,
+            listed: None,
         }
     }
 
@@ -151,17 +155,79 @@ impl Verifier {
         self.verify_input_named(input, None, source, policy)
     }
 
-    /// [`Self::verify_input`] for `digest` as a checksum list gives it for
-    /// the file named `name` (which is not read): a PEP 740 attestation's
-    /// statement must name that file, as it must name a file input.
+    /// Verify one line of a checksum list: with [`ReadListed::WherePresent`],
+    /// the file the line names is hashed when it exists (a FIFO, device or
+    /// folder is refused unread) and must have the line's digest, as
+    /// `sha256sum -c` requires; then the line's digest is verified against
+    /// the evidence beside the name (read only if it is a regular file). A
+    /// PEP 740 attestation's statement must name the listed file.
     pub fn verify_listed(
         &self,
-        digest: Sha256Hash,
-        name: &str,
-        source: Option<&BundleSource>,
+        listed: &ListedFile,
+        read: ReadListed,
         policy: &Policy,
     ) -> InputReport {
-        self.verify_input_named(&Input::Digest(digest), Some(name), source, policy)
+        let mut found = Found::default();
+        let outcome = self.verify_listed_inner(listed, read, policy, &mut found);
+        InputReport {
+            input: listed.arg.clone(),
+            bundle: found.bundle,
+            sha256: found.sha256,
+            outcome,
+            diagnosis: found.diagnosis,
+            listed: found.listed,
+        }
+    }
+
+    fn verify_listed_inner(
+        &self,
+        listed: &ListedFile,
+        read: ReadListed,
+        policy: &Policy,
+        found: &mut Found,
+    ) -> Outcome {
+        // The list's claim about the file first: a list that names one file
+        // while another holds the signed bytes must not pass.
+        let check = match read {
+            ReadListed::DigestOnly => ListedCheck::NotRead,
+            ReadListed::WherePresent => match crate::files::open_regular(&listed.path) {
+                Ok(file) => match crate::digest::sha256_open(file, &listed.path) {
+                    Ok(digest) if digest == listed.digest => ListedCheck::Hashed,
+                    Ok(digest) => {
+                        found.sha256 = Some(digest);
+                        found.listed = Some(ListedCheck::Hashed);
+                        return Outcome::Failed(Failure::new(
+                            Step::Artifact,
+                            format!(
+                                "the file's SHA-256 is {}, not the {} the list gives it",
+                                digest.to_hex(),
+                                listed.digest.to_hex()
+                            ),
+                        ));
+                    }
+                    Err(e) => return Outcome::Error(e),
+                },
+                Err(Error::Read { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    ListedCheck::Absent
+                }
+                Err(e) => return Outcome::Error(e),
+            },
+        };
+        found.listed = Some(check);
+        let name = listed
+            .path
+            .file_name()
+            .map_or_else(|| listed.arg.clone(), |f| f.to_string_lossy().into_owned());
+        self.verify_input_inner(
+            &Input::Digest(listed.digest),
+            Some(&name),
+            Some(&listed.evidence),
+            Opening::Listed,
+            policy,
+            found,
+        )
     }
 
     fn verify_input_named(
@@ -172,13 +238,21 @@ impl Verifier {
         policy: &Policy,
     ) -> InputReport {
         let mut found = Found::default();
-        let outcome = self.verify_input_inner(input, listed_name, source, policy, &mut found);
+        let outcome = self.verify_input_inner(
+            input,
+            listed_name,
+            source,
+            Opening::Named,
+            policy,
+            &mut found,
+        );
         InputReport {
             input: input.display_name(),
             bundle: found.bundle,
             sha256: found.sha256,
             outcome,
             diagnosis: found.diagnosis,
+            listed: None,
         }
     }
 
@@ -194,6 +268,7 @@ impl Verifier {
         input: &Input,
         listed_name: Option<&str>,
         source: Option<&BundleSource>,
+        opening: Opening,
         policy: &Policy,
         found: &mut Found,
     ) -> Outcome {
@@ -218,13 +293,22 @@ impl Verifier {
             }
         };
         found.bundle = Some(source.path().to_path_buf());
+        // PEP 740 binds a file name, which a bare digest does not give:
+        // nothing to compare the statement's subject with, so no verdict.
+        if let (BundleSource::Attestation(_), Input::Digest(_), None) =
+            (&source, input, listed_name)
+        {
+            return Outcome::Error(Error::Usage(
+                "a PEP 740 attestation names its file, and a sha256: input names none: pass the file itself (or a checksum list naming it with --from)".into(),
+            ));
+        }
         let (bundle, statement) = match &source {
-            BundleSource::Bundle(p) => match bundle::read_bundle(p) {
+            BundleSource::Bundle(p) => match opening.read_bundle(p) {
                 Ok(b) => (b, None),
                 Err(e) => return Outcome::Error(e),
             },
             BundleSource::Attestation(p) => {
-                match crate::attestation::Attestation::read(p).and_then(|a| {
+                match opening.read_attestation(p).and_then(|a| {
                     let statement = a.statement().map_err(|reason| Error::Malformed {
                         path: p.clone(),
                         what: FileKind::Attestation,
@@ -277,31 +361,29 @@ impl Verifier {
                 verdict
             }
         };
-        // PEP 740: the statement names the file and its digest.
-        let verdict = verdict.and_then(|v| match (&statement, found.sha256) {
-            (Some(st), Some(digest)) => {
-                let name = match input {
-                    Input::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
-                    // A listed name counts by its file name, as a path does.
-                    Input::Digest(_) => listed_name.map(|n| {
-                        Path::new(n)
-                            .file_name()
-                            .map_or_else(|| n.to_string(), |f| f.to_string_lossy().into_owned())
-                    }),
-                };
-                let subject_name = st["subject"][0]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                crate::attestation::check_subject(
-                    st,
-                    name.as_deref().unwrap_or(&subject_name),
-                    &digest.to_hex(),
+        // PEP 740: the statement names the file and its digest. Fail
+        // closed: without both there is nothing to hold the statement to.
+        let verdict = verdict.and_then(|v| {
+            let Some(st) = &statement else { return Ok(v) };
+            let name = match input {
+                Input::File(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                // A listed name counts by its file name, as a path does.
+                Input::Digest(_) => listed_name.map(|n| {
+                    Path::new(n)
+                        .file_name()
+                        .map_or_else(|| n.to_string(), |f| f.to_string_lossy().into_owned())
+                }),
+            };
+            let (Some(name), Some(digest)) = (name, found.sha256) else {
+                return Err(Failure::new(
+                    Step::Artifact,
+                    "the attestation names a file and its digest, and this input's name or digest is unknown",
                 )
+                .into());
+            };
+            crate::attestation::check_subject(st, &name, &digest.to_hex())
                 .map(|()| v)
                 .map_err(|reason| Failure::new(Step::Artifact, reason).into())
-            }
-            _ => Ok(v),
         });
         if let Err(e) = &verdict {
             found.diagnosis = self.diagnosis_of(e, &bundle, policy);
@@ -317,6 +399,52 @@ struct Found {
     bundle: Option<PathBuf>,
     sha256: Option<Sha256Hash>,
     diagnosis: Option<Diagnosis>,
+    listed: Option<ListedCheck>,
+}
+
+/// How evidence is opened: as named on the command line (anything that
+/// reads, process substitution included), or as a checksum list leads to
+/// it (a regular file only, never blocking).
+#[derive(Debug, Clone, Copy)]
+enum Opening {
+    Named,
+    Listed,
+}
+
+impl Opening {
+    fn read_bundle(self, path: &Path) -> Result<Bundle> {
+        match self {
+            Opening::Named => bundle::read_bundle(path),
+            Opening::Listed => bundle::read_listed_bundle(path),
+        }
+    }
+
+    fn read_attestation(self, path: &Path) -> Result<crate::attestation::Attestation> {
+        match self {
+            Opening::Named => crate::attestation::Attestation::read(path),
+            Opening::Listed => crate::attestation::Attestation::read_listed(path),
+        }
+    }
+}
+
+/// Whether a checksum list's files are read (`keyless verify --from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadListed {
+    /// Hash each listed file that exists and compare it with the list.
+    WherePresent,
+    /// Verify each line by its digest alone (`--digest-only`).
+    DigestOnly,
+}
+
+/// What became of the file a checksum list's line names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListedCheck {
+    /// Hashed: it has the digest the list gives it.
+    Hashed,
+    /// There is no such file: the line was verified by its digest alone.
+    Absent,
+    /// Not read, as asked (`--digest-only`).
+    NotRead,
 }
 
 /// Where an input's evidence is.

@@ -32,6 +32,6 @@ mod verifier;
 
 pub use crate::failure::{Failure, Step};
 pub use diagnosis::{Diagnosis, TrustGap};
-pub use input::{BundleSource, Input, InputReport, Outcome};
+pub use input::{BundleSource, Input, InputReport, ListedCheck, Outcome, ReadListed};
 pub use select::{EVIDENCE_SUFFIXES, Selected, select_inputs};
 pub use verifier::{Verified, Verifier};
