@@ -127,7 +127,7 @@ fn a_proof_into_another_tree_under_a_genuine_checkpoint_fails_at_checkpoint() {
     inner(&mut grown)["verification"]["inclusionProof"]["checkpoint"] =
         proof(&then)["checkpoint"].clone();
 
-    // A proof into a forked tree of the same size (another leaf changed:
+    // A proof into a forked tree of the same size (the other leaves changed:
     // the proof verifies to the fork's root), under the genuine checkpoint
     // of that size.
     let size = proof(&now)["treeSize"].as_u64().unwrap();
@@ -439,6 +439,12 @@ fn a_retired_log_key_cannot_sign_the_current_tree_head() {
             log.tb.trust_config_v2_path(),
             "PKIX_ED25519",
             vec!["log-info", "--rekor-version", "2"],
+        ),
+        // A Rekor v2 entry is proven up to the current tree head.
+        (
+            log.tb.trust_config_v2_path(),
+            "PKIX_ED25519",
+            vec!["get", "--log-index", "1", "--rekor-version", "2"],
         ),
     ] {
         let r = log.rekor_with(&trust, &strs(&args), true);
