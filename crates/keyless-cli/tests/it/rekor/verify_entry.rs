@@ -1,7 +1,7 @@
 //! `keyless rekor verify-entry`: an entry proven offline, as the Rekor v1
 //! API serves it and as a bundle carries it (Rekor v1 and v2); each tampered
-//! field fails at its check; what is not an entry, or has a hostile UUID,
-//! gets no verdict and no panic.
+//! field fails at its check; what is not an entry gets no verdict; a
+//! hostile UUID fails at the log entry, without a panic.
 
 use super::{GITLAB, Log, PROJECT, raw_entry, start, strs};
 use crate::common::read_json;
@@ -118,8 +118,8 @@ fn entries_are_proven_offline_and_tampered_ones_fail() {
     assert_eq!((code, r["ok"].as_bool()), (2, Some(false)), "{r}");
 }
 
-/// An 80-byte UUID with a multi-byte character where the tree ID ends is
-/// refused, never a panic.
+/// An 80-byte UUID with a multi-byte character where the tree ID ends
+/// fails at the log entry (it names no leaf hash), never a panic.
 #[test]
 fn a_hostile_uuid_is_refused_without_panic() {
     let log = start();
