@@ -7,6 +7,7 @@
 
 mod client;
 mod get;
+mod hostile_log;
 mod json;
 mod log_identity;
 mod monitor;

@@ -1,7 +1,7 @@
 //! `keyless rekor verify-entry`: an entry proven offline, as the Rekor v1
 //! API serves it and as a bundle carries it (Rekor v1 and v2); each tampered
-//! field fails at its check; what is not an entry, or has a hostile UUID,
-//! gets no verdict and no panic.
+//! field fails at its check; what is not an entry gets no verdict; a
+//! hostile UUID fails at the log entry, without a panic.
 
 use super::{GITLAB, Log, PROJECT, raw_entry, start, strs};
 use crate::common::read_json;
@@ -96,10 +96,13 @@ fn entries_are_proven_offline_and_tampered_ones_fail() {
         assert_eq!(code, 0, "{r}");
         assert_eq!(r["version"], if v2 { "0.0.2" } else { "0.0.1" });
         assert_eq!(r["integrated_time_verified"], !v2);
+        // Another log index: Rekor v1's SET signs it; Rekor v2's must be
+        // the inclusion proof's.
         let mut tampered = tle.clone();
         tampered["logIndex"] = "5".into();
         let (code, r) = verify_entry(&log, &tampered, &trust);
-        assert_eq!(code, 1, "{r}");
+        let check = if v2 { "inclusion-proof" } else { "set" };
+        assert_eq!((code, r["failed_check"].as_str()), (1, Some(check)), "{r}");
         let mut relabelled = tle.clone();
         relabelled["kindVersion"]["version"] = if v2 { "0.0.1" } else { "0.0.2" }.into();
         let (code, r) = verify_entry(&log, &relabelled, &trust);
@@ -115,8 +118,8 @@ fn entries_are_proven_offline_and_tampered_ones_fail() {
     assert_eq!((code, r["ok"].as_bool()), (2, Some(false)), "{r}");
 }
 
-/// An 80-byte UUID with a multi-byte character where the tree ID ends is
-/// refused, never a panic.
+/// An 80-byte UUID with a multi-byte character where the tree ID ends
+/// fails at the log entry (it names no leaf hash), never a panic.
 #[test]
 fn a_hostile_uuid_is_refused_without_panic() {
     let log = start();
@@ -130,13 +133,23 @@ fn a_hostile_uuid_is_refused_without_panic() {
         serde_json::json!({ key: entry }).to_string(),
     );
     let run = log.rekor(&strs(&["verify-entry", file.to_str().unwrap()]), true);
-    assert!(
-        run.code == 1 || run.code == 2,
-        "exit {}: {}",
-        run.code,
-        run.stderr
-    );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    // The UUID does not name the body's leaf hash: the entry is not the
+    // one it is filed as.
+    assert_eq!(
+        (run.code, run.json["failed_check"].as_str()),
+        (1, Some("log-entry")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the entry is filed under UUID"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A Rekor v2 entry is held to what `keyless verify` holds its bundle to:
@@ -182,17 +195,36 @@ fn a_rekor_v2_entry_is_held_to_what_verify_holds_its_bundle_to() {
         "{r}"
     );
 
-    for (field, value) in [
-        ("logIndex", Value::from("644")),
-        ("treeSize", Value::from("645")),
+    // The proof's index must be the entry's (else it proves another leaf);
+    // its size and root must be what the checkpoint signs.
+    for (field, value, check, says) in [
+        (
+            "logIndex",
+            Value::from("644"),
+            "inclusion-proof",
+            "the inclusion proof is for log index 644",
+        ),
+        (
+            "treeSize",
+            Value::from("645"),
+            "checkpoint",
+            "but the proof is for tree size 645",
+        ),
         (
             "rootHash",
             Value::from("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            "checkpoint",
+            &format!("and root {}", "00".repeat(32)),
         ),
     ] {
         let mut tampered = tle.clone();
         tampered["inclusionProof"][field] = value;
         let (code, r) = verify(&tampered);
-        assert_eq!(code, 1, "{field}: {r}");
+        assert_eq!(
+            (code, r["failed_check"].as_str()),
+            (1, Some(check)),
+            "{field}: {r}"
+        );
+        assert!(r["reason"].as_str().unwrap().contains(says), "{field}: {r}");
     }
 }
