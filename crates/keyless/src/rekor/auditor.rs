@@ -127,6 +127,21 @@ impl Auditor {
                 report.verdict = Err(Failure::new(Step::LogEntry, reason));
             }
         }
+        // The answer's checkpoint is the log's current tree head, signed
+        // now: a key the trust root has retired (a compromised one, say)
+        // must not sign it, even for an entry its SET proves was logged
+        // while the key was valid (which `verify-entry` accepts offline).
+        if let Ok(v) = &report.verdict
+            && self.logs.by_id(&v.log_id).is_some_and(|l| !l.valid_at(self.now()))
+        {
+            report.verdict = Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "the log's current checkpoint is signed by log {} whose key is no longer valid",
+                    super::hex(v.log_id.as_bytes())
+                ),
+            ));
+        }
         Ok((report, raw))
     }
 
