@@ -36,11 +36,7 @@ fn sign(bed: &Bed, trust: &Path, name: &str, v2: bool) -> PathBuf {
 /// the file's result.
 fn verify(file: &Path, trust: &Path) -> (i32, Value) {
     let bundle = PathBuf::from(format!("{}.sigstore.json", file.display()));
-    let args: [&OsStr; 3] = [
-        file.as_os_str(),
-        "--bundle".as_ref(),
-        bundle.as_os_str(),
-    ];
+    let args: [&OsStr; 3] = [file.as_os_str(), "--bundle".as_ref(), bundle.as_os_str()];
     let (code, report) = verify_identity(&args, Some(trust), MAIN_SAN, GITLAB);
     (code, report["results"][0].clone())
 }
@@ -119,10 +115,7 @@ fn a_log_key_retired_before_the_signing_time_fails_the_bundle() {
 
     bed.retire(&[TrustedKey::RekorV2], bed.before_signing());
     let r = assert_fails_at(&on_v2, &v2, "checkpoint", "Rekor v2 key retired before");
-    assert!(
-        r["reason"].as_str().unwrap().contains("retired"),
-        "{r:#}"
-    );
+    assert!(r["reason"].as_str().unwrap().contains("retired"), "{r:#}");
     assert_verifies(&on_v1, &v1, "only the Rekor v2 key is retired");
 }
 

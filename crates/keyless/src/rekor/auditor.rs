@@ -132,7 +132,10 @@ impl Auditor {
         // must not sign it, even for an entry its SET proves was logged
         // while the key was valid (which `verify-entry` accepts offline).
         if let Ok(v) = &report.verdict
-            && self.logs.by_id(&v.log_id).is_some_and(|l| !l.valid_at(self.now()))
+            && self
+                .logs
+                .by_id(&v.log_id)
+                .is_some_and(|l| !l.valid_at(self.now()))
         {
             report.verdict = Err(Failure::new(
                 Step::Checkpoint,

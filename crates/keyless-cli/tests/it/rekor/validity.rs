@@ -61,13 +61,20 @@ fn a_rekor_v1_key_retired_after_an_entry_was_logged_signs_no_current_tree_head()
     // Offline, the entry is historical: its SET was signed while the key
     // was valid.
     let offline = verify_entry(&log, &entry);
-    assert_eq!(offline.2["integrated_time_verified"], true, "{:#}", offline.2);
+    assert_eq!(
+        offline.2["integrated_time_verified"], true,
+        "{:#}",
+        offline.2
+    );
     assert_ok(offline, "verify-entry");
     // Online, the log's answer carries its current checkpoint, which the
     // retired key signed just now.
     let get = check(&log, &["get", "--log-index", &index]);
     assert!(
-        get.2["reason"].as_str().unwrap().contains("no longer valid"),
+        get.2["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no longer valid"),
         "{:#}",
         get.2
     );
