@@ -62,3 +62,22 @@ fn the_trust_files_end_the_windows_of_the_keys_named() {
         assert!(bad.parse::<KeyEnd>().is_err(), "{bad}");
     }
 }
+
+#[test]
+fn serve_takes_valid_until_and_names_the_keys_when_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("keyless-testbed")
+        .unwrap()
+        .args(["serve", "--state-dir"])
+        .arg(dir.path())
+        .args(["--valid-until", "hsm=2030-01-01T00:00:00Z"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--valid-until")
+            && stderr.contains("keys: fulcio, ct-log, rekor-v1, rekor-v2, tsa"),
+        "{stderr}"
+    );
+}
