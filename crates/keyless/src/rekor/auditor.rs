@@ -71,7 +71,8 @@ impl Auditor {
     }
 
     /// Fetch an entry and prove it: SET, inclusion proof, checkpoint
-    /// signature, and that it is the entry asked for. The raw entry is
+    /// signature (by a log key valid now: it is the current tree head),
+    /// and that it is the entry asked for. The raw entry is
     /// returned too, for [`Auditor::export_bundle`].
     pub fn get(
         &self,
