@@ -28,5 +28,6 @@ pub mod tsa;
 pub mod tuf;
 mod util;
 
+pub use material::{KeyEnd, TrustedKey};
 pub use oidc::{JwsAlg, TokenKind, TokenSpec};
 pub use server::{ObjectStorageRequests, Testbed, TestbedOptions};

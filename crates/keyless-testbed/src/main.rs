@@ -5,6 +5,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use keyless_testbed::faults::FaultRule;
+use keyless_testbed::material::KeyEnd;
 use keyless_testbed::{JwsAlg, Testbed, TestbedOptions, TokenKind, TokenSpec};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,6 +58,12 @@ struct ServeArgs {
     /// forked-root, untrusted-sct, expired-cert, duplicate.
     #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<FaultRule>,
+    /// End a key's validity window in the trusted root at TIME (RFC 3339),
+    /// as when Sigstore retires a key (repeatable): KEY=TIME, e.g.
+    /// tsa=2026-01-01T00:00:00Z. Keys: fulcio, ct-log, rekor-v1, rekor-v2,
+    /// tsa. Windows start when the state directory was first used.
+    #[arg(long = "valid-until", value_name = "KEY=TIME")]
+    valid_until: Vec<KeyEnd>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -139,6 +146,7 @@ fn serve(a: ServeArgs) -> Result<(), String> {
     options.listen = SocketAddr::from(([127, 0, 0, 1], a.port));
     options.trusted_issuers.extend(a.trust_issuers);
     options.faults = a.faults;
+    options.valid_until = a.valid_until;
     let testbed = Testbed::start(options)?;
     println!("keyless-testbed listening on {}", testbed.url());
     println!("  trust config:  {}", testbed.trust_config_path().display());

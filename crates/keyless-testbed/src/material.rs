@@ -8,12 +8,85 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
+/// A key (or CA) of the trusted root, named for `--valid-until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrustedKey {
+    /// The Fulcio CA (its certificate chain).
+    Fulcio,
+    /// The CT log Fulcio's SCTs come from.
+    CtLog,
+    /// The Rekor v1 log's key (SETs and checkpoints).
+    RekorV1,
+    /// The Rekor v2 log's key (checkpoints).
+    RekorV2,
+    /// The TSA (its certificate chain).
+    Tsa,
+}
+
+impl TrustedKey {
+    /// Every key, in the order of [`TrustedKey::name`]'s names.
+    pub const ALL: [Self; 5] = [
+        Self::Fulcio,
+        Self::CtLog,
+        Self::RekorV1,
+        Self::RekorV2,
+        Self::Tsa,
+    ];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fulcio => "fulcio",
+            Self::CtLog => "ct-log",
+            Self::RekorV1 => "rekor-v1",
+            Self::RekorV2 => "rekor-v2",
+            Self::Tsa => "tsa",
+        }
+    }
+}
+
+/// `KEY=TIME`: the trusted root gives `KEY`'s validity window an end
+/// (`validFor.end`, RFC 3339), as Sigstore does when it retires a key.
+/// Material the key signed after TIME must then fail verification; what it
+/// signed before stays valid. A TIME before the window's start makes the
+/// trusted root itself invalid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyEnd {
+    /// Whose window ends.
+    pub key: TrustedKey,
+    /// When.
+    pub end: jiff::Timestamp,
+}
+
+impl std::str::FromStr for KeyEnd {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, time) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{s:?} is not KEY=TIME"))?;
+        let key = TrustedKey::ALL
+            .into_iter()
+            .find(|k| k.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<_> = TrustedKey::ALL.iter().map(|k| k.name()).collect();
+                format!("no key {name:?}; keys: {}", names.join(", "))
+            })?;
+        let end = time
+            .parse()
+            .map_err(|e| format!("{time:?} is not an RFC 3339 time: {e}"))?;
+        Ok(Self { key, end })
+    }
+}
+
 /// Everything the documents describe.
 pub struct Services<'a> {
     /// Base URL of the testbed (`http://127.0.0.1:PORT`).
     pub url: &'a str,
     /// When the instance became valid (RFC 3339).
     pub valid_from: String,
+    /// Keys whose validity window ends (the last end named for a key wins).
+    pub ends: &'a [KeyEnd],
     /// Fulcio.
     pub ca: &'a FulcioCa,
     /// Rekor v1.
@@ -38,7 +111,7 @@ fn cert_chain(ders: &[&[u8]]) -> Value {
     json!({"certificates": ders.iter().map(|d| json!({"rawBytes": B64.encode(d)})).collect::<Vec<_>>()})
 }
 
-fn tlog(url: &str, log: &TransparencyLog, valid_from: &str) -> Value {
+fn tlog(url: &str, log: &TransparencyLog, valid_for: Value) -> Value {
     let key_details = match log.key_kind() {
         KeyKind::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
         KeyKind::Ed25519 => "PKIX_ED25519",
@@ -50,27 +123,37 @@ fn tlog(url: &str, log: &TransparencyLog, valid_from: &str) -> Value {
         "publicKey": {
             "rawBytes": B64.encode(log.public_key_spki()),
             "keyDetails": key_details,
-            "validFor": {"start": valid_from},
+            "validFor": valid_for,
         },
         "logId": {"keyId": B64.encode(log.log_id())},
     })
 }
 
 impl Services<'_> {
+    /// `key`'s validity window: from the instance's start, to its end if
+    /// one is named.
+    fn valid_for(&self, key: TrustedKey) -> Value {
+        let mut window = json!({"start": self.valid_from});
+        if let Some(e) = self.ends.iter().rev().find(|e| e.key == key) {
+            window["end"] = json!(e.end.to_string());
+        }
+        window
+    }
+
     /// The trusted root (media type v0.1, as public-good Sigstore serves).
     pub fn trusted_root(&self) -> Value {
         let ca = self.ca;
         let mut root = json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
             "tlogs": [
-                tlog(self.url, self.rekor_v1, &self.valid_from),
-                tlog(self.url, self.rekor_v2, &self.valid_from),
+                tlog(self.url, self.rekor_v1, self.valid_for(TrustedKey::RekorV1)),
+                tlog(self.url, self.rekor_v2, self.valid_for(TrustedKey::RekorV2)),
             ],
             "certificateAuthorities": [{
                 "subject": {"organization": "keyless-testbed", "commonName": "keyless-testbed Fulcio"},
                 "uri": self.url,
                 "certChain": cert_chain(&[ca.intermediate_der(), ca.root_der()]),
-                "validFor": {"start": self.valid_from},
+                "validFor": self.valid_for(TrustedKey::Fulcio),
             }],
             "ctlogs": [{
                 "baseUrl": self.url,
@@ -78,7 +161,7 @@ impl Services<'_> {
                 "publicKey": {
                     "rawBytes": B64.encode(ca.ct_public_key()),
                     "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                    "validFor": {"start": self.valid_from},
+                    "validFor": self.valid_for(TrustedKey::CtLog),
                 },
                 "logId": {"keyId": B64.encode(ca.ct_log_id())},
             }],
@@ -90,7 +173,7 @@ impl Services<'_> {
                 "subject": {"organization": "keyless-testbed", "commonName": "keyless-testbed TSA"},
                 "uri": format!("{}/api/v1/timestamp", self.url),
                 "certChain": cert_chain(&refs),
-                "validFor": {"start": self.valid_from},
+                "validFor": self.valid_for(TrustedKey::Tsa),
             }]);
         }
         root

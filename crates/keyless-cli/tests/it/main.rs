@@ -28,5 +28,6 @@ mod tamper;
 mod terminal;
 mod testbed;
 mod trust;
+mod validity;
 mod vectors;
 mod verify_ux;

@@ -22,6 +22,7 @@ pub use generic_registry::ObjectStorageRequests;
 pub use oidc::DEVICE_LOGIN_EMAIL;
 
 use crate::faults::{Endpoint, FaultRule, FaultTable};
+use crate::material::KeyEnd;
 use crate::oidc::{JwsAlg, OidcIssuer, StoredOidc, TokenSpec};
 use axum::routing::{get, post};
 use keyless::clock::{Clock, SystemClock};
@@ -49,6 +50,9 @@ pub struct TestbedOptions {
     /// an object storage stand-in on a second loopback port, as GitLab
     /// does; that origin refuses requests that carry a credential.
     pub redirect_package_downloads: bool,
+    /// Keys whose validity window the trusted root ends (see
+    /// [`Testbed::set_valid_until`] to change them while it runs).
+    pub valid_until: Vec<KeyEnd>,
 }
 
 impl std::fmt::Debug for TestbedOptions {
@@ -62,6 +66,7 @@ impl std::fmt::Debug for TestbedOptions {
                 "redirect_package_downloads",
                 &self.redirect_package_downloads,
             )
+            .field("valid_until", &self.valid_until)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +92,7 @@ impl TestbedOptions {
             faults: Vec::new(),
             clock: Arc::new(SystemClock),
             redirect_package_downloads: false,
+            valid_until: Vec::new(),
         }
     }
 }
@@ -222,6 +228,7 @@ impl Testbed {
             faults,
             clock: options.clock.clone(),
             tsa_serial: u128::from(options.clock.now().as_second().unsigned_abs()) << 16,
+            valid_until: options.valid_until.clone(),
         };
         state.write_trust_files()?;
         let state = Arc::new(Mutex::new(state));
@@ -308,6 +315,24 @@ impl Testbed {
     /// `trusted_root.json` for this instance.
     pub fn trusted_root_path(&self) -> PathBuf {
         self.dir.join("trusted_root.json")
+    }
+
+    /// When every key's validity window in the trusted root starts (a
+    /// minute before the state directory was first used).
+    pub fn valid_from(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(lock(&self.state).keys.created)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    /// End the validity windows of `ends`' keys in the trusted root (and
+    /// no others), as Sigstore does when it retires a key: the trust files
+    /// are rewritten and republished through TUF. Keys and logs stay as
+    /// they are, so material signed before still verifies against the
+    /// previous trust files.
+    pub fn set_valid_until(&self, ends: &[KeyEnd]) -> Result<(), String> {
+        let mut s = lock(&self.state);
+        s.valid_until = ends.to_vec();
+        s.write_trust_files()
     }
 
     /// The TUF repository's base URL.

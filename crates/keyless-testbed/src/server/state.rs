@@ -4,7 +4,7 @@
 use crate::ca::{FulcioCa, StoredFulcio};
 use crate::faults::{Fault, FaultTable};
 use crate::keys::{KeyKind, StoredKey, TestKey};
-use crate::material::{Services, TRUST_FILES};
+use crate::material::{KeyEnd, Services, TRUST_FILES};
 use crate::oidc::{OidcIssuer, StoredOidc};
 use crate::rekor::{AnswerFaults, Canonical, LogVersion, LoggedEntry, StoredLog, TransparencyLog};
 use crate::tsa::{StoredTsa, TimestampAuthority};
@@ -53,6 +53,8 @@ pub(super) struct State {
     pub(super) faults: FaultTable,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) tsa_serial: u128,
+    /// Keys whose validity window the trust files end.
+    pub(super) valid_until: Vec<KeyEnd>,
     /// How much of each log is on disk; shared with requests that write it
     /// without holding the state.
     pub(super) stored: Arc<StoredLogs>,
@@ -355,6 +357,7 @@ impl State {
             valid_from: jiff::Timestamp::from_second(self.keys.created)
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
+            ends: &self.valid_until,
             ca: &self.keys.fulcio,
             rekor_v1: &self.keys.rekor_v1,
             rekor_v2: &self.keys.rekor_v2,

@@ -11,3 +11,4 @@ mod http;
 mod rekor;
 mod state;
 mod token;
+mod validity;

@@ -71,7 +71,8 @@ impl Auditor {
     }
 
     /// Fetch an entry and prove it: SET, inclusion proof, checkpoint
-    /// signature, and that it is the entry asked for. The raw entry is
+    /// signature (by a log key valid now: it is the current tree head),
+    /// and that it is the entry asked for. The raw entry is
     /// returned too, for [`Auditor::export_bundle`].
     pub fn get(
         &self,
@@ -126,6 +127,24 @@ impl Auditor {
             if let Some(reason) = asked {
                 report.verdict = Err(Failure::new(Step::LogEntry, reason));
             }
+        }
+        // The answer's checkpoint is the log's current tree head, signed
+        // now: a key the trust root has retired (a compromised one, say)
+        // must not sign it, even for an entry its SET proves was logged
+        // while the key was valid (which `verify-entry` accepts offline).
+        if let Ok(v) = &report.verdict
+            && self
+                .logs
+                .by_id(&v.log_id)
+                .is_some_and(|l| !l.valid_at(self.now()))
+        {
+            report.verdict = Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "the log's current checkpoint is signed by log {} whose key is no longer valid",
+                    super::hex(v.log_id.as_bytes())
+                ),
+            ));
         }
         Ok((report, raw))
     }

@@ -143,6 +143,43 @@ pub(super) fn check_rekor_v2_proof(
     Ok(())
 }
 
+/// No log entry may be vouched for by a log key that the trust root
+/// retired before the signing time (the earliest verified time): the entry
+/// was logged, and its checkpoint signed, after the signature was made, so
+/// only a retired (perhaps compromised) key could have signed them.
+/// sigstore-verify 0.15.1 checks a SET's key at the integrated time, but a
+/// checkpoint's key only for having started by now; a Rekor v2 entry has
+/// no SET, so nothing else ties its log key's window to the signature.
+/// For Rekor v2 the entry's log key is the checkpoint's signer
+/// ([`check_rekor_v2_proof`]); for Rekor v1 it is the SET's.
+pub(super) fn check_log_key_windows(
+    bundle: &Bundle,
+    root: &sigstore_trust_root::TrustedRoot,
+    signing_time: jiff::Timestamp,
+) -> std::result::Result<(), Failure> {
+    for entry in &bundle.verification_material.tlog_entries {
+        let id = entry.log_id.key_id.as_bytes();
+        let end = root
+            .tlogs
+            .iter()
+            .find(|t| t.log_id.key_id.as_bytes() == id)
+            .and_then(|t| t.public_key.valid_for)
+            .and_then(|window| window.end);
+        if let Some(end) = end
+            && end < signing_time
+        {
+            return Err(Failure::new(
+                Step::Checkpoint,
+                format!(
+                    "the key of log {}, which vouches for the entry, was retired at {end}, before the signing time {signing_time}",
+                    crate::digest::hex(id)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Name the step a sigstore-verify error belongs to. Errors that say nothing
 /// about the bundle (unusable trust material, or a kind this version of
 /// keyless does not know) are no verdict at all: `Err`, exit status 2.

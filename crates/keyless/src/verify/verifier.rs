@@ -3,7 +3,10 @@
 
 use super::diagnosis::{self, Diagnosis, KnownKeys};
 use super::policy::Policy;
-use super::steps::{check_checkpoint_tree_size, check_rekor_v2_proof, classify, signature_bytes};
+use super::steps::{
+    check_checkpoint_tree_size, check_log_key_windows, check_rekor_v2_proof, classify,
+    signature_bytes,
+};
 use super::{Failure, Step};
 use crate::bundle::{self, EvidenceProblem};
 use crate::clock::{Clock, SystemClock};
@@ -261,6 +264,15 @@ impl Verifier {
         // trusted logs. After sigstore-verify and the signing-time check,
         // so that a bundle failing an earlier step is reported at that step.
         check_rekor_v2_proof(bundle, &self.rekor_keys)?;
+        // (5, part) No log key retired before the signing time vouches.
+        if let Some(signing_time) = result
+            .integrated_time()
+            .into_iter()
+            .chain(verified_times.iter().copied())
+            .min()
+        {
+            check_log_key_windows(bundle, &self.root, signing_time)?;
+        }
 
         // (8) The identity policy, on verified claims only.
         if let Policy::Identity(identity) = policy {

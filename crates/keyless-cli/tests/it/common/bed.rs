@@ -4,7 +4,7 @@
 
 use super::{Run, keyless_with_token, run};
 use keyless_testbed::faults::FaultRule;
-use keyless_testbed::{JwsAlg, Testbed, TestbedOptions, TokenSpec};
+use keyless_testbed::{JwsAlg, KeyEnd, Testbed, TestbedOptions, TokenSpec, TrustedKey};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
@@ -75,6 +75,19 @@ impl Bed {
     /// Inject a fault (`ENDPOINT=FAULT[:ARG][,after=N][,times=N]`).
     pub fn fault(&self, rule: &str) {
         self.tb.add_fault(rule.parse::<FaultRule>().unwrap());
+    }
+
+    /// Retire `keys` in the testbed's trust files, as Sigstore would: their
+    /// validity windows end at `end`. Keys and logs stay as they are.
+    pub fn retire(&self, keys: &[TrustedKey], end: jiff::Timestamp) {
+        let ends: Vec<KeyEnd> = keys.iter().map(|&key| KeyEnd { key, end }).collect();
+        self.tb.set_valid_until(&ends).unwrap();
+    }
+
+    /// A second after the trust root's windows start: before anything the
+    /// testbed signed (they start a minute before it first ran).
+    pub fn before_signing(&self) -> jiff::Timestamp {
+        self.tb.valid_from() + jiff::SignedDuration::from_secs(1)
     }
 
     /// A GitLab.com main-branch token ([`MAIN_SAN`]).

@@ -16,6 +16,7 @@ mod scan;
 mod search;
 mod stdout;
 mod tiles;
+mod validity;
 mod verify_entry;
 
 use crate::common::bed::{Bed, GITLAB};
