@@ -26,10 +26,24 @@ if [ "${#want}" -ne 64 ]; then
   exit 2
 fi
 
+# The URL is data, never a curl option: one starting with `-` (`-K file`
+# would read a config naming another URL, plain http, another output file)
+# is refused here, and `--` below ends curl's options in any case. Only
+# https (and file, for a binary already on disk) are fetched: the SHA-256
+# check would catch a tampered download, but a redirect or plain http
+# should not get the chance to serve one.
+case $url in
+  https://?*|file:///?*) ;;
+  *) echo "install-keyless: URL must start with https:// (or file:///)" >&2; exit 2 ;;
+esac
+
 tmp=$(mktemp "${TMPDIR:-/tmp}/keyless.XXXXXX")
 new=
 trap 'rm -f "$tmp" ${new:+"$new"}' EXIT
-curl --fail --silent --show-error --location --proto '=https,file' --output "$tmp" "$url"
+# --globoff: `[1-9]` or `{a,b}` in a URL is taken literally, not expanded
+# into several downloads written over one another into one file.
+curl --fail --silent --show-error --location --proto '=https,file' \
+  --proto-redir '=https' --globoff --output "$tmp" -- "$url"
 got=$(sha256sum "$tmp" | cut -d ' ' -f 1)
 if [ "$got" != "$want" ]; then
   echo "install-keyless: $url has SHA-256 $got, expected $want: not installed" >&2

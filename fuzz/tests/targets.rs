@@ -157,4 +157,11 @@ fn crashes_found_before_do_not_come_back() {
         })
         .unwrap_or(0);
     assert_eq!(replayed, expected, "a regression folder names no target");
+    // A replay of nothing passes whatever the code does: a moved or emptied
+    // folder must fail here, not turn the test into a no-op.
+    assert!(
+        replayed > 0,
+        "no regression input found in {}: nothing was replayed",
+        dir.display()
+    );
 }

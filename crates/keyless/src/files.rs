@@ -356,6 +356,87 @@ fn keep_aside(path: &Path) -> std::io::Result<Option<std::path::PathBuf>> {
     Err(last_err.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
+/// How old a temporary file must be before a later run removes it as a
+/// leftover: far longer than any run's write of its outputs takes, so a run
+/// writing next to the same outputs right now never loses its own.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Remove the temporary files that runs killed mid-write (`kill -9`, an
+/// out-of-memory kill, a cancelled CI job: no cleanup of theirs ran) left
+/// next to `outputs`, and return them. Only keyless's own: a regular file
+/// (never a symlink, a directory or a FIFO) named as [`write_temp`] or
+/// [`keep_aside`] name one for one of these outputs, `.<output>.<16 hex
+/// digits>.tmp` or `.<output>.<16 hex digits>.old.tmp`, last modified at
+/// least `max_age` before `now` (a younger one may be a run's that is
+/// writing right now). Another tool's file, or a temporary file of another
+/// output, is never touched. A kept copy is the previous version of an
+/// output the caller is about to replace, so nothing is lost with it. Each
+/// folder is read once; best effort: what cannot be read or removed stays.
+pub fn remove_stale_temps<'a>(
+    outputs: impl IntoIterator<Item = &'a Path>,
+    now: std::time::SystemTime,
+    max_age: std::time::Duration,
+) -> Vec<std::path::PathBuf> {
+    let mut by_dir: std::collections::BTreeMap<&Path, std::collections::HashSet<String>> =
+        std::collections::BTreeMap::new();
+    for path in outputs {
+        let (dir, name) = temp_parts(path);
+        if !name.is_empty() {
+            by_dir.entry(dir).or_default().insert(name);
+        }
+    }
+    let mut removed = Vec::new();
+    for (dir, names) in by_dir {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !temp_of(name).any(|output| names.contains(output)) {
+                continue;
+            }
+            let path = entry.path();
+            // The entry itself, not what a symlink points to.
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let old = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|age| age >= max_age);
+            if meta.file_type().is_file() && old && std::fs::remove_file(&path).is_ok() {
+                removed.push(path);
+            }
+        }
+    }
+    removed
+}
+
+/// The outputs whose temporary file `name` could be (see
+/// [`remove_stale_temps`]): none for a name keyless never gives one.
+fn temp_of(name: &str) -> impl Iterator<Item = &str> {
+    let base = name
+        .strip_prefix('.')
+        .and_then(|n| n.strip_suffix(".tmp"))
+        .unwrap_or_default();
+    // `.<output>.<nonce>.old.tmp` is a kept copy, unless the output's own
+    // name ends in `.<16 hex digits>`; both readings are tried.
+    [Some(base), base.strip_suffix(".old")]
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.rsplit_once('.'))
+        .filter(|(output, nonce)| {
+            !output.is_empty()
+                && nonce.len() == 16
+                && nonce
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+        .map(|(output, _)| output)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,5 +489,64 @@ mod tests {
         create_all_atomic(&[(&bundle, b"mine"), (&sig, b"mine")]).unwrap();
         assert_eq!(std::fs::read(&bundle).unwrap(), b"mine");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn only_old_temporary_files_of_the_outputs_are_removed() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let bundle = d.join("a.tar.gz.sigstore.json");
+        let sig = d.join("a.tar.gz.sig");
+        // "Now" is two hours ahead: a file written during the test is two
+        // hours old then; one dated to that "now" is fresh.
+        let now = SystemTime::now() + Duration::from_secs(7200);
+        let file = |name: &str| {
+            let path = d.join(name);
+            std::fs::write(&path, name).unwrap();
+            path
+        };
+        let stale = [
+            file(".a.tar.gz.sigstore.json.0123456789abcdef.tmp"),
+            file(".a.tar.gz.sig.fedcba9876543210.old.tmp"),
+        ];
+        let fresh = file(".a.tar.gz.sigstore.json.00112233445566ff.tmp");
+        std::fs::File::options()
+            .write(true)
+            .open(&fresh)
+            .unwrap()
+            .set_modified(now)
+            .unwrap();
+        let kept = [
+            fresh,
+            // Another output's, another tool's, not keyless's pattern.
+            file(".b.tar.gz.sigstore.json.0123456789abcdef.tmp"),
+            file(".a.tar.gz.sigstore.json.swp"),
+            file(".a.tar.gz.sigstore.json.0123456789ABCDEF.tmp"),
+            file(".a.tar.gz.sigstore.json.0123456789abcde.tmp"),
+            file("a.tar.gz.sigstore.json.0123456789abcdef.tmp"),
+            file(".a.tar.gz.sigstore.json.0123456789abcdef"),
+        ];
+        // A symlink under a temporary name is not removed, nor what it
+        // points to.
+        let victim = file("victim");
+        let link = d.join(".a.tar.gz.sig.0123456789abcdef.tmp");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let folder = d.join(".a.tar.gz.sig.aaaaaaaaaaaaaaaa.tmp");
+        std::fs::create_dir(&folder).unwrap();
+
+        let mut removed =
+            remove_stale_temps([bundle.as_path(), sig.as_path()], now, STALE_TEMP_AGE);
+        removed.sort();
+        let mut want = stale.to_vec();
+        want.sort();
+        assert_eq!(removed, want);
+        for path in stale {
+            assert!(path.symlink_metadata().is_err(), "{}", path.display());
+        }
+        for path in kept.iter().chain([&victim, &link, &folder]) {
+            assert!(path.symlink_metadata().is_ok(), "{}", path.display());
+        }
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
     }
 }

@@ -69,8 +69,14 @@ impl TrustMaterial {
     /// refreshed through TUF into the cache directory ([`cache_dir`]) is used
     /// when present; otherwise the embedded snapshot.
     pub fn load(source: &TrustSource) -> Result<Self> {
+        Self::load_with_cache(source, cache_dir().as_deref())
+    }
+
+    /// [`TrustMaterial::load`] with the cache directory given (`None`: no
+    /// cache), so a test reads no user's cache.
+    fn load_with_cache(source: &TrustSource, cache: Option<&Path>) -> Result<Self> {
         if let Some(instance) = InstanceName::of(source)
-            && let Some(dir) = cache_dir()
+            && let Some(dir) = cache
         {
             let dir = dir.join(instance.0);
             let root_path = dir.join("trusted_root.json");
@@ -401,8 +407,12 @@ mod tests {
 
     #[test]
     fn embedded_roots_load_with_signing_configs() {
+        // An empty cache, not the user's: the embedded snapshots are what
+        // is loaded, whatever `keyless trust update` left on this machine.
+        let cache = tempfile::tempdir().unwrap();
         for source in [TrustSource::Production, TrustSource::Staging] {
-            let m = TrustMaterial::load(&source).unwrap();
+            let m = TrustMaterial::load_with_cache(&source, Some(cache.path())).unwrap();
+            assert_eq!(m.path, None, "{source}: not the embedded snapshot");
             assert!(!m.trusted_root.certificate_authorities.is_empty());
             assert!(!m.trusted_root.tlogs.is_empty());
             assert!(m.signing_config.is_some(), "{source}");

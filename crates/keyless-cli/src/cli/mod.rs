@@ -152,9 +152,87 @@ where
 /// message on a usage error), then apply the environment where clap could
 /// not (see [`env`]).
 pub fn parse() -> Cli {
-    let mut cli = try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cli = try_parse_from(args.iter().cloned()).unwrap_or_else(|e| {
+        junit_on_usage_error(&args, &e);
+        e.exit()
+    });
     cli.apply_env(&env::process);
     cli
+}
+
+/// A command line clap refused (an unknown flag, a missing value) still
+/// replaces the `--junit` report it names, with one `error` case saying
+/// why: else a report of an earlier, passing run stays in place and CI
+/// collects it as this job's verdict (a pass). An error report rather than
+/// none: GitLab shows it among the pipeline's test results, where a missing
+/// file is only a warning in the job log and the failure shows nowhere in
+/// the merge request's test summary.
+fn junit_on_usage_error(args: &[std::ffi::OsString], err: &clap::Error) {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return;
+    }
+    let Some((suite, paths)) = junit_paths(args) else {
+        return;
+    };
+    // clap's message without its usage and tips (after the first blank
+    // line), on one line.
+    let rendered = err.render().to_string();
+    let reason = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let reason = reason.trim_start_matches("error: ").to_string();
+    let hint = format!("see '{suite} --help'");
+    for path in paths {
+        let case = crate::render::junit::command_error(suite, reason.clone(), Some(hint.clone()));
+        if let Err(e) = crate::render::junit::write(&path, suite, &[case]) {
+            eprintln!(
+                "keyless: error: {}",
+                crate::render::escape::printable_lines(&e.to_string())
+            );
+        }
+    }
+}
+
+/// The command that takes `--junit` in `args` (its report's suite name) and
+/// the reports named, read as clap would have: `--junit FILE` or
+/// `--junit=FILE`, before a `--` (after it, every argument is an input).
+fn junit_paths(args: &[std::ffi::OsString]) -> Option<(&'static str, Vec<std::path::PathBuf>)> {
+    let word = |i: usize| args.get(i).and_then(|a| a.to_str());
+    let (suite, from) = match (word(1), word(2)) {
+        (Some("verify"), Some("gitlab")) => ("keyless verify gitlab", 3),
+        (Some("verify"), _) => ("keyless verify", 2),
+        (Some("rekor"), Some("search")) => ("keyless rekor search", 3),
+        _ => return None,
+    };
+    let mut paths = Vec::new();
+    let mut rest = args.iter().skip(from);
+    while let Some(arg) = rest.next() {
+        match arg.to_str() {
+            Some("--") => break,
+            Some("--junit") => {
+                // A value clap would not take as one (another flag) is none.
+                if let Some(value) = rest
+                    .next()
+                    .filter(|v| !v.to_string_lossy().starts_with('-'))
+                {
+                    paths.push(value.into());
+                }
+            }
+            Some(a) => paths.extend(a.strip_prefix("--junit=").map(std::path::PathBuf::from)),
+            None => {}
+        }
+    }
+    (!paths.is_empty()).then_some((suite, paths))
 }
 
 impl Cli {

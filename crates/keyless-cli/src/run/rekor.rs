@@ -141,9 +141,20 @@ fn search(args: &RekorSearchArgs) -> u8 {
         let (a, r) = online(&args.log)?;
         a.search(&r, &q, usize::from(args.limit))
     });
-    if let (Some(path), Ok(report)) = (&args.junit, &result) {
-        let cases = crate::render::junit::search_cases(report);
-        if let Err(e) = crate::render::junit::write(path, "keyless rekor search", &cases) {
+    if let Some(path) = &args.junit {
+        let suite = "keyless rekor search";
+        let cases = match &result {
+            Ok(report) => crate::render::junit::search_cases(report),
+            // Stopped before any entry (no query, the log unreachable): an
+            // error case replaces an earlier run's report, which CI would
+            // otherwise collect as this run's.
+            Err(e) => vec![crate::render::junit::command_error(
+                suite,
+                e.to_string(),
+                super::hint("rekor search", e),
+            )],
+        };
+        if let Err(e) = crate::render::junit::write(path, suite, &cases) {
             return fail("search", args.log.json, &e);
         }
     }

@@ -89,7 +89,10 @@ fn a_regexp_matching_the_whole_identity_verifies() {
 }
 
 #[test]
-fn the_wrong_trust_root_fails_at_the_certificate() {
+fn the_wrong_trust_root_fails_at_the_first_log_check_and_names_the_instance() {
+    // A production bundle against staging's root: the first check (the
+    // SET, before any chain to a CA) finds no key for its log, and the hint
+    // says where the bundle is from.
     let (code, r) = verify_with(&[
         "--staging",
         "--certificate-identity",
@@ -97,8 +100,23 @@ fn the_wrong_trust_root_fails_at_the_certificate() {
         "--certificate-oidc-issuer",
         WHEEL_ISSUER,
     ]);
-    assert_eq!(code, 1, "{r:#}");
-    assert_ne!(r["failed_step"], "identity", "{r:#}");
+    assert_eq!(
+        (code, &r["failed_step"]),
+        (1, &serde_json::json!("SET")),
+        "{r:#}"
+    );
+    let reason = r["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("No log key valid at integrated time 2024-03-19T22:41:16Z"),
+        "{r:#}"
+    );
+    assert!(
+        r["hint"]
+            .as_str()
+            .unwrap()
+            .contains("public-good production instance"),
+        "{r:#}"
+    );
 }
 
 #[test]

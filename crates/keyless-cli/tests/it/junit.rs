@@ -172,3 +172,96 @@ fn a_command_that_checks_no_input_still_writes_a_report_with_one_error() {
         "{case}"
     );
 }
+
+/// A command line that stops keyless before it checks anything (clap
+/// refuses a flag or a missing value, `rekor search` has no query) still
+/// replaces the report it names with one error: a report of an earlier,
+/// passing run must not stay behind for CI to collect as this run's.
+#[test]
+fn a_refused_command_line_replaces_an_earlier_passing_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdist = vectors("pypi-attestations").join("gitlab_oidc_project-0.0.3.tar.gz");
+    let report = dir.path().join("report.xml");
+    let verify = ["verify", "--certificate-identity-regexp", ".*"];
+    let issuer = ["--certificate-oidc-issuer", "https://gitlab.com"];
+    let r = run(keyless()
+        .args(verify)
+        .args(issuer)
+        .arg("--junit")
+        .arg(&report)
+        .arg(&sdist));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(junit_report(&report)["cases"][0]["verdict"], "passed");
+    let passed = std::fs::read(&report).unwrap();
+    let refused = |doc: &serde_json::Value, suite: &str, why: &str| {
+        assert_eq!(
+            doc["suite"],
+            json!({"tests": 1, "failures": 0, "errors": 1}),
+            "{doc}"
+        );
+        let case = &doc["cases"][0];
+        assert_eq!(
+            (&case["name"], &case["verdict"]),
+            (&json!(suite), &json!("error"))
+        );
+        assert!(case["message"].as_str().unwrap().contains(why), "{case}");
+    };
+
+    // The same run with an unknown flag: exit 2, the report an error.
+    let r = run(keyless()
+        .args(verify)
+        .args(issuer)
+        .arg("--junit")
+        .arg(&report)
+        .arg("--bogus-flag")
+        .arg(&sdist));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--bogus-flag"), "{}", r.stderr);
+    refused(
+        &junit_report(&report),
+        "keyless verify",
+        "unexpected argument '--bogus-flag'",
+    );
+
+    // `verify gitlab`, `--junit=FILE`, a flag missing its value.
+    std::fs::write(&report, &passed).unwrap();
+    let r = run(keyless()
+        .args(["verify", "gitlab"])
+        .arg(format!("--junit={}", report.display()))
+        .arg(&sdist)
+        .arg("--project"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    refused(&junit_report(&report), "keyless verify gitlab", "--project");
+
+    // `rekor search`: without a query (clap), and with a malformed one
+    // (refused after parsing, offline).
+    std::fs::write(&report, &passed).unwrap();
+    let r = run(keyless().args(["rekor", "search", "--junit"]).arg(&report));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    refused(
+        &junit_report(&report),
+        "keyless rekor search",
+        "the following required arguments were not provided: <--sha256 <HEX>|",
+    );
+    std::fs::write(&report, &passed).unwrap();
+    let r = run(keyless()
+        .args(["rekor", "search", "--sha256", "not-hex", "--junit"])
+        .arg(&report));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    refused(&junit_report(&report), "keyless rekor search", "not-hex");
+
+    // Help is no failure: nothing written. After `--`, `--junit` is an
+    // input's name, not the flag.
+    let untouched = dir.path().join("untouched.xml");
+    let r = run(keyless()
+        .args(["verify", "--help", "--junit"])
+        .arg(&untouched));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(keyless()
+        .args(verify)
+        .args(["--bogus-flag", "--", "--junit"])
+        .arg(&untouched));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!untouched.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

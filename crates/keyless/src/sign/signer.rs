@@ -160,6 +160,15 @@ impl Signer {
                 )));
             }
         }
+        // A run killed mid-write left its temporary files next to these
+        // outputs, hidden and never cleaned by anyone else: removed now,
+        // only keyless's own for these outputs, and only old ones (a run
+        // writing the same outputs right now keeps its own).
+        crate::files::remove_stale_temps(
+            outputs_seen.iter().map(PathBuf::as_path),
+            std::time::SystemTime::now(),
+            crate::files::STALE_TEMP_AGE,
+        );
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

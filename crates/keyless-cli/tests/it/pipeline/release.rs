@@ -68,6 +68,84 @@ fn the_install_script_installs_only_a_binary_with_the_pinned_sha256() {
     );
 }
 
+/// The install script's URL is data: an https or file URL, fetched as
+/// written. A URL starting with `-` was a curl option (`-K cfg` read a
+/// config naming another file, whose SHA-256 the attacker chose), `http://`
+/// reached curl, and `[1-2]` or `{a,b}` fetched several files into one.
+#[test]
+fn the_install_script_fetches_only_an_https_or_file_url_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let script = |name: &str, says: &str| {
+        let path = d.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\necho {says}\n")).unwrap();
+        path
+    };
+    let install = |url: &str, sha: &str, to: &Path| {
+        let out = Command::new("sh")
+            .arg(repo_root().join("scripts/install-keyless.sh"))
+            .args([url, sha])
+            .arg(to)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stderr)
+    };
+    let sha = |path: &Path| keyless::digest::sha256_file(path).unwrap().to_hex();
+    let refused = "URL must start with https:// (or file:///)";
+
+    // `-K cfg`: a curl config naming another file (and its SHA-256 is the
+    // one given). Refused before curl runs; nothing installed or written.
+    let evil = script("evil", "evil");
+    let cfg = d.join("cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "url = \"file://{}\"\noutput = \"{}\"\n",
+            evil.display(),
+            d.join("unchecked").display()
+        ),
+    )
+    .unwrap();
+    let bin = d.join("bin");
+    let (code, stderr) = install(&format!("-K{}", cfg.display()), &sha(&evil), &bin);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(refused), "{stderr}");
+    assert!(!bin.exists() && !d.join("unchecked").exists());
+
+    // Plain http (and any other scheme): refused by the script itself.
+    for url in [
+        "http://127.0.0.1:9/keyless",
+        "ftp://127.0.0.1:9/keyless",
+        "file:relative",
+    ] {
+        let (code, stderr) = install(url, &sha(&evil), &bin);
+        assert_eq!(code, Some(2), "{url}: {stderr}");
+        assert!(stderr.contains(refused), "{url}: {stderr}");
+    }
+    assert!(!bin.exists());
+
+    // Globs are literal: the file named `keyless[1-2]` is the one fetched,
+    // not keyless1 then keyless2 into one temporary file.
+    for (literal, expanded) in [
+        ("keyless[1-2]", ["keyless1", "keyless2"]),
+        ("keyless{a,b}", ["keylessa", "keylessb"]),
+    ] {
+        let wanted = script(literal, "keyless wanted");
+        for other in expanded {
+            script(other, "keyless other");
+        }
+        let to = d.join(format!("bin-{}", &literal[7..8]));
+        let url = format!("file://{}", wanted.display());
+        let (code, stderr) = install(&url, &sha(&wanted), &to);
+        assert_eq!(code, Some(0), "{url}: {stderr}");
+        assert_eq!(
+            std::fs::read(to.join("keyless")).unwrap(),
+            std::fs::read(&wanted).unwrap()
+        );
+    }
+}
+
 /// Two loopback origins for `ci/fetch_release.py`: a PyPI simple index that
 /// requires the job token (basic auth) and redirects each file to an
 /// "object storage" origin on another port, which refuses any request

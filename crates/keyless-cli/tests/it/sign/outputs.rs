@@ -124,3 +124,41 @@ fn a_file_named_twice_is_signed_once() {
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     assert_eq!(s.tb.requests(Endpoint::RekorV1), 1);
 }
+
+/// A run killed mid-write (a cancelled CI job) leaves hidden temporary files
+/// next to its outputs. The next run writing those outputs removes the old
+/// ones; a fresh one (a run writing right now) and another output's stay.
+#[test]
+fn a_later_run_removes_old_temporary_files_of_its_outputs() {
+    use std::time::{Duration, SystemTime};
+    let s = setup();
+    let f = s.add("tool-0.2.tar.gz");
+    let old = ".tool-0.2.tar.gz.sigstore.json.0123456789abcdef.tmp";
+    let kept = ".tool-0.2.tar.gz.sig.fedcba9876543210.old.tmp";
+    let fresh = ".tool-0.2.tar.gz.sigstore.json.fedcba9876543210.tmp";
+    let other = ".other-1.0.tar.gz.sigstore.json.0123456789abcdef.tmp";
+    let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+    for name in [old, kept, fresh, other] {
+        let path = s.dist().join(name);
+        std::fs::write(&path, "half a bundle").unwrap();
+        if name != fresh {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(two_hours_ago).unwrap();
+        }
+    }
+    s.sign(
+        "trust_config.json",
+        &[f.as_os_str(), "--legacy-outputs".as_ref()],
+    )
+    .assert_code(0);
+    assert_eq!(
+        s.outputs(),
+        [
+            other,
+            fresh,
+            "tool-0.2.tar.gz.crt",
+            "tool-0.2.tar.gz.sig",
+            "tool-0.2.tar.gz.sigstore.json"
+        ]
+    );
+}
