@@ -412,6 +412,14 @@ impl State {
                 .contains(&Fault::WrongSetKey)
                 .then_some(&self.keys.rogue),
             wrong_proof: faults.contains(&Fault::WrongProof),
+            forked_proof: faults.contains(&Fault::ForkedProof),
+            stale_by: faults
+                .iter()
+                .map(|f| match f {
+                    Fault::StaleProof(n) => *n,
+                    _ => 0,
+                })
+                .sum(),
         }
     }
 
