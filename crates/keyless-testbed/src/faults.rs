@@ -61,6 +61,10 @@ pub enum Fault {
     /// Rekor v1: an entry fetched by index or UUID is answered with another
     /// genuine entry (the next one; the one before for the last).
     OtherEntry,
+    /// Rekor v1: an entry fetched by index or UUID is answered with the
+    /// entry before it filed under the index asked for (its SET signed for
+    /// that index by the log's key; its proof still for its own leaf).
+    MisnumberedEntry,
     /// Rekor: entries are proven in a fork of the log: a tree of the same
     /// size with another leaf in place of one that is not the entry's
     /// (leaf 0, or the last for entry 0), its checkpoint signed by the
@@ -71,6 +75,10 @@ pub enum Fault {
     /// entries smaller (an entry that tree lacks is proven as usual); with
     /// `forked-proof`, for the fork of that tree.
     StaleProof(u64),
+    /// Rekor v1: entries' checkpoints name another shard's tree (origin
+    /// `<name> - 1`), signed by the log's own key, as a log whose shards
+    /// share a key could answer with an entry of an older shard.
+    OtherShard,
     /// Rekor v2: entry bundles with one byte of each entry changed (the
     /// lengths kept), which the hash tiles do not prove.
     CorruptEntryBundle,
@@ -130,8 +138,10 @@ impl std::str::FromStr for FaultRule {
             "expired-cert" => Fault::ExpiredCert,
             "duplicate" => Fault::Duplicate,
             "other-entry" => Fault::OtherEntry,
+            "misnumbered-entry" => Fault::MisnumberedEntry,
             "forked-proof" => Fault::ForkedProof,
             "stale-proof" => Fault::StaleProof(num(arg, "stale-proof")?),
+            "other-shard" => Fault::OtherShard,
             "corrupt-entry-bundle" => Fault::CorruptEntryBundle,
             "log-as-sent" => Fault::LogAsSent,
             other => return Err(format!("unknown fault {other:?}")),
@@ -171,7 +181,9 @@ impl FaultRule {
             | F::ForkedRoot => matches!(self.endpoint, E::RekorV1 | E::RekorV2),
             F::WrongSetKey => self.endpoint == E::RekorV1,
             F::ForkedProof | F::LogAsSent => matches!(self.endpoint, E::RekorV1 | E::RekorV2),
-            F::OtherEntry | F::StaleProof(_) => self.endpoint == E::RekorV1,
+            F::OtherEntry | F::MisnumberedEntry | F::StaleProof(_) | F::OtherShard => {
+                self.endpoint == E::RekorV1
+            }
             F::CorruptEntryBundle => self.endpoint == E::RekorV2,
             F::UntrustedSct | F::ExpiredCert => self.endpoint == E::Fulcio,
         };

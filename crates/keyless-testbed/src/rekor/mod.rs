@@ -296,7 +296,18 @@ impl TransparencyLog {
         root: &sigstore_types::Sha256Hash,
         forger: Option<&TestKey>,
     ) -> String {
-        let note = format!("{}\n{size}\n{}\n", self.origin, B64.encode(root.as_bytes()));
+        self.sign_note_as(&self.origin, size, root, forger)
+    }
+
+    /// [`Self::sign_note`] with another origin line (another shard's tree).
+    fn sign_note_as(
+        &self,
+        origin: &str,
+        size: u64,
+        root: &sigstore_types::Sha256Hash,
+        forger: Option<&TestKey>,
+    ) -> String {
+        let note = format!("{origin}\n{size}\n{}\n", B64.encode(root.as_bytes()));
         let key = forger.unwrap_or(&self.key);
         let mut sig = self.log_id()[..4].to_vec();
         sig.extend(key.sign(note.as_bytes()));
@@ -309,12 +320,17 @@ impl TransparencyLog {
 
     /// The Rekor v1 SET over an entry, optionally signed by `forger`.
     pub fn set(&self, index: usize, forger: Option<&TestKey>) -> Vec<u8> {
+        self.set_claiming(index, index, forger)
+    }
+
+    /// The SET over entry `index` as if it were at log index `claimed`.
+    fn set_claiming(&self, index: usize, claimed: usize, forger: Option<&TestKey>) -> Vec<u8> {
         let e = &self.entries[index];
         let payload = json!({
             "body": e.body,
             "integratedTime": e.integrated_time,
             "logID": hex_encode(&self.log_id()),
-            "logIndex": index,
+            "logIndex": claimed,
         });
         // serde_json's map is ordered by key and compact: RFC 8785 for this shape.
         forger
@@ -422,6 +438,8 @@ pub struct AnswerFaults<'a> {
     pub forked_proof: bool,
     /// Prove entries in the tree this many entries smaller, when it holds them.
     pub stale_by: u64,
+    /// Sign the entries' checkpoints under another shard's origin.
+    pub other_shard: bool,
 }
 
 impl TransparencyLog {
@@ -466,19 +484,35 @@ impl TransparencyLog {
             }
         }
         let root = tree.root_at(size).unwrap_or_else(|| tree.root());
-        let checkpoint = self.sign_note(size, &root, faults.checkpoint_forger);
+        let origin = match faults.other_shard {
+            true => format!("{} - 1", self.signer_name),
+            false => self.origin.clone(),
+        };
+        let checkpoint = self.sign_note_as(&origin, size, &root, faults.checkpoint_forger);
         (size, hashes, root, checkpoint)
     }
 
     /// The Rekor v1 `LogEntry` answer for `index`: `{uuid: {...}}`.
     pub fn v1_entry_json(&self, index: usize, faults: AnswerFaults<'_>) -> Value {
+        self.v1_entry_json_claiming(index, index, faults)
+    }
+
+    /// [`Self::v1_entry_json`] for entry `index` filed at log index
+    /// `claimed` (its SET signed for that index, its proof still for its
+    /// own leaf): a log misnumbering an entry.
+    pub fn v1_entry_json_claiming(
+        &self,
+        index: usize,
+        claimed: usize,
+        faults: AnswerFaults<'_>,
+    ) -> Value {
         let e = &self.entries[index];
         let (size, hashes, root, checkpoint) = self.proof(index, faults, hex_encode);
         json!({ self.entry_id(index): {
             "body": e.body,
             "integratedTime": e.integrated_time,
             "logID": hex_encode(&self.log_id()),
-            "logIndex": index,
+            "logIndex": claimed,
             "verification": {
                 "inclusionProof": {
                     "checkpoint": checkpoint,
@@ -487,7 +521,7 @@ impl TransparencyLog {
                     "rootHash": root.to_hex(),
                     "treeSize": size,
                 },
-                "signedEntryTimestamp": B64.encode(self.set(index, faults.set_forger)),
+                "signedEntryTimestamp": B64.encode(self.set_claiming(index, claimed, faults.set_forger)),
             },
         }})
     }

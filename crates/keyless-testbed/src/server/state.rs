@@ -413,6 +413,7 @@ impl State {
                 .then_some(&self.keys.rogue),
             wrong_proof: faults.contains(&Fault::WrongProof),
             forked_proof: faults.contains(&Fault::ForkedProof),
+            other_shard: faults.contains(&Fault::OtherShard),
             stale_by: faults
                 .iter()
                 .map(|f| match f {

@@ -94,9 +94,10 @@ fn matched(r: &super::Reply) -> Vec<u64> {
 }
 
 /// A log that answers a scan with another genuine entry than the one asked
-/// for, or proves the entries in a fork of the tree this run verified (at
-/// its size, or stale: a smaller forked tree), raises the alarm at the
-/// step that caught it, and the state stays. Each lie is one an entry's
+/// for (as it is, or filed under the index asked for: entry #n-1 as #n
+/// hides #n), proves the entries under another shard's origin, or in a fork of
+/// the tree this run verified (at its size, or stale: a smaller forked
+/// tree), raises the alarm at the step that caught it, and the state stays. Each lie is one an entry's
 /// own proof does not show: the entry, its SET and its proof to a
 /// checkpoint the log's key signed all verify on their own. An honest
 /// stale proof (an older tree, consistent with the verified one) is no
@@ -120,6 +121,23 @@ fn scanned_entries_are_the_ones_asked_for_and_in_the_verified_tree() {
             format!(
                 "asked for entry #{}, the log answered with entry #{}",
                 ours[0], ours[1]
+            ),
+        ),
+        (
+            &["rekor-v1=misnumbered-entry"],
+            "inclusion-proof",
+            format!(
+                "entry #{}: its proof is for leaf {} of the tree",
+                ours[0],
+                ours[0] - 1
+            ),
+        ),
+        (
+            &["rekor-v1=other-shard"],
+            "log-identity",
+            format!(
+                "entry #{}: its checkpoint names \"rekor.keyless-testbed - 1\"",
+                ours[0]
             ),
         ),
         (
