@@ -185,7 +185,7 @@ fn scanned_entries_are_the_ones_asked_for_and_in_the_verified_tree() {
 }
 
 /// `POST <base><path>` with `body` exactly as given; the status.
-fn raw_post(base: &str, path: &str, body: &[u8]) -> u16 {
+pub(super) fn raw_post(base: &str, path: &str, body: &[u8]) -> u16 {
     let url = format!("{base}{path}");
     let body = body.to_vec();
     tokio::runtime::Builder::new_current_thread()

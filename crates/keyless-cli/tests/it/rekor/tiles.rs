@@ -164,6 +164,30 @@ fn the_rekor_v2_scan_proves_each_entry_from_the_tiles() {
     }
 }
 
+/// A Rekor v2 entry proven from the tiles that cannot be read for
+/// identities fails the run by index, as on Rekor v1.
+#[test]
+fn an_unreadable_rekor_v2_entry_fails_the_run_by_name() {
+    let log = start();
+    let state = log.path("v2-unreadable.json");
+    let watch = ["--rekor-version", "2", "--gitlab-project", PROJECT];
+    log.monitor(&state, &watch).assert_status(0, "initialized");
+    log.fault("rekor-v2=log-as-sent");
+    let posted = super::scan::raw_post(log.tb.url(), "/api/v2/log/entries", b"[\"no kind\"]");
+    assert_eq!(posted, 201);
+    log.tb.clear_faults();
+    let r = log.monitor(&state, &watch);
+    assert_eq!(
+        (r.code, r.json["status"].as_str()),
+        (1, Some("grew")),
+        "{}",
+        r.stdout
+    );
+    let unreadable = &r.json["scan"]["unreadable"];
+    assert_eq!(unreadable[0]["log_index"], 1, "{unreadable}");
+    assert_eq!(unreadable[0]["reason"], "the body is not a JSON object");
+}
+
 /// `get --log-index` proves a Rekor v2 entry from the tiles; what the tiles
 /// API cannot answer (UUID lookup, search, a bundle without a signed time)
 /// is a usage error.
