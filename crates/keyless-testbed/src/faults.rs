@@ -58,6 +58,33 @@ pub enum Fault {
     ExpiredCert,
     /// Rekor: log the entry but answer 409 as if it already existed.
     Duplicate,
+    /// Rekor v1: an entry fetched by index or UUID is answered with another
+    /// genuine entry (the next one; the one before for the last).
+    OtherEntry,
+    /// Rekor v1: an entry fetched by index or UUID is answered with the
+    /// entry before it filed under the index asked for (its SET signed for
+    /// that index by the log's key; its proof still for its own leaf).
+    MisnumberedEntry,
+    /// Rekor: entries are proven in a fork of the log: a tree of the same
+    /// size with another leaf in place of one that is not the entry's
+    /// (leaf 0, or the last for entry 0), its checkpoint signed by the
+    /// log's own key, so each proof verifies on its own. Rekor v1: the
+    /// entries' inclusion proofs; Rekor v2: the hash tiles.
+    ForkedProof,
+    /// Rekor v1: entries' inclusion proofs are for the tree this many
+    /// entries smaller (an entry that tree lacks is proven as usual); with
+    /// `forked-proof`, for the fork of that tree.
+    StaleProof(u64),
+    /// Rekor v1: entries' checkpoints name another shard's tree (origin
+    /// `<name> - 1`), signed by the log's own key, as a log whose shards
+    /// share a key could answer with an entry of an older shard.
+    OtherShard,
+    /// Rekor v2: entry bundles with one byte of each entry changed (the
+    /// lengths kept), which the hash tiles do not prove.
+    CorruptEntryBundle,
+    /// Rekor: a proposed entry is logged exactly as sent, unvalidated (what
+    /// keyless cannot read, as an entry of a kind it does not know).
+    LogAsSent,
 }
 
 /// A fault rule: `endpoint=fault[:arg][,after=N][,times=N]`.
@@ -110,6 +137,13 @@ impl std::str::FromStr for FaultRule {
             "untrusted-sct" => Fault::UntrustedSct,
             "expired-cert" => Fault::ExpiredCert,
             "duplicate" => Fault::Duplicate,
+            "other-entry" => Fault::OtherEntry,
+            "misnumbered-entry" => Fault::MisnumberedEntry,
+            "forked-proof" => Fault::ForkedProof,
+            "stale-proof" => Fault::StaleProof(num(arg, "stale-proof")?),
+            "other-shard" => Fault::OtherShard,
+            "corrupt-entry-bundle" => Fault::CorruptEntryBundle,
+            "log-as-sent" => Fault::LogAsSent,
             other => return Err(format!("unknown fault {other:?}")),
         };
         let mut rule = FaultRule {
@@ -146,6 +180,11 @@ impl FaultRule {
             | F::RolledBack
             | F::ForkedRoot => matches!(self.endpoint, E::RekorV1 | E::RekorV2),
             F::WrongSetKey => self.endpoint == E::RekorV1,
+            F::ForkedProof | F::LogAsSent => matches!(self.endpoint, E::RekorV1 | E::RekorV2),
+            F::OtherEntry | F::MisnumberedEntry | F::StaleProof(_) | F::OtherShard => {
+                self.endpoint == E::RekorV1
+            }
+            F::CorruptEntryBundle => self.endpoint == E::RekorV2,
             F::UntrustedSct | F::ExpiredCert => self.endpoint == E::Fulcio,
         };
         if ok {
@@ -242,6 +281,9 @@ mod tests {
             "fulcio=status",
             "fulcio=status:200",
             "tsa=truncate,when=3",
+            "rekor-v1=stale-proof",
+            "rekor-v2=other-entry",
+            "rekor-v1=corrupt-entry-bundle",
         ] {
             assert!(s.parse::<FaultRule>().is_err(), "{s}");
         }

@@ -55,7 +55,9 @@ struct ServeArgs {
     /// rekor-v1=status:503,after=3. Endpoints: oidc, fulcio, rekor-v1,
     /// rekor-v2, tsa, tuf. Faults: status:N, delay:MS, truncate, malformed,
     /// wrong-proof, wrong-checkpoint-key, wrong-set-key, rolled-back,
-    /// forked-root, untrusted-sct, expired-cert, duplicate.
+    /// forked-root, untrusted-sct, expired-cert, duplicate, other-entry,
+    /// misnumbered-entry, forked-proof, stale-proof:N, other-shard,
+    /// corrupt-entry-bundle, log-as-sent.
     #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<FaultRule>,
     /// End a key's validity window in the trusted root at TIME (RFC 3339),

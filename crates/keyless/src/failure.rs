@@ -45,6 +45,9 @@ pub enum Step {
     LogIdentity,
     /// A search result that does not contain what was searched for.
     SearchResult,
+    /// A monitor's state file claims a scan position no run could have
+    /// stored (past its own checkpoint's tree, say).
+    MonitorState,
 }
 
 impl Step {
@@ -69,6 +72,7 @@ impl Step {
             Step::Fork => "fork",
             Step::LogIdentity => "log identity",
             Step::SearchResult => "search result",
+            Step::MonitorState => "monitor state",
         }
     }
 }

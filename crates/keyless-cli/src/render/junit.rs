@@ -433,6 +433,7 @@ mod tests {
             Step::Fork,
             Step::LogIdentity,
             Step::SearchResult,
+            Step::MonitorState,
         ];
         let cases: Vec<Case> = steps
             .iter()

@@ -336,6 +336,13 @@ fn scan_json(s: &Scan) -> Value {
             "unexpected": m.unexpected.is_some(),
             "unexpected_reason": m.unexpected,
         })).collect::<Vec<_>>(),
+        // Proven entries that could not be read for identities: each fails
+        // the run; the next run does not scan them again.
+        "unreadable": s.unreadable.iter().map(|u| json!({
+            "log_index": u.log_index,
+            "uuid": u.uuid,
+            "reason": u.reason,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -452,6 +459,15 @@ pub fn monitor_text(r: &MonitorReport) -> String {
                 let _ = writeln!(out, "     unexpected       {why}");
             }
         }
+        for u in &s.unreadable {
+            let _ = writeln!(
+                out,
+                "UNREADABLE #{}  {}  {}",
+                u.log_index,
+                u.uuid,
+                printable(&u.reason)
+            );
+        }
         if s.end > s.to {
             let _ = writeln!(
                 out,
@@ -471,6 +487,22 @@ pub fn monitor_text(r: &MonitorReport) -> String {
                 s.matches.len(),
                 if s.matches.len() == 1 { "" } else { "es" },
                 unexpected.join(", ")
+            );
+        }
+        if !s.unreadable.is_empty() {
+            let indexes: Vec<String> = s
+                .unreadable
+                .iter()
+                .map(|u| format!("#{}", u.log_index))
+                .collect();
+            let _ = writeln!(
+                out,
+                "FAIL {} scanned entr{} could not be read for watched identities (the next run \
+                 does not scan {} again): {}",
+                indexes.len(),
+                if indexes.len() == 1 { "y" } else { "ies" },
+                if indexes.len() == 1 { "it" } else { "them" },
+                indexes.join(", ")
             );
         }
     }

@@ -296,7 +296,18 @@ impl TransparencyLog {
         root: &sigstore_types::Sha256Hash,
         forger: Option<&TestKey>,
     ) -> String {
-        let note = format!("{}\n{size}\n{}\n", self.origin, B64.encode(root.as_bytes()));
+        self.sign_note_as(&self.origin, size, root, forger)
+    }
+
+    /// [`Self::sign_note`] with another origin line (another shard's tree).
+    fn sign_note_as(
+        &self,
+        origin: &str,
+        size: u64,
+        root: &sigstore_types::Sha256Hash,
+        forger: Option<&TestKey>,
+    ) -> String {
+        let note = format!("{origin}\n{size}\n{}\n", B64.encode(root.as_bytes()));
         let key = forger.unwrap_or(&self.key);
         let mut sig = self.log_id()[..4].to_vec();
         sig.extend(key.sign(note.as_bytes()));
@@ -309,12 +320,17 @@ impl TransparencyLog {
 
     /// The Rekor v1 SET over an entry, optionally signed by `forger`.
     pub fn set(&self, index: usize, forger: Option<&TestKey>) -> Vec<u8> {
+        self.set_claiming(index, index, forger)
+    }
+
+    /// The SET over entry `index` as if it were at log index `claimed`.
+    fn set_claiming(&self, index: usize, claimed: usize, forger: Option<&TestKey>) -> Vec<u8> {
         let e = &self.entries[index];
         let payload = json!({
             "body": e.body,
             "integratedTime": e.integrated_time,
             "logID": hex_encode(&self.log_id()),
-            "logIndex": index,
+            "logIndex": claimed,
         });
         // serde_json's map is ordered by key and compact: RFC 8785 for this shape.
         forger
@@ -344,22 +360,45 @@ impl TransparencyLog {
     /// Tile `index` of level `level` (C2SP tlog-tiles), `width` hashes
     /// (1 to 256) wide: the hashes of the complete subtrees of 256^level
     /// leaves at positions `index * 256 ..`, concatenated; `None` past what
-    /// the tree holds.
-    pub fn tile(&self, level: u32, index: u64, width: u64) -> Option<Vec<u8>> {
+    /// the tree holds. With `forked`, the tile of [`Self::forked_tree`]
+    /// (leaf 0 replaced) instead.
+    pub fn tile(&self, level: u32, index: u64, width: u64, forked: bool) -> Option<Vec<u8>> {
         if !(1..=TILE_WIDTH).contains(&width) {
             return None;
         }
+        let fork;
+        let tree = if forked {
+            fork = self.forked_tree(self.size(), 0);
+            &fork
+        } else {
+            &self.tree
+        };
         let first = index.checked_mul(TILE_WIDTH)?;
         let mut out = Vec::with_capacity(32 * width as usize);
         for i in first..first.checked_add(width)? {
-            out.extend_from_slice(self.tree.node(level.checked_mul(8)?, i)?.as_bytes());
+            out.extend_from_slice(tree.node(level.checked_mul(8)?, i)?.as_bytes());
         }
         Some(out)
     }
 
+    /// A fork of the log: its first `size` entries, with another leaf in
+    /// place of leaf `replaced`. What an equivocating log proves entries in.
+    fn forked_tree(&self, size: u64, replaced: u64) -> MerkleTree {
+        let mut tree = MerkleTree::new();
+        for (i, e) in self.entries.iter().enumerate().take(size as usize) {
+            if i as u64 == replaced {
+                tree.append(format!("forked leaf {i}").as_bytes());
+            } else {
+                tree.append(&B64.decode(&e.body).unwrap_or_default());
+            }
+        }
+        tree
+    }
+
     /// Entry bundle `index` (C2SP tlog-tiles), `width` entries wide: each
-    /// logged body after its length as a big-endian u16.
-    pub fn entry_bundle(&self, index: u64, width: u64) -> Option<Vec<u8>> {
+    /// logged body after its length as a big-endian u16; with `corrupt`,
+    /// each body's middle byte changed.
+    pub fn entry_bundle(&self, index: u64, width: u64, corrupt: bool) -> Option<Vec<u8>> {
         if !(1..=TILE_WIDTH).contains(&width) {
             return None;
         }
@@ -369,7 +408,11 @@ impl TransparencyLog {
             .get(first..first.checked_add(width as usize)?)?;
         let mut out = Vec::new();
         for e in entries {
-            let body = B64.decode(&e.body).ok()?;
+            let mut body = B64.decode(&e.body).ok()?;
+            if corrupt && !body.is_empty() {
+                let middle = body.len() / 2;
+                body[middle] ^= 0x20;
+            }
             out.extend_from_slice(&u16::try_from(body.len()).ok()?.to_be_bytes());
             out.extend_from_slice(&body);
         }
@@ -391,21 +434,45 @@ pub struct AnswerFaults<'a> {
     pub set_forger: Option<&'a TestKey>,
     /// Corrupt the inclusion proof.
     pub wrong_proof: bool,
+    /// Prove entries in a fork of the log (see [`crate::faults::Fault::ForkedProof`]).
+    pub forked_proof: bool,
+    /// Prove entries in the tree this many entries smaller, when it holds them.
+    pub stale_by: u64,
+    /// Sign the entries' checkpoints under another shard's origin.
+    pub other_shard: bool,
 }
 
 impl TransparencyLog {
-    /// The current tree size, the inclusion proof of `index` in it with
-    /// each hash encoded by `encode` (its first hash zeroed for a wrong-proof
-    /// fault), and the root hash.
+    /// The tree size an entry is proven in (the current one, or a smaller
+    /// one for a stale-proof fault), the inclusion proof of `index` in it
+    /// with each hash encoded by `encode` (its first hash zeroed for a
+    /// wrong-proof fault), the root hash, and the checkpoint signing it (in
+    /// a fork of the log for a forked-proof fault).
     fn proof(
         &self,
         index: usize,
         faults: AnswerFaults<'_>,
         encode: impl Fn(&[u8]) -> String,
-    ) -> (u64, Vec<String>, sigstore_types::Sha256Hash) {
-        let size = self.size();
-        let mut hashes: Vec<String> = self
-            .inclusion_hashes(index)
+    ) -> (u64, Vec<String>, sigstore_types::Sha256Hash, String) {
+        let mut size = self.size();
+        if size.saturating_sub(faults.stale_by) > index as u64 {
+            size -= faults.stale_by;
+        }
+        let fork;
+        let tree = if faults.forked_proof {
+            let replaced = if index == 0 {
+                size.saturating_sub(1)
+            } else {
+                0
+            };
+            fork = self.forked_tree(size, replaced);
+            &fork
+        } else {
+            &self.tree
+        };
+        let mut hashes: Vec<String> = tree
+            .inclusion_proof(index as u64, size)
+            .unwrap_or_default()
             .iter()
             .map(|h| encode(h.as_bytes()))
             .collect();
@@ -416,28 +483,45 @@ impl TransparencyLog {
                 None => hashes.push(zero),
             }
         }
-        let root = self.tree.root_at(size).unwrap_or_else(|| self.tree.root());
-        (size, hashes, root)
+        let root = tree.root_at(size).unwrap_or_else(|| tree.root());
+        let origin = match faults.other_shard {
+            true => format!("{} - 1", self.signer_name),
+            false => self.origin.clone(),
+        };
+        let checkpoint = self.sign_note_as(&origin, size, &root, faults.checkpoint_forger);
+        (size, hashes, root, checkpoint)
     }
 
     /// The Rekor v1 `LogEntry` answer for `index`: `{uuid: {...}}`.
     pub fn v1_entry_json(&self, index: usize, faults: AnswerFaults<'_>) -> Value {
+        self.v1_entry_json_claiming(index, index, faults)
+    }
+
+    /// [`Self::v1_entry_json`] for entry `index` filed at log index
+    /// `claimed` (its SET signed for that index, its proof still for its
+    /// own leaf): a log misnumbering an entry.
+    pub fn v1_entry_json_claiming(
+        &self,
+        index: usize,
+        claimed: usize,
+        faults: AnswerFaults<'_>,
+    ) -> Value {
         let e = &self.entries[index];
-        let (size, hashes, root) = self.proof(index, faults, hex_encode);
+        let (size, hashes, root, checkpoint) = self.proof(index, faults, hex_encode);
         json!({ self.entry_id(index): {
             "body": e.body,
             "integratedTime": e.integrated_time,
             "logID": hex_encode(&self.log_id()),
-            "logIndex": index,
+            "logIndex": claimed,
             "verification": {
                 "inclusionProof": {
-                    "checkpoint": self.checkpoint(size, faults.checkpoint_forger),
+                    "checkpoint": checkpoint,
                     "hashes": hashes,
                     "logIndex": index,
                     "rootHash": root.to_hex(),
                     "treeSize": size,
                 },
-                "signedEntryTimestamp": B64.encode(self.set(index, faults.set_forger)),
+                "signedEntryTimestamp": B64.encode(self.set_claiming(index, claimed, faults.set_forger)),
             },
         }})
     }
@@ -445,7 +529,7 @@ impl TransparencyLog {
     /// The Rekor v2 answer for `index`: a bundle `TransparencyLogEntry`.
     pub fn v2_entry_json(&self, index: usize, faults: AnswerFaults<'_>) -> Value {
         let e = &self.entries[index];
-        let (size, hashes, root) = self.proof(index, faults, |h| B64.encode(h));
+        let (size, hashes, root, checkpoint) = self.proof(index, faults, |h| B64.encode(h));
         // rekor-tiles marshals with EmitUnpopulated: integratedTime "0" and
         // a null inclusionPromise are present.
         json!({
@@ -459,7 +543,7 @@ impl TransparencyLog {
                 "rootHash": B64.encode(root.as_bytes()),
                 "treeSize": size.to_string(),
                 "hashes": hashes,
-                "checkpoint": {"envelope": self.checkpoint(size, faults.checkpoint_forger)},
+                "checkpoint": {"envelope": checkpoint},
             },
             "canonicalizedBody": e.body,
         })

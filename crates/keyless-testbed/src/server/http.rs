@@ -156,6 +156,25 @@ pub(super) fn canonical_proposed(
     Ok(canonicalize(&request)?)
 }
 
+/// The entry to log for a create request: its canonical form, or with a
+/// log-as-sent fault the request body exactly as sent (of kind `unknown`).
+pub(super) fn as_sent_or(
+    faults: &[Fault],
+    body: &[u8],
+    canonical: Result<Canonical, Answer>,
+) -> Result<Canonical, Answer> {
+    if !faults.contains(&Fault::LogAsSent) {
+        return canonical;
+    }
+    Ok(Canonical {
+        body: body.to_vec(),
+        kind: "unknown",
+        version: "0",
+        artifact_sha256: None,
+        verifier_spki: None,
+    })
+}
+
 /// `answer` to a create request on the `version` log once the log is on
 /// disk with the entry it names, or a 500 if the log cannot be written.
 pub(super) async fn log_stored(st: &Shared, version: LogVersion, answer: Answer) -> Answer {

@@ -2,7 +2,7 @@
 //! read API every tiles client uses, C2SP tlog-tiles: `/checkpoint`,
 //! `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]`.
 
-use super::http::{Answer, canonical_proposed, log_stored, serve, serve_with};
+use super::http::{Answer, as_sent_or, canonical_proposed, log_stored, serve, serve_with};
 use super::rekor_v1::advertised_tree;
 use super::state::{Shared, State};
 use crate::faults::{Endpoint, Fault};
@@ -75,15 +75,17 @@ fn parse_tile_path(path: &str) -> Option<TilePath> {
 
 /// `GET /tile/...`: a hash tile or an entry bundle of the tree as it is now.
 pub(super) async fn tile(AxState(st): AxState<Shared>, UrlPath(path): UrlPath<String>) -> Answer {
-    serve(&st, Endpoint::RekorV2, |s, _| {
+    serve(&st, Endpoint::RekorV2, |s, f| {
         let log = &s.keys.rekor_v2;
         let bytes = match parse_tile_path(&path) {
             Some(TilePath::Hashes {
                 level,
                 index,
                 width,
-            }) => log.tile(level, index, width),
-            Some(TilePath::Entries { index, width }) => log.entry_bundle(index, width),
+            }) => log.tile(level, index, width, f.contains(&Fault::ForkedProof)),
+            Some(TilePath::Entries { index, width }) => {
+                log.entry_bundle(index, width, f.contains(&Fault::CorruptEntryBundle))
+            }
             None => return Answer::error(404, format!("no such tile path {path:?}")),
         };
         match bytes {
@@ -98,8 +100,12 @@ pub(super) async fn create(AxState(st): AxState<Shared>, body: Bytes) -> Answer 
     let answer = serve_with(
         &st,
         Endpoint::RekorV2,
-        || canonical_proposed(canonicalize_v2, &body),
+        || Ok(canonical_proposed(canonicalize_v2, &body)),
         |s, f, c| {
+            let c = match as_sent_or(f, &body, c) {
+                Ok(c) => c,
+                Err(a) => return a,
+            };
             let (index, duplicate) = s.log_entry(LogVersion::V2, c, f);
             created(s, f, index, duplicate)
         },

@@ -415,6 +415,15 @@ impl State {
                 .contains(&Fault::WrongSetKey)
                 .then_some(&self.keys.rogue),
             wrong_proof: faults.contains(&Fault::WrongProof),
+            forked_proof: faults.contains(&Fault::ForkedProof),
+            other_shard: faults.contains(&Fault::OtherShard),
+            stale_by: faults
+                .iter()
+                .map(|f| match f {
+                    Fault::StaleProof(n) => *n,
+                    _ => 0,
+                })
+                .sum(),
         }
     }
 

@@ -2,7 +2,9 @@
 //! every log fault (rollback, fork, wrong checkpoint key, bad consistency
 //! proof) raises the alarm with its evidence and leaves the state alone;
 //! network faults are errors (exit 2), never a false OK or a false alarm; a
-//! locked state refuses a second monitor.
+//! locked state refuses a second monitor; a lock path that is a symlink or a
+//! FIFO is refused, not followed or waited on; a state whose scan position
+//! its own checkpoint cannot hold is an alarm, not clamped.
 
 use super::{start, strs};
 use crate::common::read_json;
@@ -174,4 +176,115 @@ fn a_locked_state_refuses_a_second_monitor() {
         run.stderr
     );
     assert_eq!(std::fs::read(&state).unwrap(), before);
+}
+
+/// `<state>.lock` is opened without following a symlink or blocking: a
+/// symlink planted there (dangling, to make the monitor create a file
+/// where it points, or to an existing file) and a FIFO (which would hang
+/// the run) are refused with exit 2, and nothing is created or changed.
+#[test]
+fn a_lock_path_that_is_a_symlink_or_a_fifo_is_refused() {
+    let log = start();
+    let state = log.path("linked.json");
+    let lock = log.path("linked.json.lock");
+    let elsewhere = log.path("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, &lock).unwrap();
+    let r = log.monitor(&state, &[]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
+    assert!(
+        !elsewhere.exists(),
+        "the lock was followed to {elsewhere:?}"
+    );
+    assert!(!state.exists());
+    // An existing target is not locked (or touched) either.
+    std::fs::write(&elsewhere, "someone else's").unwrap();
+    let r = log.monitor(&state, &[]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).unwrap(),
+        "someone else's"
+    );
+
+    std::fs::remove_file(&lock).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&lock)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let r = log.monitor(&state, &[]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("linked.json.lock"), "{}", r.stderr);
+    assert!(!state.exists());
+
+    // A regular lock file (left by an earlier run) is fine.
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    log.monitor(&state, &[]).assert_status(0, "initialized");
+}
+
+/// A stored `next_index` past the end of the state's own checkpoint claims
+/// entries scanned that the log had not logged when the state was stored.
+/// Clamped (to the log's end, once it has grown past it), the entries in
+/// between would go unscanned without a word: here, a signature in the
+/// project's name. It is an alarm that names the state (exit 1), and the
+/// state stays as it is. So is a scan said to begin after where it stopped.
+#[test]
+fn a_scan_position_past_the_stored_tree_is_an_alarm_not_a_clamp() {
+    let log = start();
+    let state = log.path("position.json");
+    let watch = ["--gitlab-project", super::PROJECT];
+    log.monitor(&state, &watch).assert_status(0, "initialized");
+    let mut stored = read_json(&state);
+    let end = stored["tree_size"].as_u64().unwrap();
+    assert_eq!(stored["next_index"], end);
+    let mut ours: Vec<u64> = log
+        .sign(&["p.tar.gz", "q.tar.gz", "r.tar.gz"])
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    ours.sort();
+    assert_eq!(ours[0], end);
+
+    for (field, value, says) in [
+        (
+            "next_index",
+            end + 2,
+            "but its stored checkpoint holds entries only up to",
+        ),
+        ("scan_start", end + 1, "began at log index"),
+    ] {
+        let mut edited = stored.clone();
+        edited[field] = value.into();
+        std::fs::write(&state, serde_json::to_vec_pretty(&edited).unwrap()).unwrap();
+        let before = std::fs::read(&state).unwrap();
+        let r = log.monitor(&state, &watch);
+        assert_eq!(
+            (r.code, r.json["alarm"]["check"].as_str()),
+            (1, Some("monitor-state")),
+            "{field}: {}",
+            r.stdout
+        );
+        let reason = r.json["alarm"]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(says) && reason.contains("--state"),
+            "{reason}"
+        );
+        assert_eq!(std::fs::read(&state).unwrap(), before, "{field}");
+        let text = log.monitor_text(&state, &watch);
+        assert!(text.starts_with("ALARM monitor state: "), "{text}");
+    }
+
+    // The state as keyless wrote it scans every one of them.
+    stored["scan_start"] = end.into();
+    std::fs::write(&state, serde_json::to_vec_pretty(&stored).unwrap()).unwrap();
+    let r = log.monitor(&state, &watch);
+    r.assert_status(0, "grew");
+    let found: Vec<u64> = r.json["scan"]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["log_index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(found, ours);
 }

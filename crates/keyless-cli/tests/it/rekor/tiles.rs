@@ -3,7 +3,8 @@
 //! followed (the consistency proof computed from the tiles, checked by
 //! sigstore-merkle); a rolled-back, forked or wrongly signed checkpoint
 //! raises the alarm and leaves the state alone; the identity scan reads the
-//! entry bundles and proves each entry from the tiles; `get` proves one
+//! entry bundles and proves each entry from the tiles (a changed bundle or
+//! forked tiles are alarms); `get` proves one
 //! entry from the tiles; what only the Rekor v1 API answers is refused.
 
 use super::{GITLAB, PROJECT, start, strs};
@@ -101,6 +102,90 @@ fn the_identity_scan_reads_rekor_v2_entry_bundles() {
     assert_eq!(matches[0]["kind"], "hashedrekord 0.0.2");
     assert!(matches[0]["integrated_time"].is_null());
     assert_eq!(r.json["scan"]["remaining"], 0);
+}
+
+/// The identity scan proves every Rekor v2 entry it reads from the tiles
+/// against the checkpoint this run verified: an entry bundle whose bodies
+/// were changed, or hash tiles of a fork (leaf 0 replaced), raise the alarm
+/// at the inclusion proof, name the entry, and leave the state alone. (A
+/// later run's consistency proof, computed from the same tiles, already
+/// refuses forked tiles; a first run scanning `--since` has none, so there
+/// only the entries' inclusion proofs can tell.)
+#[test]
+fn the_rekor_v2_scan_proves_each_entry_from_the_tiles() {
+    let log = start();
+    let state = log.path("v2-proven.json");
+    let watch = ["--rekor-version", "2", "--gitlab-project", PROJECT];
+    log.monitor(&state, &watch).assert_status(0, "initialized");
+    let mut ours: Vec<u64> = log
+        .sign_as(GITLAB, PROJECT, &["one.tar.gz", "two.tar.gz"], true)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    ours.sort();
+    assert_eq!(ours, [1, 2]);
+    let before = std::fs::read(&state).unwrap();
+    let fresh = log.path("v2-fresh.json");
+    let since = ["--since", "1"];
+    for (fault, state) in [
+        ("rekor-v2=corrupt-entry-bundle", &state),
+        ("rekor-v2=corrupt-entry-bundle", &fresh),
+        ("rekor-v2=forked-proof", &fresh),
+    ] {
+        log.fault(fault);
+        let args = [&watch[..], if state == &fresh { &since } else { &[] }].concat();
+        let r = log.monitor(state, &args);
+        assert_eq!(
+            (r.code, r.json["alarm"]["check"].as_str()),
+            (1, Some("inclusion-proof")),
+            "{fault}: {}",
+            r.stdout
+        );
+        let reason = r.json["alarm"]["reason"].as_str().unwrap();
+        assert!(
+            reason.starts_with("entry #1: the log's tiles do not prove it"),
+            "{fault}: {reason}"
+        );
+        log.tb.clear_faults();
+    }
+    assert_eq!(std::fs::read(&state).unwrap(), before);
+    assert!(!fresh.exists());
+    for (state, status) in [(&state, "grew"), (&fresh, "initialized")] {
+        let args = [&watch[..], if state == &fresh { &since } else { &[] }].concat();
+        let r = log.monitor(state, &args);
+        r.assert_status(0, status);
+        let found: Vec<u64> = r.json["scan"]["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["log_index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(found, ours, "{status}");
+    }
+}
+
+/// A Rekor v2 entry proven from the tiles that cannot be read for
+/// identities fails the run by index, as on Rekor v1.
+#[test]
+fn an_unreadable_rekor_v2_entry_fails_the_run_by_name() {
+    let log = start();
+    let state = log.path("v2-unreadable.json");
+    let watch = ["--rekor-version", "2", "--gitlab-project", PROJECT];
+    log.monitor(&state, &watch).assert_status(0, "initialized");
+    log.fault("rekor-v2=log-as-sent");
+    let posted = super::scan::raw_post(log.tb.url(), "/api/v2/log/entries", b"[\"no kind\"]");
+    assert_eq!(posted, 201);
+    log.tb.clear_faults();
+    let r = log.monitor(&state, &watch);
+    assert_eq!(
+        (r.code, r.json["status"].as_str()),
+        (1, Some("grew")),
+        "{}",
+        r.stdout
+    );
+    let unreadable = &r.json["scan"]["unreadable"];
+    assert_eq!(unreadable[0]["log_index"], 1, "{unreadable}");
+    assert_eq!(unreadable[0]["reason"], "the body is not a JSON object");
 }
 
 /// `get --log-index` proves a Rekor v2 entry from the tiles; what the tiles

@@ -30,6 +30,11 @@ pub struct Description {
     pub certificates: Vec<DerCertificate>,
     /// Every bare public key in the body, in order.
     pub public_keys: Vec<DerPublicKey>,
+    /// Why the body could not be read whole for certificates (it is not a
+    /// JSON object, is nested too deep or too large to walk, or holds a PEM
+    /// certificate that does not decode): a certificate in it may have been
+    /// missed. `None` when every part was read.
+    pub unread: Option<String>,
 }
 
 pub(super) fn body_kind(body: &[u8]) -> (String, String) {
@@ -100,9 +105,13 @@ pub fn describe(body: &[u8]) -> Description {
         digest,
         ..Default::default()
     };
-    if let Ok(doc) = serde_json::from_slice::<Value>(body) {
-        let mut budget = 10_000usize;
-        collect_keys(&doc, 0, &mut budget, &mut d);
+    match serde_json::from_slice::<Value>(body) {
+        Ok(doc @ Value::Object(_)) => {
+            let mut budget = 10_000usize;
+            collect_keys(&doc, 0, &mut budget, &mut d);
+        }
+        Ok(_) => d.unread = Some("the body is not a JSON object".into()),
+        Err(e) => d.unread = Some(format!("the body is not JSON: {e}")),
     }
     d
 }
@@ -110,6 +119,8 @@ pub fn describe(body: &[u8]) -> Description {
 /// Walk a body for certificates and keys, bounded in depth and size.
 fn collect_keys(v: &Value, depth: usize, budget: &mut usize, out: &mut Description) {
     if depth > 32 || *budget == 0 {
+        out.unread
+            .get_or_insert_with(|| "the body is nested too deep or too large to read whole".into());
         return;
     }
     *budget -= 1;
@@ -119,17 +130,21 @@ fn collect_keys(v: &Value, depth: usize, budget: &mut usize, out: &mut Descripti
             let Ok(text) = std::str::from_utf8(&bytes) else {
                 return;
             };
-            if !text.trim_start().starts_with("-----BEGIN") {
+            let text = text.trim_start();
+            if !text.starts_with("-----BEGIN") {
                 return;
             }
             if let Ok(cert) = DerCertificate::from_pem(text) {
                 if !out.certificates.contains(&cert) {
                     out.certificates.push(cert);
                 }
-            } else if let Ok(key) = DerPublicKey::from_pem(text)
-                && !out.public_keys.contains(&key)
-            {
-                out.public_keys.push(key);
+            } else if let Ok(key) = DerPublicKey::from_pem(text) {
+                if !out.public_keys.contains(&key) {
+                    out.public_keys.push(key);
+                }
+            } else if text.starts_with("-----BEGIN CERTIFICATE") {
+                out.unread
+                    .get_or_insert_with(|| "a PEM certificate in the body does not decode".into());
             }
         }
         Value::Array(items) => {
@@ -177,8 +192,29 @@ mod tests {
         assert_eq!((d.kind.as_str(), d.version.as_str()), ("rekord", "0.0.1"));
         assert_eq!(d.digest.unwrap().hex, "ab");
         assert_eq!(d.public_keys.len(), 1);
+        assert!(d.unread.is_none(), "{:?}", d.unread);
         let d = describe(b"\xff not json");
         assert_eq!(d.kind, "unknown");
         assert!(d.digest.is_none() && d.certificates.is_empty());
+        assert!(d.unread.unwrap().contains("not JSON"));
+    }
+
+    /// What could hide a certificate from a reader is said, never skipped
+    /// quietly: a body that is no JSON object, one too deep to walk, a PEM
+    /// certificate that does not decode.
+    #[test]
+    fn bodies_that_cannot_be_read_whole_say_why() {
+        let d = describe(b"[1, 2]");
+        assert_eq!(d.unread.as_deref(), Some("the body is not a JSON object"));
+        let mut deep = serde_json::json!("x");
+        for _ in 0..40 {
+            deep = serde_json::json!({ "a": deep });
+        }
+        let d = describe(deep.to_string().as_bytes());
+        assert!(d.unread.unwrap().contains("too deep"));
+        let pem = B64.encode("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+        let body = serde_json::json!({"kind": "x", "apiVersion": "1", "spec": {"c": pem}});
+        let d = describe(body.to_string().as_bytes());
+        assert!(d.unread.unwrap().contains("does not decode"));
     }
 }

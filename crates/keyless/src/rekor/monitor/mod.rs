@@ -26,7 +26,7 @@ mod state;
 mod watch;
 
 pub use policy::{MatchPolicy, RefGlob};
-pub use report::{Match, MonitorReport, Outcome, Scan};
+pub use report::{Match, MonitorReport, Outcome, Scan, Unreadable};
 pub use run::{MonitorOptions, run};
 pub use state::{State, StateLock, lock_state};
 pub use watch::Watch;

@@ -45,6 +45,18 @@ pub struct Match {
     pub unexpected: Option<String>,
 }
 
+/// A scanned entry, proven in the log, that could not be read for
+/// identities: whether it names a watched one is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The entry's log index.
+    pub log_index: u64,
+    /// The entry's UUID.
+    pub uuid: String,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
 /// What the identity scan covered and found.
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
@@ -56,6 +68,9 @@ pub struct Scan {
     pub end: u64,
     /// The matches, in log order.
     pub matches: Vec<Match>,
+    /// The entries in `from..to` that could not be read for identities, in
+    /// log order. Each fails the run (see [`MonitorReport::is_failure`]).
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// A monitor run's report: the evidence for whatever it concluded.
@@ -109,10 +124,16 @@ impl MonitorReport {
             .filter(|m| m.unexpected.is_some())
     }
 
-    /// Whether the run failed: an alarm, or a match the policy does not
-    /// allow. (The state still moves on past reported matches: see
-    /// [`super::run`].)
+    /// The scanned entries that could not be read for identities.
+    pub fn unreadable(&self) -> &[Unreadable] {
+        self.scan.as_ref().map_or(&[], |s| &s.unreadable)
+    }
+
+    /// Whether the run failed: an alarm, a match the policy does not
+    /// allow, or an entry that could not be read for identities. (The
+    /// state still moves on past reported matches and unreadable entries:
+    /// see [`super::run`].)
     pub fn is_failure(&self) -> bool {
-        self.is_alarm() || self.unexpected().next().is_some()
+        self.is_alarm() || self.unexpected().next().is_some() || !self.unreadable().is_empty()
     }
 }

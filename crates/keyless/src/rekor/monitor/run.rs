@@ -2,7 +2,7 @@
 //! stored one, scan the new entries for watched identities.
 
 use super::policy::MatchPolicy;
-use super::report::{Match, MonitorReport, Outcome, Scan};
+use super::report::{Match, MonitorReport, Outcome, Scan, Unreadable};
 use super::state::State;
 use super::watch::Watch;
 use crate::error::{Error, FileKind, Result};
@@ -37,8 +37,17 @@ pub struct MonitorOptions {
 /// The state moves on past the entries scanned even when the policy fails
 /// the run on a match: the log itself proved consistent, the match is a
 /// finding about a signer that the (delivered) report states, and a state
-/// held back would fail every later run on the same entry. Only an alarm,
-/// a verdict against the log, keeps the state where it was.
+/// held back would fail every later run on the same entry. The same holds
+/// for an entry proven in the log that cannot be read for identities (a
+/// body that is not JSON, a certificate that does not parse): the run
+/// fails (exit 1) and the report lists it by index with the reason, and as
+/// the log proved it immutable no later run could read it either; holding
+/// the state back would stop the scan there for good, leaving every later
+/// entry unscanned. An entry that could not be *fetched* (network, a
+/// malformed answer) is no verdict: the run is an `Err` (exit 2), the state
+/// stays, and the next run fetches it again. Only an alarm, a verdict
+/// against the log (or a state whose scan position it cannot have
+/// stored), keeps the state where it was.
 pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result<MonitorReport> {
     if options.since.is_some() && options.watch.is_empty() {
         return Err(Error::Usage(
@@ -200,9 +209,22 @@ pub fn run(auditor: &Auditor, rekor: &Rekor, options: &MonitorOptions) -> Result
         Growth::Grew => Outcome::Grew,
     };
 
-    // (3) The identity scan, from where the last run stopped; (4) the state
-    // moves on past the entries it scanned.
-    scanner.scan_and_move_on(report, state.next_index.min(end), state.scan_start)
+    // (3) The identity scan, from where the last run stopped (which must lie
+    // within the stored tree: see `State::scan_position_error`); (4) the
+    // state moves on past the entries it scanned.
+    if let Some(reason) = state.scan_position_error() {
+        return alarm(
+            report,
+            Failure::new(
+                Step::MonitorState,
+                format!(
+                    "{reason}; the state file does not describe this log's history: monitor it \
+                     with a new --state file (--since says where to scan from)"
+                ),
+            ),
+        );
+    }
+    scanner.scan_and_move_on(report, state.next_index, state.scan_start)
 }
 
 /// What an identity scan reads the log with and holds it to.
@@ -270,6 +292,7 @@ impl Scanner<'_> {
             to,
             end,
             matches: Vec::new(),
+            unreadable: Vec::new(),
         };
         if rekor.api() == RekorApi::V2 {
             return self.scan_tiles(scan);
@@ -278,8 +301,8 @@ impl Scanner<'_> {
         // Trees (size, root) already shown consistent with `current`.
         let mut bound = std::collections::HashSet::new();
         for (index, raw) in (from..to).zip(&entries) {
-            let evidence =
-                entry::Evidence::from_log_entry(raw).map_err(|reason| rekor.network(reason))?;
+            let evidence = entry::Evidence::from_log_entry(raw)
+                .map_err(|reason| rekor.network(format!("entry #{index}: {reason}")))?;
             // A minute of tolerance: the newest entries' integrated times
             // must not raise an alarm on a runner whose clock is a little slow.
             let r = EntryReport::new(
@@ -321,7 +344,7 @@ impl Scanner<'_> {
                     format!("entry #{index}: {}", f.reason),
                 )));
             }
-            self.match_certificates(
+            self.read_entry(
                 &mut scan,
                 index,
                 &r.uuid,
@@ -363,13 +386,16 @@ impl Scanner<'_> {
             }
             let description = entry::describe(body);
             let uuid = leaf.to_hex();
-            self.match_certificates(&mut scan, index, &uuid, &description, None);
+            self.read_entry(&mut scan, index, &uuid, &description, None);
         }
         Ok(Ok(scan))
     }
 
-    /// Record the watched identities among `description`'s certificates.
-    fn match_certificates(
+    /// Record the watched identities among `description`'s certificates,
+    /// or the entry as unreadable when part of it could not be read: a
+    /// certificate skipped without a word could be one made in a watched
+    /// name.
+    fn read_entry(
         &self,
         scan: &mut Scan,
         index: u64,
@@ -378,9 +404,14 @@ impl Scanner<'_> {
         integrated_time: Option<jiff::Timestamp>,
     ) {
         let options = self.options;
+        let mut unread: Vec<String> = description.unread.iter().cloned().collect();
         for cert in &description.certificates {
-            let Some(summary) = CertificateSummary::of(cert) else {
-                continue;
+            let summary = match sigstore_crypto::parse_certificate_info(cert) {
+                Ok(info) => CertificateSummary::from_info(&info),
+                Err(e) => {
+                    unread.push(format!("a certificate in it does not parse: {e}"));
+                    continue;
+                }
             };
             let reasons: Vec<String> = options
                 .watch
@@ -399,6 +430,13 @@ impl Scanner<'_> {
                     reasons,
                 });
             }
+        }
+        if !unread.is_empty() {
+            scan.unreadable.push(Unreadable {
+                log_index: index,
+                uuid: uuid.to_string(),
+                reason: unread.join("; "),
+            });
         }
     }
 }

@@ -46,19 +46,26 @@ const MAX_STATE_BYTES: u64 = 1024 * 1024;
 pub struct StateLock(#[allow(dead_code)] std::fs::File);
 
 /// Take the lock for `state`, or fail at once if another run holds it.
+///
+/// The lock file is opened without following a symlink and without
+/// blocking, and must be a regular file: a symlink planted at
+/// `<state>.lock` would otherwise make the monitor create (or lock) a file
+/// wherever it points, and a FIFO there would hang the run.
 pub fn lock_state(state: &Path) -> Result<StateLock> {
     let mut name = state.as_os_str().to_os_string();
     name.push(".lock");
     let path = PathBuf::from(name);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+    let write_err = |source| Error::Write {
+        path: path.clone(),
+        source,
+    };
+    let file = open_lock(&path).map_err(write_err)?;
+    let meta = file.metadata().map_err(write_err)?;
+    if !meta.is_file() {
+        return Err(write_err(std::io::Error::other(
+            "not a regular file; keyless locks only a regular file it may create",
+        )));
+    }
     file.try_lock().map_err(|e| match e {
         std::fs::TryLockError::WouldBlock => Error::Busy {
             path: state.to_path_buf(),
@@ -66,12 +73,31 @@ pub fn lock_state(state: &Path) -> Result<StateLock> {
             source: e,
         },
         // Locking itself failed (a file system without locks): not "in use".
-        std::fs::TryLockError::Error(source) => Error::Write {
-            path: path.clone(),
-            source,
-        },
+        std::fs::TryLockError::Error(source) => write_err(source),
     })?;
     Ok(StateLock(file))
+}
+
+/// Open (or create) the lock file, never through a symlink (`O_NOFOLLOW`:
+/// a symlink is refused, not followed) and never blocking (`O_NONBLOCK`: a
+/// FIFO does not wait for a reader).
+fn open_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return std::io::Error::other(
+                "a symbolic link; keyless does not follow one to its lock file",
+            );
+        }
+        e
+    })
 }
 
 impl State {
@@ -117,6 +143,41 @@ impl State {
             root_hash: *parsed.root_hash(),
             log_id,
         })
+    }
+
+    /// Why the state's scan position is not one a run could have stored,
+    /// or `None`. A run stores `next_index` within the tree it verified,
+    /// from where its scan began on: `index_offset <= scan_start <=
+    /// next_index <= index_offset + tree_size`. A `next_index` past the
+    /// stored tree claims entries scanned that the log had not logged when
+    /// the state was stored; once the log grows past it, the entries in
+    /// between would be skipped without a word (an edited or mixed-up state
+    /// file hiding a signature). Clamping it to the log's end would hide
+    /// that too, so it is an alarm.
+    pub(super) fn scan_position_error(&self) -> Option<String> {
+        let end = self.index_offset.saturating_add(self.tree_size);
+        let start = self.scan_start.unwrap_or(self.next_index);
+        if self.next_index > end {
+            return Some(format!(
+                "the state says the scan reached log index {}, but its stored checkpoint \
+                 holds entries only up to log index {end}: entries from {end} on would go unscanned",
+                self.next_index
+            ));
+        }
+        if self.next_index < self.index_offset || start < self.index_offset {
+            return Some(format!(
+                "the state's scan position (log index {}, begun at {start}) is before the log's \
+                 first entry, log index {}",
+                self.next_index, self.index_offset
+            ));
+        }
+        if start > self.next_index {
+            return Some(format!(
+                "the state says the scan began at log index {start}, after where it stopped, {}",
+                self.next_index
+            ));
+        }
+        None
     }
 
     pub(super) fn new(
@@ -186,5 +247,45 @@ mod tests {
         let json = serde_json::to_value(&new).unwrap();
         assert_eq!(json["scan_start"], 3);
         assert_eq!(serde_json::from_value::<State>(json).unwrap(), new);
+    }
+
+    /// A scan position runs of keyless store: within the stored tree, from
+    /// where the scan began. Anything else is named.
+    #[test]
+    fn scan_positions_must_lie_within_the_stored_tree() {
+        let state = |index_offset, tree_size, scan_start, next_index| State {
+            version: STATE_VERSION,
+            rekor_url: String::new(),
+            log_id: String::new(),
+            origin: String::new(),
+            tree_size,
+            root_hash: String::new(),
+            index_offset,
+            next_index,
+            scan_start,
+            checkpoint: String::new(),
+            updated: jiff::Timestamp::UNIX_EPOCH,
+        };
+        for ok in [
+            state(0, 10, Some(10), 10),
+            state(0, 10, Some(0), 4),
+            state(100, 10, Some(105), 110),
+            state(0, 10, None, 7),
+        ] {
+            assert_eq!(ok.scan_position_error(), None, "{ok:?}");
+        }
+        for (bad, says) in [
+            (state(0, 10, Some(0), 11), "only up to log index 10"),
+            (state(100, 10, None, 111), "only up to log index 110"),
+            (
+                state(100, 10, Some(99), 105),
+                "before the log's first entry",
+            ),
+            (state(100, 10, None, 99), "before the log's first entry"),
+            (state(0, 10, Some(6), 5), "after where it stopped"),
+        ] {
+            let why = bad.scan_position_error().unwrap_or_default();
+            assert!(why.contains(says), "{bad:?}: {why}");
+        }
     }
 }
