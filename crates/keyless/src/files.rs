@@ -49,17 +49,19 @@ pub(crate) fn read_bytes_limited(path: &Path, limit: u64, what: FileKind) -> Res
 /// blocking: a FIFO with no writer would block `open(2)` for ever. For
 /// files a list names, which nobody named on the command line.
 pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
         // O_NONBLOCK: `open` of a FIFO returns at once; it changes nothing
         // for a regular file. O_NOCTTY: a terminal never becomes ours.
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    let file = options.open(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let meta = file.metadata().map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
