@@ -95,7 +95,7 @@ impl FileKind {
             }
             FileKind::IdentityToken => "the file must hold the JWT itself, as text",
             FileKind::ChecksumList => {
-                "one artifact per line, '<sha256 hex>  <name>' as sha256sum writes it, optionally followed by its bundle"
+                "one artifact per line, '<sha256 hex>  <name>' as sha256sum writes it (the name is the rest of the line); write the list with sha256sum, not by hand"
             }
         }
     }
