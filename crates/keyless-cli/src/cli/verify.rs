@@ -88,11 +88,11 @@ pub struct VerifyingArgs {
     /// Verify the files a checksum list names instead of INPUTs: one per
     /// line, '<sha256>  <name>' as sha256sum writes it (a release's
     /// SHA256SUMS as is), each line read exactly as `sha256sum -c` reads it
-    /// (lines it could read otherwise are refused). Each file that exists
-    /// is hashed and must have the list's digest (as sha256sum -c checks);
-    /// the digest is verified against <name>.sigstore.json found as for a
-    /// file. Relative names are relative to the list's folder. '-' reads
-    /// the list from standard input.
+    /// (lines it could read otherwise are refused). Each file is hashed and
+    /// must have the list's digest, as sha256sum -c checks; the digest is
+    /// verified against <name>.sigstore.json found as for a file. Relative
+    /// names are relative to the list's folder. '-' reads the list from
+    /// standard input.
     #[arg(
         long,
         value_name = "FILE",
@@ -101,9 +101,14 @@ pub struct VerifyingArgs {
     pub from: Option<PathBuf>,
 
     /// With --from: verify each line by its digest alone, reading none of
-    /// the files it names (by default each one that exists is hashed).
+    /// the files it names (by default each one is hashed).
     #[arg(long, requires = "from")]
     pub digest_only: bool,
+
+    /// With --from: a listed name with no file at all is verified by its
+    /// digest alone instead of failing (as sha256sum -c --ignore-missing).
+    #[arg(long, requires = "from", conflicts_with = "digest_only")]
+    pub ignore_missing: bool,
 
     /// Inputs verified at once. Default: the number of CPU cores. Reports
     /// come in input order whatever the number.

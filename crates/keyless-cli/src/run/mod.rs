@@ -32,9 +32,9 @@ fn fail(command: &str, err: &keyless::Error) -> u8 {
     // An error may quote a bundle, a certificate or a service: control
     // characters escaped (a regex error's own lines kept).
     let printable = crate::render::escape::printable_lines;
-    eprintln!("keyless: error: {}", printable(&err.to_string()));
+    say(&format!("keyless: error: {}", printable(&err.to_string())));
     if let Some(hint) = hint(command, err) {
-        eprintln!("  hint: {}", printable(&hint));
+        say(&format!("  hint: {}", printable(&hint)));
     }
     exit_code(err)
 }
@@ -113,8 +113,10 @@ impl Counter {
         if self.enabled {
             let n = self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             match self.total {
-                Some(total) => eprint!("\r\x1b[2Kkeyless: {n}/{total} {} done", self.what),
-                None => eprint!("\r\x1b[2Kkeyless: {n} {} done", self.what),
+                Some(total) => {
+                    say_raw(&format!("\r\x1b[2Kkeyless: {n}/{total} {} done", self.what))
+                }
+                None => say_raw(&format!("\r\x1b[2Kkeyless: {n} {} done", self.what)),
             }
         }
     }
@@ -122,9 +124,21 @@ impl Counter {
     /// Erase the counter.
     fn clear(&self) {
         if self.enabled {
-            eprint!("\r\x1b[2K");
+            say_raw("\r\x1b[2K");
         }
     }
+}
+
+/// Write a line to stderr. A stderr that is gone (`2>&1 | head`) loses
+/// the line, never the run: `eprintln!` would panic there, in the middle of
+/// a run's deliveries.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// [`say`] without the newline (the progress counter).
+fn say_raw(text: &str) {
+    let _ = write!(std::io::stderr(), "{text}");
 }
 
 /// What became of output written to stdout.
@@ -166,7 +180,9 @@ fn write_stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) 
         Ok(()) => Delivery::Delivered,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Delivery::ReaderGone,
         Err(e) => {
-            eprintln!("keyless: error: standard output: cannot write: {e}");
+            say(&format!(
+                "keyless: error: standard output: cannot write: {e}"
+            ));
             Delivery::Failed
         }
     }

@@ -40,12 +40,23 @@ pub fn map_in_order<T: Send, R: Send>(
     let stop = AtomicBool::new(false);
     // How many results have been delivered, and a wake-up when it grows.
     let delivered = (Mutex::new(0usize), Condvar::new());
+    // A panic anywhere stops the run: without this, workers waiting for the
+    // window to reach their item would wait for ever for the item whose
+    // worker (or delivery) panicked, and the run would hang instead of
+    // failing. The guard wakes them on the way out of any thread.
+    let halt = || {
+        stop.store(true, Ordering::SeqCst);
+        let _count = delivered.0.lock().unwrap_or_else(|p| p.into_inner());
+        delivered.1.notify_all();
+    };
     let (done, results) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let done = done.clone();
             let (queue, stop, work, delivered) = (&queue, &stop, &work, &delivered);
+            let halt = &halt;
             scope.spawn(move || {
+                let _halt_on_panic = OnPanic(halt);
                 // Bounded: each turn takes one item off the queue.
                 while !stop.load(Ordering::Relaxed) {
                     // A worker that panicked poisons nothing we rely on: the
@@ -70,6 +81,7 @@ pub fn map_in_order<T: Send, R: Send>(
             });
         }
         drop(done);
+        let _halt_on_panic = OnPanic(&halt);
         let mut waiting = BTreeMap::new();
         let mut next = 0;
         for (index, result) in &results {
@@ -90,6 +102,17 @@ pub fn map_in_order<T: Send, R: Send>(
             }
         }
     });
+}
+
+/// Calls its function when dropped while the thread panics.
+struct OnPanic<'a>(&'a (dyn Fn() + Sync));
+
+impl Drop for OnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            (self.0)();
+        }
+    }
 }
 
 /// How far ahead of the next result to deliver workers may go: enough to
@@ -192,5 +215,47 @@ mod tests {
         assert_eq!(seen, 10_000);
         // Items 1 .. window-1 ran while item 0 was slow, and none beyond.
         assert_eq!(ahead.load(Ordering::SeqCst), window(jobs) - 1);
+    }
+
+    /// Runs `f` on another thread and fails the test if it takes more than
+    /// 30 s (a hang), returning whether it panicked.
+    fn panics_in_time(f: impl FnOnce() + Send + 'static) -> bool {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+            let _ = tx.send(panicked);
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("map_in_order hung after a panic")
+    }
+
+    #[test]
+    fn a_panic_in_work_or_delivery_ends_the_run_instead_of_hanging_it() {
+        // More items than a window, so that workers wait for the one that
+        // panicked.
+        let worker = panics_in_time(|| {
+            map_in_order(
+                0..500usize,
+                2,
+                |i| {
+                    assert_ne!(i, 5, "a worker panics");
+                    i
+                },
+                |_| true,
+            )
+        });
+        assert!(worker);
+        let delivery = panics_in_time(|| {
+            map_in_order(
+                0..500usize,
+                2,
+                |i| i,
+                |r| {
+                    assert_ne!(r, 5, "the delivery panics");
+                    true
+                },
+            )
+        });
+        assert!(delivery);
     }
 }

@@ -44,7 +44,7 @@ pub fn attest(args: &AttestArgs) -> u8 {
 }
 
 fn say(line: &str) {
-    eprintln!("keyless: {line}");
+    super::say(&format!("keyless: {line}"));
 }
 
 fn run(

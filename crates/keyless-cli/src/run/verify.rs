@@ -87,8 +87,10 @@ fn verify(
     });
     let read_listed = if options.digest_only {
         ReadListed::DigestOnly
+    } else if options.ignore_missing {
+        ReadListed::IgnoreMissing
     } else {
-        ReadListed::WherePresent
+        ReadListed::Hash
     };
     let check = |job: Job| -> InputReport {
         let selection = match job {
@@ -173,10 +175,10 @@ fn verify(
                     counter.clear();
                 }
                 if let Some(hint) = hint {
-                    eprintln!("{hint}");
+                    super::say(&hint);
                 }
                 for detail in details {
-                    eprintln!("{detail}");
+                    super::say(&detail);
                 }
             }
         }
@@ -198,7 +200,9 @@ fn verify(
     });
     counter.clear();
     if let Some(e) = spool_error {
-        eprintln!("keyless: error: cannot keep the report's parts in a temporary file: {e}");
+        super::say(&format!(
+            "keyless: error: cannot keep the report's parts in a temporary file: {e}"
+        ));
         return 2;
     }
     if tally.inputs == 0 {

@@ -105,9 +105,9 @@ fn a_checksum_list_verifies_each_line_by_name_against_the_bundle_beside_it() {
     assert_eq!(inputs_of(&r.json()), FILES, "{}", r.stdout);
 
     // A wrong digest fails its line only (the file beside it is hashed);
-    // a name with no file is verified by its digest against the bundle
-    // beside the name; standard input works as a file does (names relative
-    // to here).
+    // with --ignore-missing a name with no file is verified by its digest
+    // against the bundle beside the name; standard input works as a file
+    // does (names relative to here).
     let hex_of = |name: &str| digest_of(&dist.join(name)).replace("sha256:", "");
     std::fs::copy(
         bundle_of(&dist, FILES[0]),
@@ -136,7 +136,7 @@ fn a_checksum_list_verifies_each_line_by_name_against_the_bundle_beside_it() {
         ])
         .arg("--trust-config")
         .arg(bed.tb.trust_config_path())
-        .args(["--from", "-"])
+        .args(["--from", "-", "--ignore-missing"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -245,6 +245,7 @@ fn a_listed_name_must_be_the_one_a_pep_740_attestation_names() {
             &attestation,
         )
         .unwrap();
+        std::fs::copy(&sdist, dir.path().join(name)).unwrap();
     }
     let verify = |name: &str| {
         let list = dir.path().join("SHA256SUMS");

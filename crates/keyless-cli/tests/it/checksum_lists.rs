@@ -106,9 +106,10 @@ fn sha256sum_and_keyless_agree_on_every_name_of_a_hostile_list() {
         format!("{h}  *{REAL}\n"),
         format!("{h}  {REAL}\u{a0}\n"),
         format!("{h}  {REAL}\u{200b}\n"),
-        // A one-space first line: coreutils then reads `  x` as ` x`.
-        format!("{h} {REAL}\n{h}  {REAL}\n"),
-        format!("{h}\t{REAL}\n{h}  {REAL}\n"),
+        // A one-space first line (naming another file): coreutils then
+        // reads `  x` as ` x`.
+        format!("{h} notes.txt\n{h}  {REAL}\n"),
+        format!("{h}\tnotes.txt\n{h}  {REAL}\n"),
         // Leading white space, a tab after the digest, CRLF: coreutils
         // reads the real name, which holds other bytes.
         format!("  {h}  {REAL}\n"),
@@ -165,13 +166,14 @@ fn sha256sum_and_keyless_agree_on_every_name_of_a_hostile_list() {
     assert_eq!(k_ok.len(), 2, "{}", r.stdout);
 }
 
-/// Where the listed file exists, keyless hashes it, as `sha256sum -c`
-/// would: a file swapped after signing fails at the artifact step, though
-/// its line's digest verifies. `--digest-only` reads no file; a name with
-/// no file is verified by its digest, and the report says the file was
-/// not there.
+/// keyless hashes each listed file, as `sha256sum -c` does: a file
+/// swapped after signing fails at the artifact step, though its line's
+/// digest verifies (and its own digest is not reported: a list naming
+/// `/etc/passwd` must not learn it). A missing file is an error, as it is to
+/// `sha256sum -c`; `--ignore-missing` verifies such a line by its digest and
+/// says the file was not there; `--digest-only` reads no file.
 #[test]
-fn a_listed_file_is_hashed_unless_digest_only_and_an_absent_one_is_said() {
+fn a_listed_file_is_hashed_and_a_missing_one_fails_unless_told() {
     let (bed, dist) = signed_dist();
     let h = hex_of(&std::fs::read(dist.join(REAL)).unwrap());
     std::fs::copy(
@@ -184,14 +186,35 @@ fn a_listed_file_is_hashed_unless_digest_only_and_an_absent_one_is_said() {
     std::fs::write(&list, format!("{h}  {REAL}\n{h}  absent.tar.gz\n")).unwrap();
 
     let r = verify_list(&bed, &list, &[]);
-    r.assert_code(1);
+    r.assert_code(2);
     let report = r.json();
     let swapped = &report["results"][0];
     assert_eq!(swapped["ok"], false, "{swapped:#}");
     assert_eq!(swapped["failed_step"], "artifact", "{swapped:#}");
     assert_eq!(swapped["file"], "hashed", "{swapped:#}");
-    assert_eq!(swapped["sha256"], hex_of(b"swapped after signing"));
+    assert_eq!(swapped["sha256"], serde_json::Value::Null, "{swapped:#}");
+    assert!(
+        !r.stdout.contains(&hex_of(b"swapped after signing")),
+        "{}",
+        r.stdout
+    );
     let absent = &report["results"][1];
+    assert_eq!(absent["failed_step"], "input", "{absent:#}");
+    assert!(
+        absent["reason"].as_str().unwrap().ends_with("no such file"),
+        "{absent:#}"
+    );
+    assert!(
+        absent["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--ignore-missing"),
+        "{absent:#}"
+    );
+
+    let r = verify_list(&bed, &list, &["--ignore-missing"]);
+    r.assert_code(1);
+    let absent = &r.json()["results"][1];
     assert_eq!(absent["ok"], true, "{absent:#}");
     assert_eq!(absent["file"], "absent", "{absent:#}");
 
@@ -206,6 +229,7 @@ fn a_listed_file_is_hashed_unless_digest_only_and_an_absent_one_is_said() {
         .args(["verify", "gitlab", "--project", PROJECT, "--tag", "v1.0"])
         .arg("--trust-config")
         .arg(bed.tb.trust_config_path())
+        .arg("--ignore-missing")
         .arg("--from")
         .arg(&list));
     r.assert_code(1);
@@ -215,6 +239,134 @@ fn a_listed_file_is_hashed_unless_digest_only_and_an_absent_one_is_said() {
         "{}",
         r.stdout
     );
+}
+
+/// A symlink to nothing is not a missing file: `/proc/self/cwd/evil.whl`
+/// resolves to nothing for keyless run from elsewhere, and to the evil file
+/// for the installer run in the download folder. Refused, even with
+/// `--ignore-missing`.
+#[test]
+fn a_symlink_to_nothing_is_not_an_absent_file() {
+    let (bed, dist) = signed_dist();
+    let h = hex_of(&std::fs::read(dist.join(REAL)).unwrap());
+    std::fs::copy(
+        dist.join(format!("{REAL}.sigstore.json")),
+        dist.join("pkg.tar.gz.sigstore.json"),
+    )
+    .unwrap();
+    std::fs::write(dist.join("evil.tar.gz"), b"evil").unwrap();
+    std::os::unix::fs::symlink("/proc/self/cwd/evil.tar.gz", dist.join("pkg.tar.gz")).unwrap();
+    let list = dist.join("SHA256SUMS");
+    std::fs::write(&list, format!("{h}  pkg.tar.gz\n")).unwrap();
+    for extra in [&[][..], &["--ignore-missing"][..]] {
+        let r = verify_list(&bed, &list, extra);
+        r.assert_code(2);
+        let result = &r.json()["results"][0];
+        assert!(
+            result["reason"]
+                .as_str()
+                .unwrap()
+                .ends_with("a symbolic link to nothing"),
+            "{extra:?}: {result:#}"
+        );
+    }
+}
+
+/// The list itself comes with the files: a FIFO or a symlink to a device
+/// is refused unread. A pipe the user hands over is read, its names taken
+/// relative to the working folder (not `/dev/fd` or `/dev`).
+#[test]
+fn a_list_that_is_not_a_file_is_refused_and_a_pipe_names_files_here() {
+    let (bed, dist) = signed_dist();
+    let mkfifo = |path: &Path| {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    mkfifo(&dist.join("FIFO-SUMS"));
+    std::os::unix::fs::symlink("/dev/zero", dist.join("ZERO-SUMS")).unwrap();
+    for list in ["FIFO-SUMS", "ZERO-SUMS"] {
+        let r = verify_list(&bed, &dist.join(list), &[]);
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("not a regular file"),
+            "{list}: {}",
+            r.stderr
+        );
+    }
+    let h = hex_of(&std::fs::read(dist.join(REAL)).unwrap());
+    let list = dist.join("SHA256SUMS");
+    std::fs::write(&list, format!("{h}  {REAL}\n")).unwrap();
+    let r = run(crate::common::keyless()
+        .current_dir(&dist)
+        .args([
+            "verify",
+            "gitlab",
+            "--json",
+            "--project",
+            PROJECT,
+            "--tag",
+            "v1.0",
+        ])
+        .arg("--trust-config")
+        .arg(bed.tb.trust_config_path())
+        .args(["--from", "/dev/stdin"])
+        .pipe_stdin(&list)
+        .unwrap());
+    r.assert_code(0);
+    assert_eq!(r.json()["results"][0]["input"], REAL);
+}
+
+/// Hints go to stderr; a stderr that is gone (`2> >(head -c 10)`) must
+/// neither hang the run (a panic while workers wait for the window) nor
+/// change its verdict.
+#[test]
+fn a_closed_stderr_neither_hangs_nor_changes_the_verdict() {
+    let (bed, dist) = signed_dist();
+    // 300 failing lines, each with a hint: more than a window of them.
+    let list = dist.join("SHA256SUMS");
+    let text: String = (0..300)
+        .map(|i| format!("{}  missing-{i}.tar.gz\n", "ab".repeat(32)))
+        .collect();
+    std::fs::write(&list, text).unwrap();
+    let mut child = crate::common::keyless_process()
+        .args([
+            "verify",
+            "gitlab",
+            "--project",
+            PROJECT,
+            "--tag",
+            "v1.0",
+            "--jobs",
+            "2",
+        ])
+        .arg("--trust-config")
+        .arg(bed.tb.trust_config_path())
+        .arg("--from")
+        .arg(&list)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little of stderr, then close it.
+    let mut stderr = child.stderr.take().unwrap();
+    let mut some = [0u8; 10];
+    std::io::Read::read_exact(&mut stderr, &mut some).unwrap();
+    drop(stderr);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("keyless hung once its stderr was gone");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(2), "{status:?}");
 }
 
 /// A FIFO with no writer blocks `open(2)`: named by a list as a file or

@@ -90,6 +90,16 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A file a checksum list names does not exist (or is a symlink to
+    /// nothing, which may resolve for another process).
+    #[error("{}: {}", path.display(), if *dangling_link { "a symbolic link to nothing" } else { "no such file" })]
+    ListedFileMissing {
+        /// The listed file.
+        path: PathBuf,
+        /// Whether the name is a symlink whose target does not exist.
+        dangling_link: bool,
+    },
+
     /// A file a list names is a FIFO, a device or a socket: such files are
     /// refused unread (opening a FIFO with no writer would block for ever).
     #[error("{}: not a regular file (a FIFO, device or socket)", path.display())]
@@ -304,6 +314,15 @@ impl Error {
             Error::IsADirectory { .. } => {
                 Some("pass the bundle file itself, e.g. dist/pkg.whl.sigstore.json")
             }
+            Error::ListedFileMissing {
+                dangling_link: false,
+                ..
+            } => Some(
+                "sha256sum -c fails a missing file too: download it, or pass --ignore-missing to verify such lines by their digests alone (--digest-only reads no file)",
+            ),
+            Error::ListedFileMissing { .. } => Some(
+                "a link to nothing may point elsewhere for another process (/proc/self/...): replace it with the file",
+            ),
             Error::NotARegularFile { .. } => Some(
                 "a checksum list names regular files and their bundles; check what the list names",
             ),

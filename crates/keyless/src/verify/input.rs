@@ -155,12 +155,14 @@ impl Verifier {
         self.verify_input_named(input, None, source, policy)
     }
 
-    /// Verify one line of a checksum list: with [`ReadListed::WherePresent`],
-    /// the file the line names is hashed when it exists (a FIFO, device or
-    /// folder is refused unread) and must have the line's digest, as
-    /// `sha256sum -c` requires; then the line's digest is verified against
-    /// the evidence beside the name (read only if it is a regular file). A
-    /// PEP 740 attestation's statement must name the listed file.
+    /// Verify one line of a checksum list: unless [`ReadListed::DigestOnly`],
+    /// the file the line names is hashed (a FIFO, device or folder is
+    /// refused unread) and must have the line's digest, as `sha256sum -c`
+    /// requires; a missing file is an error, as it is to `sha256sum -c`,
+    /// unless [`ReadListed::IgnoreMissing`]. Then the line's digest is
+    /// verified against the evidence beside the name (read only if it is a
+    /// regular file). A PEP 740 attestation's statement must name the listed
+    /// file.
     pub fn verify_listed(
         &self,
         listed: &ListedFile,
@@ -190,30 +192,42 @@ impl Verifier {
         // while another holds the signed bytes must not pass.
         let check = match read {
             ReadListed::DigestOnly => ListedCheck::NotRead,
-            ReadListed::WherePresent => match crate::files::open_regular(&listed.path) {
-                Ok(file) => match crate::digest::sha256_open(file, &listed.path) {
-                    Ok(digest) if digest == listed.digest => ListedCheck::Hashed,
-                    Ok(digest) => {
-                        found.sha256 = Some(digest);
-                        found.listed = Some(ListedCheck::Hashed);
-                        return Outcome::Failed(Failure::new(
-                            Step::Artifact,
-                            format!(
-                                "the file's SHA-256 is {}, not the {} the list gives it",
-                                digest.to_hex(),
-                                listed.digest.to_hex()
-                            ),
-                        ));
+            ReadListed::Hash | ReadListed::IgnoreMissing => {
+                match crate::files::open_regular(&listed.path) {
+                    Ok(file) => match crate::digest::sha256_open(file, &listed.path) {
+                        Ok(digest) if digest == listed.digest => ListedCheck::Hashed,
+                        Ok(_) => {
+                            // The file's own digest is not reported: a list
+                            // naming /etc/passwd must not learn it.
+                            found.listed = Some(ListedCheck::Hashed);
+                            return Outcome::Failed(Failure::new(
+                                Step::Artifact,
+                                format!(
+                                    "the file's SHA-256 is not the {} the list gives it",
+                                    listed.digest.to_hex()
+                                ),
+                            ));
+                        }
+                        Err(e) => return Outcome::Error(e),
+                    },
+                    Err(Error::Read { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        // A name with nothing behind it. A symlink to
+                        // nothing is not "absent": it may resolve for the
+                        // installer (`/proc/self/cwd/...`) as it did not here.
+                        let dangling_link = std::fs::symlink_metadata(&listed.path).is_ok();
+                        if read == ReadListed::Hash || dangling_link {
+                            return Outcome::Error(Error::ListedFileMissing {
+                                path: listed.path.clone(),
+                                dangling_link,
+                            });
+                        }
+                        ListedCheck::Absent
                     }
                     Err(e) => return Outcome::Error(e),
-                },
-                Err(Error::Read { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    ListedCheck::Absent
                 }
-                Err(e) => return Outcome::Error(e),
-            },
+            }
         };
         found.listed = Some(check);
         let name = listed
@@ -430,8 +444,12 @@ impl Opening {
 /// Whether a checksum list's files are read (`keyless verify --from`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadListed {
-    /// Hash each listed file that exists and compare it with the list.
-    WherePresent,
+    /// Hash each listed file and compare it with the list; a missing file
+    /// is an error, as it is to `sha256sum -c`.
+    Hash,
+    /// [`Self::Hash`], but a name with no file at all (not even a symlink)
+    /// is verified by its digest alone (`--ignore-missing`).
+    IgnoreMissing,
     /// Verify each line by its digest alone (`--digest-only`).
     DigestOnly,
 }
@@ -441,7 +459,8 @@ pub enum ReadListed {
 pub enum ListedCheck {
     /// Hashed: it has the digest the list gives it.
     Hashed,
-    /// There is no such file: the line was verified by its digest alone.
+    /// There is no such file (`--ignore-missing`): the line was verified by
+    /// its digest alone.
     Absent,
     /// Not read, as asked (`--digest-only`).
     NotRead,
