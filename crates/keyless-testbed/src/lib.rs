@@ -29,4 +29,4 @@ pub mod tuf;
 mod util;
 
 pub use oidc::{JwsAlg, TokenKind, TokenSpec};
-pub use server::{ObjectStorageRequests, Testbed, TestbedOptions};
+pub use server::{FillReport, FillRequest, ObjectStorageRequests, Testbed, TestbedOptions};
