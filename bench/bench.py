@@ -310,7 +310,7 @@ def machine_line():
                       if l.startswith("model name")), platform.processor())
     return (f"{cpu_model}, {os.cpu_count()} cores, SHA-NI {'yes' if 'sha_ni' in cpuinfo else 'no'}, "
             f"{platform.system()} {platform.release()};\n  load average {LOAD_BEFORE} before the run, "
-            f"{' '.join(f'{l:.1f}' for l in os.getloadavg())} after")
+            f"{' '.join(f'{l:.1f}' for l in os.getloadavg())} after\n  (other work on the machine shows as wall time well above CPU time: compare the CPU columns)")
 
 
 def main():
