@@ -1,4 +1,6 @@
-"""The benchmark of issue #13, run by bench/run (which installs the peers).
+"""The benchmark of issue #13, run by bench/run (which installs the peers),
+and with --monitor the one of issue #19 (`keyless rekor monitor` over a large
+testbed log, `bench/run monitor`; no peers).
 
 Each tool runs as a child of bench/spawn.c, which measures wall time
 around it and reads CPU time (user + system) and peak RSS from the kernel's
@@ -18,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
@@ -26,6 +29,11 @@ V3_MIB = int(os.environ.get("BENCH_V3_MIB", "1024"))
 S1_COUNT = int(os.environ.get("BENCH_S1_COUNT", "100"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
 CASES = os.environ.get("BENCH_CASES", "V1 V2 V3 S1").split()
+# --monitor: log sizes scanned (each a fresh monitor state scanning the whole
+# log for one identity), runs per size, one watched entry per this many.
+M1_SIZES = [int(n) for n in os.environ.get("BENCH_M1_SIZES", "10000 50000 100000").split()]
+M1_RUNS = int(os.environ.get("BENCH_M1_RUNS", "3"))
+M1_WATCHED_EVERY = int(os.environ.get("BENCH_M1_WATCHED_EVERY", "10000"))
 LOAD_BEFORE = " ".join(f"{l:.1f}" for l in os.getloadavg())
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,6 +46,25 @@ REAL_ISSUER = "https://token.actions.githubusercontent.com"
 # What the testbed's default GitLab token is for.
 BED_SAN = "https://gitlab.com/keyless-demo/hello-py//.gitlab-ci.yml@refs/heads/main"
 BED_ISSUER = "https://gitlab.com"
+
+
+# RESULTS.md holds the main table, then the monitor's section: each run
+# rewrites its own part and keeps the other.
+MONITOR_SECTION = "## Auditors at scale: keyless rekor monitor (issue #19)"
+
+
+def section_of(out, title):
+    """`title`'s section of the results file `out` (to its end), or ""."""
+    text = Path(out).read_text() if Path(out).exists() else ""
+    at = text.find(title)
+    return "" if at < 0 else "\n" + text[at:]
+
+
+def without_section(out, title):
+    """The results file `out` before `title`'s section."""
+    text = Path(out).read_text() if Path(out).exists() else "# Benchmark results\n"
+    at = text.find(title)
+    return (text if at < 0 else text[:at]).rstrip("\n") + "\n"
 
 
 class Sample:
@@ -99,10 +126,12 @@ class Testbed:
             args += ["--fault", f]
         self.binary = binary
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        self.trust_config = self.trust_config_v2 = None
+        self.trust_config = self.trust_config_v2 = self.url = None
         for line in self.proc.stdout:
             line = line.strip()
-            if line.startswith("trust config:"):
+            if line.startswith("keyless-testbed listening on"):
+                self.url = line.rsplit(" ", 1)[1]
+            elif line.startswith("trust config:"):
                 self.trust_config = line.split(":", 1)[1].strip()
             elif line.startswith("(Rekor v2 + TSA:"):
                 self.trust_config_v2 = line.split(":", 1)[1].strip().rstrip(")")
@@ -117,6 +146,20 @@ class Testbed:
             check=True, capture_output=True, text=True,
         )
         return out.stdout.strip()
+
+    def fill(self, log, count, watched_every):
+        """POST /admin/fill: `count` valid entries appended to `log`."""
+        import urllib.request
+        body = json.dumps({"log": log, "count": count, "watched_every": watched_every}).encode()
+        req = urllib.request.Request(f"{self.url}/admin/fill", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=3600) as r:
+            return json.load(r)
+
+    def cpu_seconds(self):
+        """The testbed process's CPU time so far (user + system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         self.proc.terminate()
@@ -159,17 +202,133 @@ def client_trust_config(root_json, out):
     return out
 
 
+def monitor_bench(keyless, testbed, out):
+    """Issue #19: `keyless rekor monitor` scanning a whole testbed log for
+    one identity, on Rekor v1 and on Rekor v2 (tiles), at each of M1_SIZES
+    entries. The log is bulk-filled (POST /admin/fill) with valid entries,
+    one in M1_WATCHED_EVERY by the watched identity; each run starts from a
+    fresh state at --since 1 (after the genesis entry), so it proves and
+    reads every entry, and its JSON report must list exactly the watched
+    entries."""
+    work = Path(tempfile.mkdtemp(prefix="keyless-bench-monitor-"))
+    env = dict(os.environ, XDG_CACHE_HOME=str(work / "cache"), HOME=str(work / "home"))
+    (work / "home").mkdir()
+    bed = Testbed(testbed)
+    rows = []
+    try:
+        for log, tc, extra in [("v1", bed.trust_config, []),
+                               ("v2", bed.trust_config_v2, ["--rekor-version", "2"])]:
+            size, watched = 1, []  # the genesis entry
+            for target in M1_SIZES:
+                started = time.monotonic()
+                filled = bed.fill(log, target - (size - 1), M1_WATCHED_EVERY)
+                fill_s = time.monotonic() - started
+                watched += filled["watched"]
+                size = filled["to"]
+                print(f"M1 {log}: filled to {size} entries in {fill_s:.1f} s", file=sys.stderr, flush=True)
+                state, report = work / f"{log}-{size}.json", work / f"{log}-{size}.out.json"
+
+                def fresh():
+                    for p in (state, Path(f"{state}.lock"), report):
+                        p.unlink(missing_ok=True)
+
+                # Through sh's exec, so the report is kept and the figures
+                # are keyless's own (the process is the same).
+                cmd = ["sh", "-c", 'out="$1"; shift; exec "$@" > "$out"', "sh", report,
+                       keyless, "rekor", "monitor", "--state", state, "--identity", BED_SAN,
+                       "--since", "1", "--max-entries", str(size), "--json", "--trust-config", tc, *extra]
+                bed_cpu = bed.cpu_seconds()
+                s = measure([cmd], env, fresh, runs=M1_RUNS)
+                bed_cpu = (bed.cpu_seconds() - bed_cpu) / M1_RUNS
+                if s.ok:
+                    r = json.loads(report.read_text())
+                    found = [m["log_index"] for m in r["scan"]["matches"]]
+                    scanned = r["scan"]["to"] - r["scan"]["from"]
+                    if (r["scan"]["from"], r["scan"]["to"]) != (1, size) or found != watched:
+                        s = Sample(s.wall, s.cpu, s.rss_kib, False,
+                                   f"scanned {r['scan']['from']}..{r['scan']['to']}, found {found[:5]}...")
+                rows.append((log, size - 1, s, bed_cpu, fill_s, len(watched)))
+                status = f"{s.wall:.2f}s wall" if s.ok else f"FAILED {s.error}"
+                print(f"  M1 {log} {size - 1}: {status}", file=sys.stderr, flush=True)
+    finally:
+        bed.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    monitor_report(rows, out)
+
+
+def monitor_report(rows, out):
+    lines = [
+        "| log | entries scanned | wall | CPU (keyless) | CPU (testbed) | peak RSS | entries/s (wall) | entries/s (keyless CPU) | matches |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for log, n, s, bed_cpu, _, matches in rows:
+        name = "Rekor v1" if log == "v1" else "Rekor v2 (tiles)"
+        if not s.ok:
+            lines.append(f"| {name} | {n} | failed | | | | | | {s.error} |")
+            continue
+        lines.append(f"| {name} | {n} | {s.wall:.2f} s | {s.cpu:.2f} s | {bed_cpu:.2f} s | "
+                     f"{s.rss_kib / 1024:.1f} MiB | {n / s.wall:,.0f} | {n / s.cpu:,.0f} | {matches} |")
+    table = "\n".join(lines)
+    print(table)
+    fills = ", ".join(f"{log} to {n}: {fill_s:.1f} s" for log, n, _, _, fill_s, _ in rows)
+    section = f"""{MONITOR_SECTION}
+
+Written by `bench/run monitor`. `keyless rekor monitor --identity <testbed GitLab identity>
+--since 1 --max-entries N --json` from a fresh state, scanning the whole testbed log: every entry
+fetched, proven (Rekor v1: SET, signed checkpoint, inclusion proof bound to the verified
+checkpoint; Rekor v2: inclusion proof computed from the tiles against the verified checkpoint)
+and its certificate read. The log is bulk-filled with valid hashedrekord entries (`POST
+/admin/fill`: testbed-issued certificates, real signatures), one in {M1_WATCHED_EVERY} by the
+watched identity; each run's report must list exactly those. Medians of {M1_RUNS} runs;
+the testbed serves on the same machine (its CPU time per run is shown: the two share the cores).
+Before commit 1246ce2 the scan fetched every entry before proving any (and a Rekor v2 scan
+re-hashed tile nodes for each proof): peak RSS grew with the entries scanned, 53 to 472 MiB
+(Rekor v1) and 34 to 235 MiB (Rekor v2) from 10k to 100k, and Rekor v2 scanned about 4,000
+entries/s.
+
+- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
+- commit: {commit_line()}
+- machine: {machine_line()}
+- fills (wall): {fills}
+
+{table}
+"""
+    Path(out).write_text(without_section(out, MONITOR_SECTION) + "\n" + section)
+
+
+def commit_line():
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                            capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":!bench/RESULTS.md"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    return commit + (" (with uncommitted changes)" if dirty else "")
+
+
+def machine_line():
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    cpu_model = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines()
+                      if l.startswith("model name")), platform.processor())
+    return (f"{cpu_model}, {os.cpu_count()} cores, SHA-NI {'yes' if 'sha_ni' in cpuinfo else 'no'}, "
+            f"{platform.system()} {platform.release()};\n  load average {LOAD_BEFORE} before the run, "
+            f"{' '.join(f'{l:.1f}' for l in os.getloadavg())} after\n  (other work on the machine shows as wall time well above CPU time: compare the CPU columns)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keyless", required=True)
     ap.add_argument("--testbed", required=True)
-    ap.add_argument("--sigstore-python", required=True)
-    ap.add_argument("--go-bin", required=True)
+    ap.add_argument("--sigstore-python")
+    ap.add_argument("--go-bin")
     ap.add_argument("--spawn", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--monitor", action="store_true", help="issue #19's monitor bench instead")
     a = ap.parse_args()
     global SPAWN
     SPAWN = Path(a.spawn).resolve()
+    if a.monitor:
+        return monitor_bench(Path(a.keyless).resolve(), Path(a.testbed).resolve(), a.out)
+    if not (a.sigstore_python and a.go_bin):
+        ap.error("--sigstore-python and --go-bin are required (but for --monitor)")
     keyless = Path(a.keyless).resolve()
     testbed = Path(a.testbed).resolve()
     spy = Path(a.sigstore_python).resolve()
@@ -333,7 +492,7 @@ keyless's first row of the case.
 - S1: {S1_COUNT} files of 64 bytes, {LATENCY_MS} ms injected on every Fulcio, Rekor and TSA answer.
 
 """
-    Path(out).write_text(header + table + "\n")
+    Path(out).write_text(header + table + "\n" + section_of(out, MONITOR_SECTION))
 
 
 if __name__ == "__main__":

@@ -30,4 +30,4 @@ mod util;
 
 pub use material::{KeyEnd, TrustedKey};
 pub use oidc::{JwsAlg, TokenKind, TokenSpec};
-pub use server::{ObjectStorageRequests, Testbed, TestbedOptions};
+pub use server::{FillReport, FillRequest, ObjectStorageRequests, Testbed, TestbedOptions};

@@ -1,4 +1,5 @@
-//! Admin endpoints: add, list and clear fault rules at `/admin/faults`.
+//! Admin endpoints: add, list and clear fault rules at `/admin/faults`;
+//! append many entries to a log at once at `/admin/fill` (benchmarks).
 //! They answer outside fault injection, so faults cannot lock them out.
 
 use super::http::{Answer, parse_json};
@@ -68,4 +69,23 @@ pub(super) async fn clear_faults(AxState(st): AxState<Shared>) -> Answer {
 pub(super) async fn list_faults(AxState(st): AxState<Shared>) -> Answer {
     let s = lock(&st);
     Answer::json(StatusCode::OK, &json!({"faults": s.faults.rules()}))
+}
+
+/// `POST /admin/fill` with a [`super::FillRequest`] (`{"log": "v1",
+/// "count": 100000, "watched_every": 10000}`): the entries are appended
+/// and stored before the answer, a [`super::FillReport`].
+pub(super) async fn fill(AxState(st): AxState<Shared>, body: Bytes) -> Answer {
+    let request: super::FillRequest = match parse_json(&body).and_then(|v| {
+        serde_json::from_value(v).map_err(|e| Answer::error(400, format!("fill request: {e}")))
+    }) {
+        Ok(r) => r,
+        Err(a) => return a,
+    };
+    match super::fill::fill_and_store(&st, &request).await {
+        Ok(report) => Answer::json(
+            StatusCode::OK,
+            &serde_json::to_value(&report).unwrap_or_default(),
+        ),
+        Err(e) => Answer::error(400, e),
+    }
 }

@@ -5,9 +5,11 @@
 //! is in `state`, the plumbing every service shares (fault application,
 //! JSON answers) in `http`, and each service's handlers in a module named
 //! after it: `oidc`, `fulcio`, `rekor_v1`, `rekor_v2`, `tsa`, `tuf` (with
-//! the plain trust files) and `admin` (faults).
+//! the plain trust files), `admin` (faults) and `fill` (bulk entries for
+//! benchmarks).
 
 mod admin;
+mod fill;
 mod fulcio;
 mod generic_registry;
 mod http;
@@ -18,6 +20,7 @@ mod state;
 mod tsa;
 mod tuf;
 
+pub use fill::{FillReport, FillRequest};
 pub use generic_registry::ObjectStorageRequests;
 pub use oidc::DEVICE_LOGIN_EMAIL;
 
@@ -131,6 +134,7 @@ fn router(state: Shared, packages: Arc<generic_registry::Registry>) -> axum::Rou
                 .delete(admin::clear_faults)
                 .get(admin::list_faults),
         )
+        .route("/admin/fill", post(admin::fill))
         .fallback(http::not_found)
         .with_state(state)
 }
@@ -380,6 +384,16 @@ impl Testbed {
     /// answered (see [`TestbedOptions::redirect_package_downloads`]).
     pub fn object_storage_requests(&self) -> ObjectStorageRequests {
         self.packages.storage_requests()
+    }
+
+    /// Append `request.count` valid entries to a log at once (see
+    /// `POST /admin/fill`), stored before this returns.
+    pub fn fill(&self, request: &FillRequest) -> Result<FillReport, String> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?
+            .block_on(fill::fill_and_store(&self.state, request))
     }
 
     /// Clear all faults.

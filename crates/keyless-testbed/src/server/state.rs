@@ -284,7 +284,7 @@ impl Keys {
         Ok((keys, stored))
     }
 
-    fn log(&self, version: LogVersion) -> &TransparencyLog {
+    pub(super) fn log(&self, version: LogVersion) -> &TransparencyLog {
         match version {
             LogVersion::V1 => &self.rekor_v1,
             LogVersion::V2 => &self.rekor_v2,

@@ -231,6 +231,22 @@ impl Rekor {
         Ok(out)
     }
 
+    /// [`Self::entries_by_index`], read as the iterator is: a few requests
+    /// at a time, so a scan of many entries holds a few of them, not all.
+    pub fn entries_by_index_lazily(
+        &self,
+        indexes: std::ops::Range<u64>,
+    ) -> impl Iterator<Item = Result<sigstore_rekor::LogEntry>> + '_ {
+        let end = indexes.end;
+        indexes.step_by(FETCH_CONCURRENCY).flat_map(move |start| {
+            let chunk = start..end.min(start.saturating_add(FETCH_CONCURRENCY as u64));
+            match self.entries_by_index(chunk) {
+                Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            }
+        })
+    }
+
     /// `POST /api/v1/index/retrieve`: the UUIDs the search index lists.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<String>> {
         self.v1_only("a search")?;

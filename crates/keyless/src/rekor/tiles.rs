@@ -62,11 +62,39 @@ fn fetch_tile(
 }
 
 /// The tree of a tiles log at one size, read tile by tile as needed.
+///
+/// A scan over many entries (a monitor's) asks for proofs of consecutive
+/// leaves: it is served by a few tiles per level at any time, so tiles
+/// behind it are dropped and memory stays flat in the log's size, and each
+/// tile's inner nodes are hashed once, not again for every proof (issue #19).
 pub(crate) struct TileTree<F> {
     size: u64,
     fetch: F,
-    /// Hash tiles read: (level, index) -> the hashes.
-    tiles: HashMap<(u32, u64), Vec<Sha256Hash>>,
+    /// Hash tiles held: (level, index) -> the tile's nodes.
+    tiles: HashMap<(u32, u64), Tile>,
+    /// The entry bundle last read: its index and bodies.
+    bundle: Option<(u64, Vec<Vec<u8>>)>,
+}
+
+/// A hash tile and the nodes above its hashes: `nodes[b][j]` is the hash
+/// of the complete subtree over its hashes `j * 2^b .. (j + 1) * 2^b`
+/// (`nodes[0]` are the tile's own hashes; a partial tile has fewer).
+struct Tile {
+    nodes: Vec<Vec<Sha256Hash>>,
+}
+
+impl Tile {
+    fn new(hashes: Vec<Sha256Hash>) -> Self {
+        let mut nodes = vec![hashes];
+        while let Some(last) = nodes.last().filter(|l| l.len() > 1) {
+            let up = last
+                .chunks_exact(2)
+                .map(|p| sigstore_merkle::hash_children(&p[0], &p[1]))
+                .collect();
+            nodes.push(up);
+        }
+        Self { nodes }
+    }
 }
 
 impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
@@ -76,11 +104,12 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
             size,
             fetch,
             tiles: HashMap::new(),
+            bundle: None,
         }
     }
 
-    /// The hashes of tile `index` at `level` as the tree of `size` has it.
-    fn tile(&mut self, level: u32, index: u64) -> Result<&[Sha256Hash], String> {
+    /// Tile `index` at `level` as the tree of `size` has it.
+    fn tile(&mut self, level: u32, index: u64) -> Result<&Tile, String> {
         if !self.tiles.contains_key(&(level, index)) {
             // Complete subtrees of 256^level leaves in the tree.
             let nodes = self.size >> (8 * level);
@@ -108,7 +137,13 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
                 .chunks_exact(32)
                 .map(|c| Sha256Hash::try_from(c).map_err(|e| e.to_string()))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.tiles.insert((level, index), hashes);
+            // Tiles of this level behind the one before are not asked for
+            // again by a scan; the level's last tile (the tree's right
+            // edge) is in every proof.
+            let last = (nodes - 1) / TILE_WIDTH;
+            self.tiles
+                .retain(|&(l, i), _| l != level || i + 1 >= index || i == last);
+            self.tiles.insert((level, index), Tile::new(hashes));
         }
         Ok(&self.tiles[&(level, index)])
     }
@@ -116,22 +151,15 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
     /// The hash of the complete subtree of 2^height leaves at `index`.
     fn node(&mut self, height: u32, index: u64) -> Result<Sha256Hash, String> {
         let (level, below) = (height / 8, height % 8);
-        // The subtree's nodes at the tile level's height, then hashed up.
+        // The node `below` levels above the tile's hashes.
         let first = index << below;
-        let count = 1usize << below;
         let tile = self.tile(level, first / TILE_WIDTH)?;
-        let offset = (first % TILE_WIDTH) as usize;
-        let mut hashes = tile
-            .get(offset..offset + count)
-            .ok_or_else(|| format!("tile {level}/{} is short", first / TILE_WIDTH))?
-            .to_vec();
-        while hashes.len() > 1 {
-            hashes = hashes
-                .chunks_exact(2)
-                .map(|p| sigstore_merkle::hash_children(&p[0], &p[1]))
-                .collect();
-        }
-        Ok(hashes[0])
+        let offset = ((first % TILE_WIDTH) >> below) as usize;
+        tile.nodes
+            .get(below as usize)
+            .and_then(|n| n.get(offset))
+            .copied()
+            .ok_or_else(|| format!("tile {level}/{} is short", first / TILE_WIDTH))
     }
 
     /// The root hash of the tree.
@@ -157,13 +185,18 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
     /// The entries `from..to` (within one tree of `self.size`), as logged:
     /// each entry bundle's length-prefixed bodies.
     pub(crate) fn entries(&mut self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, String> {
-        let mut out = Vec::new();
         // Nothing new (a monitor run on an unchanged log): nothing fetched.
-        if from >= to {
-            return Ok(out);
+        (from..to).map(|index| self.entry(index)).collect()
+    }
+
+    /// Entry `index`, from its entry bundle (the last bundle read is kept:
+    /// consecutive entries fetch each bundle once).
+    pub(crate) fn entry(&mut self, index: u64) -> Result<Vec<u8>, String> {
+        if index >= self.size {
+            return Err(format!("no entry {index} in a tree of {}", self.size));
         }
-        let mut bundle = from / TILE_WIDTH;
-        while bundle * TILE_WIDTH < to {
+        let bundle = index / TILE_WIDTH;
+        if self.bundle.as_ref().is_none_or(|(b, _)| *b != bundle) {
             let width = (self.size - bundle * TILE_WIDTH).min(TILE_WIDTH);
             let bytes = fetch_tile(
                 &mut self.fetch,
@@ -172,22 +205,18 @@ impl<F: FnMut(&str, Cap) -> Result<Vec<u8>, FetchError>> TileTree<F> {
                 width,
                 answer::REKOR_V2_ENTRY_BUNDLE,
             )?;
-            let bodies = split_bundle(&bytes)?;
+            let mut bodies = split_bundle(&bytes)?;
             if (bodies.len() as u64) < width {
                 return Err(format!(
                     "entry bundle {bundle} has {} entries, not {width}",
                     bodies.len()
                 ));
             }
-            for (i, body) in bodies.into_iter().enumerate().take(width as usize) {
-                let index = bundle * TILE_WIDTH + i as u64;
-                if (from..to).contains(&index) {
-                    out.push(body);
-                }
-            }
-            bundle += 1;
+            bodies.truncate(width as usize);
+            self.bundle = Some((bundle, bodies));
         }
-        Ok(out)
+        let (_, bodies) = self.bundle.as_ref().ok_or("no entry bundle")?;
+        Ok(bodies[(index % TILE_WIDTH) as usize].clone())
     }
 }
 
@@ -361,6 +390,38 @@ mod tests {
             |path: &str, _cap: Cap| -> Result<Vec<u8>, FetchError> { panic!("fetched {path}") },
         );
         assert!(tree.entries(300, 300).unwrap().is_empty());
+    }
+
+    /// A scan proves consecutive entries: each entry bundle is read once,
+    /// and the tiles held stay a few per level however long the log
+    /// (issue #19: a monitor's memory is flat in the log's size).
+    #[test]
+    fn a_scan_reads_each_bundle_once_and_holds_a_few_tiles() {
+        let all = leaves(3000);
+        let mut served = serve(&all);
+        let mut asked: Vec<String> = Vec::new();
+        let fetch = |path: &str, cap: Cap| {
+            asked.push(path.to_string());
+            served(path, cap)
+        };
+        let mut tree = TileTree::new(3000, fetch);
+        let root = tree.root().unwrap();
+        let mut most = 0;
+        for index in 0..3000 {
+            let body = tree.entry(index).unwrap();
+            assert_eq!(body, all[index as usize]);
+            let proof = tree.inclusion(index).unwrap();
+            let leaf = sigstore_merkle::hash_leaf(&body);
+            sigstore_merkle::verify_inclusion_proof(&leaf, index, 3000, &proof, &root)
+                .unwrap_or_else(|e| panic!("#{index}: {e}"));
+            most = most.max(tree.tiles.len());
+        }
+        drop(tree);
+        // 12 level-0 tiles and one level-1 tile in all; at most the one
+        // before, the current and the last of level 0, and level 1's.
+        assert!(most <= 4, "{most} tiles held at once");
+        let bundles: Vec<&String> = asked.iter().filter(|p| p.contains("entries")).collect();
+        assert_eq!(bundles.len(), 12, "{bundles:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! subcommand or concern; the fixture is here.
 
 mod client;
+mod fill;
 mod get;
 mod hostile_log;
 mod json;

@@ -297,10 +297,13 @@ impl Scanner<'_> {
         if rekor.api() == RekorApi::V2 {
             return self.scan_tiles(scan);
         }
-        let entries = rekor.entries_by_index(from..to)?;
+        // Fetched a few at a time as the scan reads them: memory stays flat
+        // in the number of entries scanned (issue #19).
+        let entries = rekor.entries_by_index_lazily(from..to);
         // Trees (size, root) already shown consistent with `current`.
         let mut bound = std::collections::HashSet::new();
-        for (index, raw) in (from..to).zip(&entries) {
+        for (index, raw) in (from..to).zip(entries) {
+            let raw = &raw?;
             let evidence = entry::Evidence::from_log_entry(raw)
                 .map_err(|reason| rekor.network(format!("entry #{index}: {reason}")))?;
             // A minute of tolerance: the newest entries' integrated times
@@ -364,11 +367,11 @@ impl Scanner<'_> {
     fn scan_tiles(&self, mut scan: Scan) -> Result<std::result::Result<Scan, Failure>> {
         let rekor = self.rekor;
         let mut tree = rekor.tile_tree(self.current.tree_size);
-        let bodies = tree
-            .entries(scan.from, scan.to)
-            .map_err(|e| rekor.network(e))?;
-        for (index, body) in (scan.from..scan.to).zip(&bodies) {
-            let leaf = sigstore_merkle::hash_leaf(body);
+        // One entry at a time (each bundle read once): memory stays flat in
+        // the number of entries scanned (issue #19).
+        for index in scan.from..scan.to {
+            let body = tree.entry(index).map_err(|e| rekor.network(e))?;
+            let leaf = sigstore_merkle::hash_leaf(&body);
             let proof = tree.inclusion(index).map_err(|e| rekor.network(e))?;
             if let Err(e) = sigstore_merkle::verify_inclusion_proof(
                 &leaf,
@@ -384,7 +387,7 @@ impl Scanner<'_> {
                     ),
                 )));
             }
-            let description = entry::describe(body);
+            let description = entry::describe(&body);
             let uuid = leaf.to_hex();
             self.read_entry(&mut scan, index, &uuid, &description, None);
         }
