@@ -37,25 +37,41 @@ case $url in
   *) echo "install-keyless: URL must start with https:// (or file:///)" >&2; exit 2 ;;
 esac
 
-tmp=$(mktemp "${TMPDIR:-/tmp}/keyless.XXXXXX")
-new=
-trap 'rm -f "$tmp" ${new:+"$new"}' EXIT
-# --globoff: `[1-9]` or `{a,b}` in a URL is taken literally, not expanded
-# into several downloads written over one another into one file.
-curl --fail --silent --show-error --location --proto '=https,file' \
-  --proto-redir '=https' --globoff --output "$tmp" -- "$url"
-got=$(sha256sum "$tmp" | cut -d ' ' -f 1)
+case $dir in
+  -*) dir=./$dir ;;
+esac
+# A folder made here goes again if nothing is installed in it.
+made=
+if [ ! -d "$dir" ]; then
+  mkdir -p -- "$dir"
+  made=$dir
+fi
+# `mv` onto a folder (or a symlink to one) named keyless would move the
+# binary into it, outside DIR.
+if [ -d "$dir/keyless" ] || [ -L "$dir/keyless" ]; then
+  echo "install-keyless: $dir/keyless is a folder or a symbolic link: not replaced" >&2
+  exit 2
+fi
+# Downloaded straight into a fresh name (mktemp) in the target directory,
+# hashed there and renamed into place: never half a binary, and nothing
+# between the check and the install can swap the file (a shared TMPDIR).
+new=$(mktemp -- "$dir/.keyless.XXXXXX")
+trap 'rm -f -- "$new"; if [ -n "$made" ]; then rmdir -- "$made" 2>/dev/null || :; fi' EXIT
+# A cancelled job (SIGTERM) runs the EXIT trap too: dash skips it otherwise.
+trap 'exit 1' HUP INT TERM
+# -q first: no .curlrc (a repository's, under a HOME in the checkout) can
+# add downloads, outputs or options. --globoff: `[1-9]` or `{a,b}` in a URL
+# is taken literally, not expanded into several downloads written over one
+# another into one file.
+curl -q --fail --silent --show-error --location --proto '=https,file' \
+  --proto-redir '=https' --globoff --output "$new" -- "$url"
+got=$(sha256sum -- "$new" | cut -d ' ' -f 1)
 if [ "$got" != "$want" ]; then
   echo "install-keyless: $url has SHA-256 $got, expected $want: not installed" >&2
   exit 1
 fi
-mkdir -p "$dir"
-# Into place by a rename in the target directory: never half a binary. The
-# temporary name is a fresh one (mktemp), so two installs at once or a
-# file planted under a fixed name cannot interfere.
-new=$(mktemp "$dir/.keyless.XXXXXX")
-cp "$tmp" "$new"
 chmod 0755 "$new"
-mv -f "$new" "$dir/keyless"
+mv -f -- "$new" "$dir/keyless"
 new=
+made=
 "$dir/keyless" --version

@@ -403,9 +403,13 @@ pub fn remove_stale_temps<'a>(
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
-            let old = meta
-                .modified()
-                .ok()
+            // Aged by the later of mtime and ctime: a kept copy is a hard
+            // link to (or a rename of) the output, so it carries the
+            // output's old mtime while being made a moment ago by a run
+            // still going; `link` and `rename` set ctime, which no one can
+            // set back.
+            let changed = last_change(&meta);
+            let old = changed
                 .and_then(|m| now.duration_since(m).ok())
                 .is_some_and(|age| age >= max_age);
             if meta.file_type().is_file() && old && std::fs::remove_file(&path).is_ok() {
@@ -414,6 +418,23 @@ pub fn remove_stale_temps<'a>(
         }
     }
     removed
+}
+
+/// When `meta`'s file last changed: the later of its mtime and (on Unix)
+/// its ctime.
+fn last_change(meta: &std::fs::Metadata) -> Option<std::time::SystemTime> {
+    let modified = meta.modified().ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ctime = std::time::UNIX_EPOCH.checked_add(std::time::Duration::new(
+            u64::try_from(meta.ctime()).ok()?,
+            u32::try_from(meta.ctime_nsec()).ok()?,
+        ))?;
+        return Some(modified.max(ctime));
+    }
+    #[allow(unreachable_code)]
+    Some(modified)
 }
 
 /// The outputs whose temporary file `name` could be (see
@@ -550,5 +571,29 @@ mod tests {
             assert!(path.symlink_metadata().is_ok(), "{}", path.display());
         }
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim");
+    }
+
+    /// A run keeping an old output aside links it under a temporary name:
+    /// the link has the output's old mtime but was made just now, by a run
+    /// that may still need it to roll back. Another run must keep it.
+    #[test]
+    fn a_kept_copy_made_just_now_of_an_old_output_is_kept() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a.tar.gz.sigstore.json");
+        std::fs::write(&out, "old").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&out)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(3 * 3600))
+            .unwrap();
+        let kept = dir
+            .path()
+            .join(".a.tar.gz.sigstore.json.0123456789abcdef.old.tmp");
+        std::fs::hard_link(&out, &kept).unwrap();
+        let removed = remove_stale_temps([out.as_path()], SystemTime::now(), STALE_TEMP_AGE);
+        assert!(removed.is_empty(), "{removed:?}");
+        assert!(kept.exists());
     }
 }

@@ -144,6 +144,46 @@ fn the_install_script_fetches_only_an_https_or_file_url_as_written() {
             std::fs::read(&wanted).unwrap()
         );
     }
+
+    // A .curlrc (a repository's, under a HOME or CURL_HOME in the checkout)
+    // adds no download and no output: curl runs with -q.
+    let wanted = script("wanted", "keyless wanted");
+    let home = d.join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(
+        home.join(".curlrc"),
+        format!(
+            "url = \"file://{}\"\noutput = \"{}\"\n",
+            evil.display(),
+            d.join("written-by-curlrc").display()
+        ),
+    )
+    .unwrap();
+    let to = d.join("bin-curlrc");
+    let out = Command::new("sh")
+        .arg(repo_root().join("scripts/install-keyless.sh"))
+        .arg(format!("file://{}", wanted.display()))
+        .arg(sha(&wanted))
+        .arg(&to)
+        .env("CURL_HOME", &home)
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!d.join("written-by-curlrc").exists());
+
+    // DIR/keyless a symlink to a folder: `mv` would put the binary there,
+    // outside DIR. Refused, nothing written in either folder.
+    let to = d.join("bin-link");
+    let elsewhere = d.join("elsewhere");
+    std::fs::create_dir_all(&to).unwrap();
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, to.join("keyless")).unwrap();
+    let (code, stderr) = install(&format!("file://{}", wanted.display()), &sha(&wanted), &to);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("folder or a symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&to).unwrap().count(), 1);
 }
 
 /// Two loopback origins for `ci/fetch_release.py`: a PyPI simple index that
