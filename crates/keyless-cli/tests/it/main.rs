@@ -21,6 +21,7 @@ mod man;
 mod mutations;
 mod pipeline;
 mod rekor;
+mod runner_provenance;
 mod schemes;
 mod sign;
 mod stdout;
