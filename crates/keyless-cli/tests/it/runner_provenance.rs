@@ -83,14 +83,19 @@ fn the_runner_provenance_has_the_runners_quirks() {
         assert_eq!(subjects.len(), 2);
         for ((name, data), subject) in DIST.iter().zip(subjects) {
             assert_eq!(subject["name"], *name);
-            assert_eq!(subject["digest"], serde_json::json!({"sha256": sha256_hex(data)}));
+            assert_eq!(
+                subject["digest"],
+                serde_json::json!({"sha256": sha256_hex(data)})
+            );
         }
     }
     assert_eq!(v1["predicateType"], "https://slsa.dev/provenance/v1");
     let def = &v1["predicate"]["buildDefinition"];
     assert_eq!(
         def["buildType"],
-        format!("https://gitlab.com/gitlab-org/gitlab-runner/-/blob/{RUNNER_V19_3_0}/PROVENANCE.md")
+        format!(
+            "https://gitlab.com/gitlab-org/gitlab-runner/-/blob/{RUNNER_V19_3_0}/PROVENANCE.md"
+        )
     );
     // The git commit (SHA-1, 40 hex) under a `sha256` key.
     assert_eq!(

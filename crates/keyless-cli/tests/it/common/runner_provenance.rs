@@ -149,14 +149,12 @@ impl RunnerJob {
                 },
             },
         });
-        render_top(
-            &[
-                ("_type", json!("https://in-toto.io/Statement/v0.1")),
-                ("subject", subjects(files)),
-                ("predicateType", json!("https://slsa.dev/provenance/v1")),
-                ("predicate", predicate),
-            ],
-        )
+        render_top(&[
+            ("_type", json!("https://in-toto.io/Statement/v0.1")),
+            ("subject", subjects(files)),
+            ("predicateType", json!("https://slsa.dev/provenance/v1")),
+            ("predicate", predicate),
+        ])
     }
 
     /// The legacy SLSA v0.2 statement as runner 16.x writes it by default.
@@ -205,14 +203,12 @@ impl RunnerJob {
                 ]),
             ),
         ]);
-        render_top(
-            &[
-                ("_type", json!("https://in-toto.io/Statement/v0.1")),
-                ("predicateType", json!("https://slsa.dev/provenance/v0.2")),
-                ("subject", subjects(files)),
-                ("predicate", predicate),
-            ],
-        )
+        render_top(&[
+            ("_type", json!("https://in-toto.io/Statement/v0.1")),
+            ("predicateType", json!("https://slsa.dev/provenance/v0.2")),
+            ("subject", subjects(files)),
+            ("predicate", predicate),
+        ])
     }
 }
 
@@ -272,9 +268,11 @@ fn render(value: &Value, depth: usize, out: &mut String) {
                 out,
             );
         }
-        Value::Object(map) => {
-            render_fields(map.iter().map(|(k, v)| (k.as_str(), v)).collect(), depth, out)
-        }
+        Value::Object(map) => render_fields(
+            map.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            depth,
+            out,
+        ),
         Value::Array(items) if items.is_empty() => out.push_str("[]"),
         Value::Array(items) => {
             out.push_str("[\n");
