@@ -4,7 +4,9 @@
 //! verifies it with `--type slsaprovenance1`, refusing another type at the
 //! predicate type step; keyless attests (`--predicate --type` and the GitLab
 //! runner's statement with `--statement`) and each peer verifies, refusing
-//! a file the statement does not name. Also the sigstore-conformance
+//! a file the statement does not name (sigstore-python 4.5.1 refuses the
+//! runner's Statement v0.1 as malformed: it reads v1 only). Also the
+//! sigstore-conformance
 //! client protocol's `sign-bundle --in-toto` through
 //! `scripts/keyless-conformance`, checked by sigstore-python.
 //!
@@ -282,10 +284,20 @@ fn interoperate(peer: Peer) {
                 &runner_bundle,
                 TAG_SAN,
             );
-            assert!(
-                ok,
-                "{peer:?} rejects the runner's statement signed by keyless (Rekor v{v}), {file}:\n{out}"
-            );
+            if peer == Peer::SigstorePython {
+                // sigstore-python 4.5.1 reads only Statement v1 (`_type`
+                // https://in-toto.io/Statement/v1); the runner writes v0.1.
+                // A known limit of that peer, pinned so a change shows.
+                assert!(
+                    !ok && out.contains("malformed in-toto statement"),
+                    "sigstore-python on the runner's v0.1 statement (Rekor v{v}), {file}:\n{out}"
+                );
+            } else {
+                assert!(
+                    ok,
+                    "{peer:?} rejects the runner's statement signed by keyless (Rekor v{v}), {file}:\n{out}"
+                );
+            }
         }
     }
 }
