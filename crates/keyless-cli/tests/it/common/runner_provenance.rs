@@ -337,6 +337,7 @@ pub fn demo_build_job_variables(sha: &str, job_id: &str) -> Vec<(String, String)
         ("CI_CONFIG_PATH", ".gitlab-ci.yml".to_string()),
         ("PIP_DISABLE_PIP_VERSION_CHECK", "1".to_string()),
         ("RUNNER_GENERATE_ARTIFACTS_METADATA", "true".to_string()),
+        ("SLSA_PROVENANCE_SCHEMA_VERSION", "v1".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
