@@ -38,7 +38,13 @@ fn samples() -> [(&'static str, String); 2] {
     let vars = demo_build_job_variables(DEMO_SHA, BUILD_JOB_ID);
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let v1 = RunnerJob::saas(&vars, RUNNER_V19_3_0, "2026-12-08T00:43:12Z");
-    let v02 = RunnerJob::saas(&vars, RUNNER_V16_11_0, "2026-12-08T00:43:12Z");
+    // A 16.x runner writes v0.2 when the job does not ask for v1.
+    let legacy: Vec<(&str, &str)> = vars
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "SLSA_PROVENANCE_SCHEMA_VERSION")
+        .collect();
+    let v02 = RunnerJob::saas(&legacy, RUNNER_V16_11_0, "2026-12-08T00:43:12Z");
     [
         ("artifacts-metadata.json", v1.statement_v1(&DIST)),
         // A job with `artifacts: name: legacy-v0.2` on runner 16.x.
