@@ -15,6 +15,7 @@ mod gitlab;
 mod identity;
 mod inspect;
 mod interop;
+mod intoto;
 mod junit;
 mod leniency;
 mod man;
