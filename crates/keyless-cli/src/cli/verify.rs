@@ -105,6 +105,23 @@ pub struct VerifyingArgs {
     #[arg(long, requires = "from")]
     pub digest_only: bool,
 
+    /// A DSSE bundle's in-toto statement must have this predicate type: a
+    /// URI, or one of cosign's names (slsaprovenance1, slsaprovenance02,
+    /// spdxjson, cyclonedx, vuln, openvex, link, custom). A bundle that
+    /// signs no statement fails.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+
+    /// Write the verified statement (the envelope's payload, byte for
+    /// byte) here; one input only, written only if it verifies.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub output_statement: Option<PathBuf>,
+
+    /// Write the verified statement's predicate (JSON) here; one input
+    /// only, written only if it verifies.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub output_predicate: Option<PathBuf>,
+
     /// Inputs verified at once. Default: the number of CPU cores. Reports
     /// come in input order whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -112,6 +129,19 @@ pub struct VerifyingArgs {
 }
 
 impl VerifyingArgs {
+    /// What a DSSE bundle's statement must be; `provenance` from `verify
+    /// gitlab --provenance`.
+    pub fn statement_policy(&self, provenance: bool) -> Result<keyless::verify::StatementPolicy> {
+        Ok(keyless::verify::StatementPolicy {
+            predicate_type: self
+                .predicate_type
+                .as_deref()
+                .map(keyless::statement::predicate::resolve)
+                .transpose()?,
+            gitlab_provenance: provenance,
+        })
+    }
+
     /// How many inputs to verify at once: `--jobs`, else one per core.
     pub fn jobs(&self) -> usize {
         match self.jobs {
@@ -219,6 +249,15 @@ pub struct VerifyGitLabArgs {
     /// The numeric project ID (survives renames and transfers).
     #[arg(long, value_name = "N")]
     pub project_id: Option<String>,
+
+    /// The bundle must sign the GitLab runner's SLSA provenance
+    /// (RUNNER_GENERATE_ARTIFACTS_METADATA; v1, or the legacy v0.2), and
+    /// its project, commit and job must be those Fulcio certified (Source
+    /// Repository URI .12, Digest .13, Run Invocation URI .21); a
+    /// disagreement fails naming the field. Looks for
+    /// <file>.intoto.sigstore.json first.
+    #[arg(long)]
+    pub provenance: bool,
 
     /// Evidence, trust and output.
     #[command(flatten)]

@@ -16,6 +16,7 @@ mod identity;
 mod inspect;
 mod interop;
 mod interop_statements;
+mod intoto;
 mod junit;
 mod leniency;
 mod man;

@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 
 /// Names of evidence: `<file><suffix>` is evidence about `<file>` (a
 /// bundle, a PEP 740 attestation, a cosign-style signature or certificate).
-/// Longer suffixes first, so `.sigstore.json` is not read as `.json`.
-pub const EVIDENCE_SUFFIXES: [&str; 5] = [
+/// Longer suffixes first, so `.sigstore.json` is not read as `.json`, nor
+/// `<f>.intoto.sigstore.json` (a statement's bundle) as evidence about a
+/// file `<f>.intoto`.
+pub const EVIDENCE_SUFFIXES: [&str; 6] = [
+    crate::statement::BUNDLE_SUFFIX,
     ".sigstore.json",
     ".publish.attestation",
     ".sigstore",
@@ -192,7 +195,9 @@ fn evidence_by_artifact(entries: Vec<(Selected, bool)>) -> Vec<(Selected, bool)>
 fn named_evidence(path: &Path, suffix: &str) -> Option<BundleSource> {
     match suffix {
         ".publish.attestation" => Some(BundleSource::Attestation(path.to_path_buf())),
-        ".sigstore.json" | ".sigstore" => Some(BundleSource::Bundle(path.to_path_buf())),
+        ".sigstore.json" | ".sigstore" | crate::statement::BUNDLE_SUFFIX => {
+            Some(BundleSource::Bundle(path.to_path_buf()))
+        }
         _ => None,
     }
 }
