@@ -14,8 +14,10 @@ use std::path::PathBuf;
 /// (`TokenSpec::gitlab`'s `sha`): the provenance names the commit Fulcio
 /// certifies for the tag pipeline.
 pub const DEMO_SHA: &str = "0f6c9b3d7e2a4c1b8d5e6f7a8b9c0d1e2f3a4b5c";
-/// The build job's id in the samples.
-pub const BUILD_JOB_ID: &str = "8421337001";
+/// The build job's id in the samples: below every job id the testbed
+/// mints (at least 10000000), as a build job precedes the job signing its
+/// provenance.
+pub const BUILD_JOB_ID: &str = "9358211";
 
 /// The stand-ins for the build job's distributions (the samples' subjects).
 pub const DIST: [(&str, &[u8]); 2] = [

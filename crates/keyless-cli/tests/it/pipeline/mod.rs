@@ -42,7 +42,7 @@ use crate::common::bed::{Bed, tag_v1_0};
 use crate::common::peers::{junit_report, python_with};
 use crate::common::repo_root;
 use crate::common::runner_provenance::{RUNNER_V19_3_0, RunnerJob, demo_build_job_variables};
-use crate::runner_provenance::DEMO_SHA;
+use crate::runner_provenance::{BUILD_JOB_ID, DEMO_SHA};
 use keyless_testbed::JwsAlg;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -362,7 +362,7 @@ fn write_runner_provenance(artifacts: &Path, commit: &str) -> String {
         .iter()
         .map(|(n, d)| (n.as_str(), d.as_slice()))
         .collect();
-    let vars = demo_build_job_variables(commit, "8421337001");
+    let vars = demo_build_job_variables(commit, BUILD_JOB_ID);
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let text = RunnerJob::saas(&vars, RUNNER_V19_3_0, "2026-12-08T00:43:12Z").statement_v1(&files);
     std::fs::write(artifacts.join("artifacts-metadata.json"), &text).unwrap();
