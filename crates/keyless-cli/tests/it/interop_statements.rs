@@ -201,7 +201,7 @@ fn interoperate(peer: Peer) {
         let (code, report) = keyless_verify_type(&trust, &theirs, &bundle, "spdxjson");
         assert_eq!(
             (code, &report["results"][0]["failed_step"]),
-            (1, &serde_json::json!("predicate_type")),
+            (1, &serde_json::json!("predicate type")),
             "keyless on {peer:?}'s SLSA attestation asked for SPDX: {report:#}"
         );
         // A file the statement does not name.
