@@ -155,7 +155,9 @@ impl VerifyingArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct EvidenceArgs {
     /// The bundle to verify against; repeated, one per input, paired in
-    /// order (`--bundle a.json sha256:... --bundle b.json sha256:...`).
+    /// order (`--bundle a.json sha256:... --bundle b.json sha256:...`); with
+    /// --type, once for every input (an in-toto statement's bundle naming
+    /// several files: each must be one of its subjects).
     /// Default, per input: <file>.sigstore.json, then <file>.sigstore, then
     /// (for a wheel or sdist) <file>.publish.attestation.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "attestation"])]

@@ -345,7 +345,19 @@ fn plan(inputs: &[String], options: &VerifyingArgs) -> keyless::Result<Plan> {
     if single && selected.len() > 1 {
         return Err(one_input_only());
     }
-    if !evidence.bundle.is_empty() {
+    if let [bundle] = evidence.bundle.as_slice()
+        && selected.len() > 1
+        && options.predicate_type.is_some()
+    {
+        // With --type, one bundle for every input (an in-toto statement's
+        // bundle names several files): each input is still verified on its
+        // own against it, so a file it does not name fails at its artifact
+        // step. Without --type, one bundle for several files stays a usage
+        // error (most likely a mistake: a blob bundle signs one file).
+        for s in &mut selected {
+            s.evidence = Some(BundleSource::Bundle(bundle.clone()));
+        }
+    } else if !evidence.bundle.is_empty() {
         if selected.len() != evidence.bundle.len() {
             return Err(keyless::Error::Usage(format!(
                 "{} input(s) and {} --bundle: give one --bundle per input, paired in order (a folder counts as its files), or none to use each file's own",

@@ -2,13 +2,17 @@
 //! are what [`common::runner_provenance`] writes, in the runner's format
 //! (see that module for the source it follows). Set
 //! `KEYLESS_WRITE_RUNNER_PROVENANCE=1` to rewrite them after changing it.
+//! Signed by `keyless attest --statement`, they verify with `verify gitlab
+//! --provenance`, one bundle for the files they name.
 
-use crate::common::repo_root;
+use crate::common::bed::{Bed, tag_v1_0};
 use crate::common::runner_provenance::{
     RUNNER_V16_11_0, RUNNER_V19_3_0, RunnerJob, demo_build_job_variables, sha256_hex,
 };
+use crate::common::{keyless, keyless_with_token, repo_root, run};
+use keyless_testbed::JwsAlg;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The demo project's commit in the testbed's GitLab tokens
 /// (`TokenSpec::gitlab`'s `sha`): the provenance names the commit Fulcio
@@ -139,5 +143,122 @@ fn the_runner_provenance_has_the_runners_quirks() {
     );
     for text in [v1.to_string(), v02.to_string()] {
         assert!(!text.contains("gitlab-ci-token"), "{text}");
+    }
+}
+
+/// The sample `name` and its files copied into `<bed>/<dir>`, signed there
+/// by `keyless attest --statement` (subjects found beside it) as the v1.0
+/// tag pipeline on Rekor v1: (the folder, the bundle).
+fn signed_sample(bed: &Bed, dir: &str, name: &str) -> (PathBuf, PathBuf) {
+    let to = bed.path(dir);
+    std::fs::create_dir_all(to.join("dist")).unwrap();
+    for f in [name, DIST[0].0, DIST[1].0] {
+        std::fs::copy(samples_dir().join(f), to.join(f)).unwrap();
+    }
+    let bundle = to.join("provenance.intoto.sigstore.json");
+    let token = bed.tb.mint(&tag_v1_0(), JwsAlg::ES256);
+    let r = run(keyless_with_token(&token)
+        .args(["attest", "--trust-config"])
+        .arg(bed.state_file("trust_config.json"))
+        .arg("--statement")
+        .arg(to.join(name))
+        .arg("--bundle")
+        .arg(&bundle));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    (to, bundle)
+}
+
+/// `keyless verify gitlab --provenance` pinned to the demo project's v1.0
+/// tag, `--bundle bundle` and `args`, in `dir`: (exit code, JSON report).
+fn verify_provenance(bed: &Bed, dir: &Path, bundle: &Path, args: &[&str]) -> (i32, Value) {
+    let r = run(keyless()
+        .current_dir(dir)
+        .args(["verify", "gitlab", "--json", "--provenance"])
+        .args(["--project", "keyless-demo/hello-py", "--tag", "v1.0"])
+        .arg("--trust-config")
+        .arg(bed.state_file("trust_config.json"))
+        .arg("--bundle")
+        .arg(bundle)
+        .args(args));
+    let report = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+    (r.code, report)
+}
+
+/// One statement bundle for every file it names (`--type` given, as the
+/// verify component passes it with a folder): each file verified on its
+/// own, the runner's claims checked; a file the statement does not name
+/// fails at its artifact step. Without --type one bundle for several
+/// files stays a usage error.
+#[test]
+fn one_runner_statement_bundle_verifies_each_file_it_names_and_no_other() {
+    let bed = Bed::start();
+    let (dir, bundle) = signed_sample(&bed, "v1", "artifacts-metadata.json");
+    let (code, report) =
+        verify_provenance(&bed, &dir, &bundle, &["--type", "slsaprovenance1", "dist/"]);
+    assert_eq!(code, 0, "{report:#}");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{report:#}");
+    for r in results {
+        assert_eq!(r["provenance"]["commit"], DEMO_SHA, "{r:#}");
+        assert_eq!(r["provenance"]["build_job"], BUILD_JOB_ID, "{r:#}");
+    }
+
+    std::fs::write(dir.join("dist/extra-1.0.tar.gz"), b"not in the statement").unwrap();
+    let (code, report) =
+        verify_provenance(&bed, &dir, &bundle, &["--type", "slsaprovenance1", "dist/"]);
+    assert_eq!(code, 1, "{report:#}");
+    let failed: Vec<(&str, &Value)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ok"] == false)
+        .map(|r| (r["input"].as_str().unwrap_or_default(), &r["failed_step"]))
+        .collect();
+    assert_eq!(
+        failed,
+        [("dist/extra-1.0.tar.gz", &serde_json::json!("artifact"))],
+        "{report:#}"
+    );
+
+    std::fs::remove_file(dir.join("dist/extra-1.0.tar.gz")).unwrap();
+    let r = run(keyless()
+        .current_dir(&dir)
+        .args(["verify", "gitlab", "--provenance"])
+        .args(["--project", "keyless-demo/hello-py", "--tag", "v1.0"])
+        .arg("--trust-config")
+        .arg(bed.state_file("trust_config.json"))
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg("dist/"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 input(s) and 1 --bundle"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// The legacy SLSA v0.2 sample verifies as slsaprovenance02 with its
+/// claims checked, and fails at the predicate type step as v1.
+#[test]
+fn the_legacy_runner_statement_verifies_as_slsa_v02_only() {
+    let bed = Bed::start();
+    let (dir, bundle) = signed_sample(&bed, "v02", "legacy-v0.2-metadata.json");
+    let (code, report) = verify_provenance(
+        &bed,
+        &dir,
+        &bundle,
+        &["--type", "slsaprovenance02", "dist/"],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["results"][0]["provenance"]["build_job"], BUILD_JOB_ID,
+        "{report:#}"
+    );
+    let (code, report) =
+        verify_provenance(&bed, &dir, &bundle, &["--type", "slsaprovenance1", "dist/"]);
+    assert_eq!(code, 1, "{report:#}");
+    for r in report["results"].as_array().unwrap() {
+        assert_eq!(r["failed_step"], "predicate type", "{r:#}");
     }
 }
