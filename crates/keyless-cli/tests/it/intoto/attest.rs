@@ -171,6 +171,14 @@ fn statements_that_do_not_describe_the_files_are_refused_before_any_request() {
         ),
         (
             vec![
+                os("--statement"),
+                sha512_only.as_os_str(),
+                os("--no-subject-check"),
+            ],
+            "no subject with a sha256 digest",
+        ),
+        (
+            vec![
                 os("--predicate"),
                 not_a_statement.as_os_str(),
                 os("--type"),
