@@ -124,12 +124,19 @@ impl Signer {
                 "PEP 740 attestations need Rekor v1: their format carries no RFC 3161 timestamp, and a Rekor v2 entry cannot be verified without one (use --rekor-version 1)".into(),
             ));
         }
-        if let Mode::Statement(_) = &options.mode
-            && options.files.len() != 1
-        {
-            return Err(Error::Usage(
-                "a statement is signed once: one input names its bundle".into(),
-            ));
+        if let Mode::Statement(statement) = &options.mode {
+            if options.files.len() != 1 {
+                return Err(Error::Usage(
+                    "a statement is signed once: one input names its bundle".into(),
+                ));
+            }
+            // Its bundle is verified before it is written, over a subject's
+            // SHA-256, which verifiers of keyless's bundles hold it to.
+            if !statement.subjects.iter().any(|s| s.sha256().is_some()) {
+                return Err(Error::Usage(
+                    "the statement has no subject with a sha256 digest: keyless signs and verifies statements by SHA-256".into(),
+                ));
+            }
         }
         // Outputs and inputs are checked before any network call.
         let mut outputs_seen = std::collections::HashSet::new();

@@ -250,8 +250,7 @@ impl Verifier {
             Some(&name),
             Some(&listed.evidence),
             Opening::Listed,
-            policy,
-            statement_policy,
+            (policy, statement_policy),
             found,
         )
     }
@@ -270,8 +269,7 @@ impl Verifier {
             listed_name,
             source,
             Opening::Named,
-            policy,
-            statement_policy,
+            (policy, statement_policy),
             &mut found,
         );
         InputReport {
@@ -297,8 +295,7 @@ impl Verifier {
         listed_name: Option<&str>,
         source: Option<&BundleSource>,
         opening: Opening,
-        policy: &Policy,
-        statement_policy: &StatementPolicy,
+        (policy, statement_policy): (&Policy, &StatementPolicy),
         found: &mut Found,
     ) -> Outcome {
         // The file first: a mistyped name is a missing file, not a missing

@@ -345,6 +345,41 @@ mod tests {
     }
 
     #[test]
+    fn a_statements_bundle_is_evidence_about_the_file_it_is_named_after() {
+        let dir = folder(
+            &[
+                &SIGNED[..],
+                &[
+                    "x-1.0.tar.gz.intoto.sigstore.json",
+                    "notes.txt.intoto.sigstore.json",
+                ],
+            ]
+            .concat(),
+        );
+        // In a glob: evidence, not an artifact `x-1.0.tar.gz.intoto`.
+        let mut args: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path().display().to_string())
+            .collect();
+        args.sort();
+        let selected = select_inputs(&args, true).unwrap();
+        assert_eq!(
+            names(&selected),
+            plain(&["notes.txt", "x-1.0-py3-none-any.whl", "x-1.0.tar.gz"])
+        );
+        // Named alone: its file, against it.
+        let selected =
+            select_inputs(&[arg(&dir, "x-1.0.tar.gz.intoto.sigstore.json")], true).unwrap();
+        assert_eq!(
+            names(&selected),
+            vec![(
+                "x-1.0.tar.gz".into(),
+                Some("x-1.0.tar.gz.intoto.sigstore.json".into())
+            )]
+        );
+    }
+
+    #[test]
     fn evidence_is_taken_as_named_when_the_evidence_options_name_it() {
         let dir = folder(&SIGNED);
         let args = [arg(&dir, "x-1.0.tar.gz.sigstore.json")];

@@ -134,6 +134,11 @@ fn statements_that_do_not_describe_the_files_are_refused_before_any_request() {
         d["subject"][1]["digest"]["sha256"] = json!("00".repeat(32));
     });
     let not_a_statement = s.write("predicate.json", r#"{"buildDefinition": {}}"#);
+    let sha512_only = s.runner_statement("sha512.json", |d| {
+        for subject in d["subject"].as_array_mut().unwrap() {
+            subject["digest"] = json!({"sha512": "cd".repeat(64)});
+        }
+    });
     let outside = s.runner_statement("outside.json", |d| {
         d["subject"][0]["name"] = json!("../secret");
     });
@@ -163,6 +168,14 @@ fn statements_that_do_not_describe_the_files_are_refused_before_any_request() {
         (
             vec![os("--statement"), outside.as_os_str()],
             "not a path inside",
+        ),
+        (
+            vec![
+                os("--statement"),
+                sha512_only.as_os_str(),
+                os("--no-subject-check"),
+            ],
+            "no subject with a sha256 digest",
         ),
         (
             vec![

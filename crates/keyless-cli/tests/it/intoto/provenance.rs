@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// A change to the runner's statement.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 fn signed(s: &Fx, edit: impl FnOnce(&mut Value)) -> PathBuf {
     let statement = s.runner_statement("artifacts-metadata.json", edit);
     s.attest(
@@ -40,7 +43,7 @@ fn the_runners_provenance_verifies_against_its_certificate() {
 fn a_claim_the_certificate_contradicts_fails_naming_the_field() {
     let s = setup();
     let wheel = s.wheel();
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(Edit, &str)> = vec![
         (
             Box::new(|d| {
                 d["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]["sha256"] =

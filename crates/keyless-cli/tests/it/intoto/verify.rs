@@ -209,3 +209,88 @@ fn a_glob_over_a_release_takes_the_statement_bundle_as_evidence() {
             .ends_with(".whl")
     );
 }
+
+/// sigstore-verify accepts a statement whose subject matches the file by
+/// SHA-512 alone; keyless holds statements to the SHA-256 it reports.
+#[test]
+fn a_subject_named_by_sha512_alone_does_not_stand_for_the_file() {
+    let s = setup();
+    let wheel = s.wheel();
+    let sha512 = sigstore_crypto::sha512(&std::fs::read(&wheel).unwrap());
+    let statement = s.write(
+        "sha512.json",
+        json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [
+                {"name": "other", "digest": {"sha256": "ab".repeat(32)}},
+                {"name": "hello_py-1.0-py3-none-any.whl", "digest": {"sha512": sha512.to_hex()}}
+            ],
+            "predicateType": "https://example.com/p",
+            "predicate": {}
+        })
+        .to_string(),
+    );
+    let bundle = s.path("sha512.sigstore.json");
+    s.attest(
+        "trust_config.json",
+        &[
+            os("--statement"),
+            statement.as_os_str(),
+            os("--no-subject-check"),
+            os("--bundle"),
+            bundle.as_os_str(),
+        ],
+    )
+    .assert_code(0);
+    let (code, report) = s.verify(
+        "trust_config.json",
+        &[wheel.as_os_str(), os("--bundle"), bundle.as_os_str()],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["results"][0]["failed_step"], "artifact");
+    assert!(
+        report["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("none of the statement's"),
+        "{report:#}"
+    );
+}
+
+/// sigstore-python's DSSE bundle on Rekor v2 (a hashedrekord over the PAE,
+/// as keyless writes it there): `--type` and the statement outputs work on
+/// a peer's bundle as on ours.
+#[test]
+fn a_sigstore_python_dsse_bundle_on_rekor_v2_takes_type_and_outputs() {
+    let dir = crate::common::vectors("sigstore-python");
+    let bundle = dir.join("a.dsse.staging-rekor-v2.txt.sigstore.json");
+    let out = tempfile::tempdir().unwrap();
+    let predicate = out.path().join("predicate.json");
+    let identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    let verify = |ty: &str| {
+        crate::common::verify_json(&[
+            os("sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf"),
+            os("--bundle"),
+            bundle.as_os_str(),
+            os("--staging"),
+            os("--certificate-identity"),
+            os(identity),
+            os("--certificate-oidc-issuer"),
+            os("https://token.actions.githubusercontent.com"),
+            os("--type"),
+            os(ty),
+            os("--output-predicate"),
+            predicate.as_os_str(),
+        ])
+    };
+    let (code, report) = verify("spdxjson");
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["results"][0]["failed_step"], "predicate type");
+    assert!(!predicate.exists());
+    let (code, report) = verify("slsaprovenance1");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        crate::common::read_json(&predicate)["buildDefinition"]["buildType"],
+        "https://github.com/sigstore-conformance/rekor2-dsse-hashedrekord-regen"
+    );
+}
