@@ -35,6 +35,12 @@ pub enum Step {
     Artifact,
     /// The identity policy: SAN and OIDC issuer.
     Identity,
+    /// The in-toto statement a DSSE envelope carries: its form and bounds.
+    Statement,
+    /// The statement's predicate type against the one asked for (`--type`).
+    PredicateType,
+    /// The GitLab runner's provenance against the certificate's claims.
+    Provenance,
     /// A consistency proof between two checkpoints (auditing the log).
     ConsistencyProof,
     /// The tree is smaller than a checkpoint the log signed before.
@@ -67,6 +73,9 @@ impl Step {
             Step::Signature => "signature",
             Step::Artifact => "artifact",
             Step::Identity => "identity",
+            Step::Statement => "statement",
+            Step::PredicateType => "predicate type",
+            Step::Provenance => "provenance",
             Step::ConsistencyProof => "consistency proof",
             Step::Rollback => "rollback",
             Step::Fork => "fork",

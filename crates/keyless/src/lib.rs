@@ -22,7 +22,8 @@
 //!   [`verify::policy::IdentityPolicy`] (SAN and issuer, exact or anchored
 //!   regexp) or a managed public key.
 //! - Read bundles from disk safely: [`bundle::read_bundle`]; PEP 740
-//!   attestations: [`attestation::Attestation`].
+//!   attestations: [`attestation::Attestation`]; in-toto statements (any
+//!   predicate, the GitLab runner's provenance): [`statement::Statement`].
 //! - Pin a GitLab CI signer: [`verify::gitlab::GitLabSigner`].
 //! - Sign files keylessly (one certificate per run; feature `sign`):
 //!   `sign::Signer`, with a token from `sign::token::resolve`.
@@ -83,6 +84,7 @@ mod net;
 pub mod rekor;
 #[cfg(feature = "sign")]
 pub mod sign;
+pub mod statement;
 pub mod trust;
 pub mod verify;
 

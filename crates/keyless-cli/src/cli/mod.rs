@@ -8,6 +8,7 @@
 // terminal), so `<file>` and bare URLs are meant literally.
 #![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
+mod attest;
 pub mod env;
 mod inspect;
 mod lazy;
@@ -16,6 +17,7 @@ mod sign;
 mod trust;
 pub(crate) mod verify;
 
+pub use attest::StatementArgs;
 pub use inspect::InspectArgs;
 pub use lazy::Lazy;
 pub use rekor::{
@@ -82,14 +84,25 @@ Exit status: 0 all files signed, 1 some file failed after signing began (the oth
 outputs), 2 an error before any signing (usage, token, I/O, Fulcio or the certificate check)."
     )]
     Sign(Lazy<SignArgs>),
-    /// Write PEP 740 publish attestations for Python distributions, signed
-    /// keylessly and logged, ready for `twine upload --attestations`.
-    #[command(
-        after_help = "Each <file>.publish.attestation is a DSSE envelope over an in-toto Statement v1 with predicate \
-type https://docs.pypi.org/attestations/publish/v1 whose subject is the file's name and sha256, in PyPI's \
-attestation JSON format. Same token, instance and exit codes as `keyless sign`; Rekor v1 only (Rekor v2 \
-dsse entries cannot be verified by sigstore-rust 0.15.1)."
-    )]
+    /// Sign attestations: PEP 740 publish attestations for Python
+    /// distributions, or in-toto statements (SLSA provenance, SBOMs, any
+    /// predicate) over files.
+    #[command(after_help = "Three forms:\n\
+  keyless attest [PATH...]\n      \
+PEP 740: <file>.publish.attestation for each *.whl / *.tar.gz (default: dist/), a DSSE envelope over an in-toto \
+Statement v1 with predicate type https://docs.pypi.org/attestations/publish/v1, in PyPI's attestation JSON, \
+ready for `twine upload --attestations`. Rekor v1 only (the format has no place for the RFC 3161 timestamp a \
+Rekor v2 entry needs).\n\
+  keyless attest --predicate FILE [--type TYPE] PATH...\n      \
+One in-toto Statement v1 carrying the predicate, one subject per file (its name and sha256), signed in one \
+DSSE bundle (payload type application/vnd.in-toto+json), as cosign attest-blob --predicate does.\n\
+  keyless attest --statement FILE [PATH...]\n      \
+The statement's bytes as they are (the GitLab runner's artifacts-metadata.json included), after checking \
+that its subjects are exactly the PATHs, or the files they name next to the statement.\n\n\
+The in-toto forms write <first file>.intoto.sigstore.json (--bundle names another), logged as a dsse entry \
+in Rekor v1 or a hashedrekord over the DSSE PAE in Rekor v2, as sigstore-python and sigstore-go log them. \
+Verify with `keyless verify --type TYPE --bundle B FILE` (or `verify gitlab --provenance`).\n\n\
+Same token, instance and exit codes as `keyless sign`.")]
     Attest(Lazy<AttestArgs>),
     /// Show what a bundle, certificate or PEP 740 attestation claims, without
     /// verifying anything.

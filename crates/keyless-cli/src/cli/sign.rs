@@ -377,10 +377,14 @@ pub struct AttestArgs {
     #[command(flatten)]
     pub common: SigningArgs,
 
-    /// Write the attestation here (one input only). Default:
+    /// PEP 740 form: write the attestation here (one input only). Default:
     /// <file>.publish.attestation.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["predicate", "statement", "bundle"])]
     pub output: Option<PathBuf>,
+
+    /// The in-toto forms.
+    #[command(flatten)]
+    pub intoto: super::attest::StatementArgs,
 }
 
 impl AttestArgs {

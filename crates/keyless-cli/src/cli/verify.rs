@@ -110,6 +110,23 @@ pub struct VerifyingArgs {
     #[arg(long, requires = "from", conflicts_with = "digest_only")]
     pub ignore_missing: bool,
 
+    /// A DSSE bundle's in-toto statement must have this predicate type: a
+    /// URI, or one of cosign's names (slsaprovenance1, slsaprovenance02,
+    /// spdxjson, cyclonedx, vuln, openvex, link, custom). A bundle that
+    /// signs no statement fails.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+
+    /// Write the verified statement (the envelope's payload, byte for
+    /// byte) here; one input only, written only if it verifies.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub output_statement: Option<PathBuf>,
+
+    /// Write the verified statement's predicate (JSON) here; one input
+    /// only, written only if it verifies.
+    #[arg(long, value_name = "FILE", conflicts_with = "from")]
+    pub output_predicate: Option<PathBuf>,
+
     /// Inputs verified at once. Default: the number of CPU cores. Reports
     /// come in input order whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -117,6 +134,19 @@ pub struct VerifyingArgs {
 }
 
 impl VerifyingArgs {
+    /// What a DSSE bundle's statement must be; `provenance` from `verify
+    /// gitlab --provenance`.
+    pub fn statement_policy(&self, provenance: bool) -> Result<keyless::verify::StatementPolicy> {
+        Ok(keyless::verify::StatementPolicy {
+            predicate_type: self
+                .predicate_type
+                .as_deref()
+                .map(keyless::statement::predicate::resolve)
+                .transpose()?,
+            gitlab_provenance: provenance,
+        })
+    }
+
     /// How many inputs to verify at once: `--jobs`, else one per core.
     pub fn jobs(&self) -> usize {
         match self.jobs {
@@ -130,7 +160,9 @@ impl VerifyingArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct EvidenceArgs {
     /// The bundle to verify against; repeated, one per input, paired in
-    /// order (`--bundle a.json sha256:... --bundle b.json sha256:...`).
+    /// order (`--bundle a.json sha256:... --bundle b.json sha256:...`); with
+    /// --type, once for every input (an in-toto statement's bundle naming
+    /// several files: each must be one of its subjects).
     /// Default, per input: <file>.sigstore.json, then <file>.sigstore, then
     /// (for a wheel or sdist) <file>.publish.attestation.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["signature", "attestation"])]
@@ -224,6 +256,15 @@ pub struct VerifyGitLabArgs {
     /// The numeric project ID (survives renames and transfers).
     #[arg(long, value_name = "N")]
     pub project_id: Option<String>,
+
+    /// The bundle must sign the GitLab runner's SLSA provenance
+    /// (RUNNER_GENERATE_ARTIFACTS_METADATA; v1, or the legacy v0.2), and
+    /// its project, commit and job must be those Fulcio certified (Source
+    /// Repository URI .12, Digest .13, Run Invocation URI .21); a
+    /// disagreement fails naming the field. Looks for
+    /// <file>.intoto.sigstore.json first.
+    #[arg(long)]
+    pub provenance: bool,
 
     /// Evidence, trust and output.
     #[command(flatten)]

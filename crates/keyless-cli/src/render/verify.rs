@@ -110,6 +110,14 @@ struct JsonInput<'a> {
     failed_step: Option<&'static str>,
     reason: Option<String>,
     hint: Option<String>,
+    /// A DSSE bundle's verified in-toto statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    predicate_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statement: Option<serde_json::Value>,
+    /// The GitLab runner's claims, agreed with the certificate's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'a keyless::statement::provenance::RunnerClaims>,
 }
 
 #[derive(Serialize)]
@@ -195,6 +203,9 @@ fn json_input(r: &InputReport) -> JsonInput<'_> {
         failed_step: None,
         reason: None,
         hint: r.hint(),
+        predicate_type: None,
+        statement: None,
+        provenance: None,
     };
     match &r.outcome {
         Outcome::Verified(v) => {
@@ -204,6 +215,11 @@ fn json_input(r: &InputReport) -> JsonInput<'_> {
             j.log_index = v.log_index;
             j.integrated_time = v.integrated_time.map(|t| t.to_string());
             j.timestamps = v.verified_times.iter().map(|t| t.to_string()).collect();
+            if let Some(st) = &v.statement {
+                j.predicate_type = Some(&st.predicate_type);
+                j.statement = serde_json::from_slice(&st.bytes).ok();
+            }
+            j.provenance = v.provenance.as_ref();
         }
         Outcome::Failed(f) => {
             j.failed_step = Some(f.step.name());
@@ -241,6 +257,8 @@ mod tests {
             log_index: Some(7),
             integrated_time: Some("2025-01-02T03:04:05Z".parse().unwrap()),
             verified_times: Vec::new(),
+            statement: None,
+            provenance: None,
         }))
     }
 

@@ -31,9 +31,13 @@ pub fn sign(args: &SignArgs) -> u8 {
     )
 }
 
-/// `keyless attest`: write a PEP 740 attestation next to every file.
+/// `keyless attest`: write a PEP 740 attestation next to every file, or
+/// sign one in-toto statement over the files.
 pub fn attest(args: &AttestArgs) -> u8 {
-    // Attestations are dsse entries: Rekor v1 unless asked otherwise.
+    if args.intoto.is_statement() {
+        return attest_statement(args);
+    }
+    // PEP 740 attestations are dsse entries: Rekor v1 unless asked otherwise.
     run(
         "attest",
         &args.common,
@@ -41,6 +45,30 @@ pub fn attest(args: &AttestArgs) -> u8 {
         Mode::Attestation,
         Some(1),
     )
+}
+
+/// `keyless attest --predicate` / `--statement`: one DSSE bundle over the
+/// statement. The files are hashed and the statement checked before the
+/// token is looked at; the log is the signing config's (v1: a dsse entry,
+/// v2: a hashedrekord over the PAE).
+fn attest_statement(args: &AttestArgs) -> u8 {
+    let prepared = args.intoto.prepare(&args.common.paths);
+    let (mode, files) = match prepared {
+        Ok((statement, input, bundle)) => (
+            Mode::Statement(Arc::new(statement)),
+            Ok(vec![(
+                input,
+                Outputs {
+                    bundle,
+                    signature: None,
+                    certificate: None,
+                    attestation: None,
+                },
+            )]),
+        ),
+        Err(e) => (Mode::Bundle, Err(e)),
+    };
+    run("attest", &args.common, files, mode, None)
 }
 
 fn say(line: &str) {
@@ -100,10 +128,10 @@ fn run(
     if verbosity != Verbosity::Quiet {
         say(&format!(
             "{} {} file(s) as {} (token from {})",
-            if mode == Mode::Bundle {
-                "signing"
-            } else {
-                "attesting"
+            match mode {
+                Mode::Bundle => "signing",
+                Mode::Attestation => "attesting",
+                _ => "attesting",
             },
             files.len(),
             render::printable(&token.describe()),

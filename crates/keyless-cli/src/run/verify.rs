@@ -17,14 +17,19 @@ use keyless::verify::{
 /// JSON report) and return the exit status.
 pub fn run(cmd: &VerifyCommand) -> u8 {
     match &cmd.preset {
-        Some(VerifyPreset::Gitlab(g)) => {
-            verify("verify gitlab", &g.inputs, &g.verifying, g.policy())
-        }
+        Some(VerifyPreset::Gitlab(g)) => verify(
+            "verify gitlab",
+            &g.inputs,
+            &g.verifying,
+            g.policy(),
+            g.provenance,
+        ),
         None => verify(
             "verify",
             &cmd.args.inputs,
             &cmd.args.verifying,
             cmd.args.policy(),
+            false,
         ),
     }
 }
@@ -34,6 +39,7 @@ fn verify(
     inputs: &[String],
     options: &VerifyingArgs,
     policy: keyless::Result<Policy>,
+    provenance: bool,
 ) -> u8 {
     let VerifyingArgs {
         evidence,
@@ -60,10 +66,23 @@ fn verify(
         Ok(p) => p,
         Err(e) => return fail(command, &e),
     };
+    let statement_policy = match options.statement_policy(provenance) {
+        Ok(p) => p,
+        Err(e) => return fail(command, &e),
+    };
     let plan = match plan(inputs, options) {
         Ok(s) => s,
         Err(e) => return fail(command, &e),
     };
+    let writes_statement = options.output_statement.is_some() || options.output_predicate.is_some();
+    if writes_statement && !matches!(&plan, Plan::Inputs(s) if s.len() == 1) {
+        return fail(
+            command,
+            &keyless::Error::Usage(
+                "--output-statement and --output-predicate write one input's statement: name one input".into(),
+            ),
+        );
+    }
     let trust = match TrustMaterial::load(&trust.source()) {
         Ok(t) => t,
         Err(e) => return fail(command, &e),
@@ -98,7 +117,12 @@ fn verify(
             // digest; a refused line by the list's name and line number.
             Job::Line(ListedLine { arg, file }) => {
                 return match file {
-                    Ok(listed) => verifier.verify_listed(&listed, read_listed, &policy),
+                    Ok(listed) => verifier.verify_listed_with(
+                        &listed,
+                        read_listed,
+                        &policy,
+                        &statement_policy,
+                    ),
                     Err(e) => unchecked(&arg, e),
                 };
             }
@@ -117,7 +141,7 @@ fn verify(
                         "the trust root names no transparency log; pass --rekor-url".into(),
                     ),
                 ),
-                _ => verifier.verify_input(&input, source, &policy),
+                _ => verifier.verify_input_with(&input, source, &policy, &statement_policy),
             },
             Err(e) => unchecked(arg, e),
         }
@@ -152,8 +176,12 @@ fn verify(
     let mut delivery = Delivery::Delivered;
     // One input runs on this thread (no core count looked up).
     let workers = if several { options.jobs() } else { 1 };
+    let mut written_statement = None;
     super::ordered::map_in_order(jobs, workers, check, |report| {
         counter.tick();
+        if let Outcome::Verified(v) = &report.outcome {
+            written_statement = v.statement.clone();
+        }
         tally.count(&report);
         let shown = !*json
             && (verbosity != super::Verbosity::Quiet
@@ -217,7 +245,21 @@ fn verify(
             },
         );
     }
-    let code = tally.exit_code();
+    let mut code = tally.exit_code();
+    if writes_statement && code == 0 {
+        if let Some(statement) = written_statement.as_deref()
+            && let Err(e) = write_statement(options, statement)
+        {
+            super::fail(command, &e);
+            return 2;
+        }
+        if written_statement.is_none() {
+            code = 1;
+            eprintln!(
+                "keyless: the bundle signs no in-toto statement: nothing to write to --output-statement / --output-predicate"
+            );
+        }
+    }
     // The JUnit report is written whatever became of stdout (after another
     // write failure it lists the inputs checked until then).
     if let (Some(path), Some(report)) = (junit, junit_report)
@@ -307,7 +349,19 @@ fn plan(inputs: &[String], options: &VerifyingArgs) -> keyless::Result<Plan> {
     if single && selected.len() > 1 {
         return Err(one_input_only());
     }
-    if !evidence.bundle.is_empty() {
+    if let [bundle] = evidence.bundle.as_slice()
+        && selected.len() > 1
+        && options.predicate_type.is_some()
+    {
+        // With --type, one bundle for every input (an in-toto statement's
+        // bundle names several files): each input is still verified on its
+        // own against it, so a file it does not name fails at its artifact
+        // step. Without --type, one bundle for several files stays a usage
+        // error (most likely a mistake: a blob bundle signs one file).
+        for s in &mut selected {
+            s.evidence = Some(BundleSource::Bundle(bundle.clone()));
+        }
+    } else if !evidence.bundle.is_empty() {
         if selected.len() != evidence.bundle.len() {
             return Err(keyless::Error::Usage(format!(
                 "{} input(s) and {} --bundle: give one --bundle per input, paired in order (a folder counts as its files), or none to use each file's own",
@@ -324,6 +378,30 @@ fn plan(inputs: &[String], options: &VerifyingArgs) -> keyless::Result<Plan> {
         }
     }
     Ok(Plan::Inputs(selected))
+}
+
+/// Write the verified statement where --output-statement and
+/// --output-predicate say, each atomically (a reader never sees half).
+fn write_statement(
+    options: &VerifyingArgs,
+    statement: &keyless::statement::Statement,
+) -> keyless::Result<()> {
+    let write = |path: &std::path::Path, bytes: &[u8]| {
+        keyless::files::write_atomic(path, bytes).map_err(|source| keyless::Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    if let Some(path) = &options.output_statement {
+        write(path, &statement.bytes)?;
+    }
+    if let Some(path) = &options.output_predicate {
+        let mut text = serde_json::to_string_pretty(&statement.predicate)
+            .map_err(|e| keyless::Error::Usage(e.to_string()))?;
+        text.push('\n');
+        write(path, text.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// The report for an input that could not be checked at all.

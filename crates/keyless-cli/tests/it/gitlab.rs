@@ -488,7 +488,9 @@ fn attest_writes_pep740_attestations_that_verify_gitlab_accepts() {
         &tb.trust_config_v2_path(),
     )
     .code(2)
-    .stderr(predicates::str::contains("dsse 0.0.2"));
+    .stderr(predicates::str::contains(
+        "PEP 740 attestations need Rekor v1",
+    ));
 }
 
 /// Without --branch, --tag or --ref, `verify gitlab` no longer accepts any

@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// An identity no test signs as.
-const EVIL_SAN: &str = "https://gitlab.com/evil/x//.gitlab-ci.yml@refs/tags/v1.0";
+pub(crate) const EVIL_SAN: &str = "https://gitlab.com/evil/x//.gitlab-ci.yml@refs/tags/v1.0";
 
 /// The two deployments every peer is tried against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rekor {
+pub(crate) enum Rekor {
     /// Rekor v1 (SETs, integrated times), like public-good production.
     V1,
     /// Rekor v2 (tlog-tiles checkpoints, no SET) with an RFC 3161 TSA.
@@ -29,21 +29,21 @@ enum Rekor {
 }
 
 impl Rekor {
-    fn version(self) -> &'static str {
+    pub(crate) fn version(self) -> &'static str {
         match self {
             Rekor::V1 => "1",
             Rekor::V2 => "2",
         }
     }
 
-    fn trust_config(self) -> &'static str {
+    pub(crate) fn trust_config(self) -> &'static str {
         match self {
             Rekor::V1 => "trust_config.json",
             Rekor::V2 => "trust_config_v2.json",
         }
     }
 
-    fn signing_config(self) -> &'static str {
+    pub(crate) fn signing_config(self) -> &'static str {
         match self {
             Rekor::V1 => "signing_config.json",
             Rekor::V2 => "signing_config_v2.json",
@@ -60,7 +60,7 @@ enum Peer {
 }
 
 /// A Go peer as a process, its state (`~/.sigstore`) kept in the test's folder.
-fn go_command(bed: &Bed, name: &str) -> Command {
+pub(crate) fn go_command(bed: &Bed, name: &str) -> Command {
     let mut cmd = Command::new(go_peer(name));
     cmd.env("HOME", bed.path(""));
     cmd

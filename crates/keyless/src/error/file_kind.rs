@@ -34,6 +34,10 @@ pub enum FileKind {
     IdentityToken,
     /// A checksum list (`verify --from`, in `sha256sum`'s format).
     ChecksumList,
+    /// An in-toto statement (`attest --statement`).
+    Statement,
+    /// A predicate (`attest --predicate`): JSON.
+    Predicate,
 }
 
 impl FileKind {
@@ -54,6 +58,8 @@ impl FileKind {
             FileKind::MonitorState => "monitor state file",
             FileKind::IdentityToken => "identity token file",
             FileKind::ChecksumList => "checksum list",
+            FileKind::Statement => "in-toto statement",
+            FileKind::Predicate => "predicate",
         }
     }
 
@@ -96,6 +102,12 @@ impl FileKind {
             FileKind::IdentityToken => "the file must hold the JWT itself, as text",
             FileKind::ChecksumList => {
                 "one artifact per line, '<sha256 hex>  <name>' as sha256sum writes it (the name is the rest of the line); write the list with sha256sum, not by hand"
+            }
+            FileKind::Statement => {
+                "an in-toto statement is a JSON object with _type https://in-toto.io/Statement/v1 (or v0.1), subject (name and digest of each file) and predicateType; to sign a bare predicate use --predicate FILE --type TYPE"
+            }
+            FileKind::Predicate => {
+                "a predicate is JSON (the SLSA provenance, SBOM or other document the statement carries); to sign a whole statement use --statement FILE"
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 /// What each file gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Mode {
     /// A Sigstore bundle over the file (message signature, hashedrekord).
     #[default]
@@ -11,6 +11,13 @@ pub enum Mode {
     /// A PEP 740 publish attestation (DSSE over an in-toto statement naming
     /// the file, logged as a dsse entry).
     Attestation,
+    /// One DSSE envelope over this in-toto statement, its bytes as they
+    /// are (`keyless attest --statement` / `--predicate`): the run has one
+    /// input (the statement's file, or the first subject's), whose bundle
+    /// is [`Outputs::bundle`]. Logged as a dsse entry in Rekor v1, as a
+    /// hashedrekord over the DSSE PAE in Rekor v2 (as sigstore-python and
+    /// sigstore-go log it there).
+    Statement(std::sync::Arc<crate::statement::Statement>),
 }
 
 /// Where one input's outputs go.

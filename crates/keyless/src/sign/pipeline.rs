@@ -89,7 +89,7 @@ impl FileContext<'_> {
 
         // Every document is made and verified before anything is written.
         let mut documents: Vec<(&Path, String)> = Vec::new();
-        match self.options.mode {
+        match &self.options.mode {
             Mode::Bundle => {
                 let (bundle, signature) = self.message_bundle(&digest, report).await?;
                 if outputs.attestation.is_none() {
@@ -123,6 +123,29 @@ impl FileContext<'_> {
                     report.attestation_log_index = log_index;
                     documents.push((p, encode_attestation(&bundle)?));
                 }
+            }
+            Mode::Statement(statement) => {
+                let bundle = self.dsse_bundle(&statement.bytes, report).await?;
+                drop(permit.take());
+                // The bundle is verified over a subject's digest: the
+                // statement was checked against the files before the run.
+                let subject = statement
+                    .subjects
+                    .iter()
+                    .find_map(|s| s.sha256())
+                    .and_then(|hex| Sha256Hash::from_hex(&hex).ok())
+                    .ok_or("the statement has no subject with a sha256 digest to verify its bundle over")?;
+                let (bundle, log_index) = self.verify(subject, bundle, report).await?;
+                report.log_index = log_index;
+                report.log_id = bundle
+                    .verification_material
+                    .tlog_entries
+                    .first()
+                    .map(|e| crate::digest::hex(e.log_id.key_id.as_bytes()));
+                let json = bundle
+                    .to_json_pretty()
+                    .map_err(|e| format!("encoding the bundle: {e}"))?;
+                documents.push((&outputs.bundle, json));
             }
             Mode::Attestation => {
                 let bundle = self.attestation_bundle(file, &digest, report).await?;
@@ -201,8 +224,7 @@ impl FileContext<'_> {
     }
 
     /// A PEP 740 publish attestation bundle for `file`: a DSSE envelope over
-    /// the in-toto statement naming it, timestamped and logged as a dsse
-    /// entry.
+    /// the in-toto statement naming it.
     async fn attestation_bundle(
         &self,
         file: &Path,
@@ -215,24 +237,55 @@ impl FileContext<'_> {
             .ok_or("the input has no file name")?;
         let statement = crate::attestation::publish_statement(&name, &digest.to_hex());
         let payload = serde_json::to_vec(&statement).map_err(|e| e.to_string())?;
-        let pae = sigstore_types::pae(crate::attestation::IN_TOTO_PAYLOAD_TYPE, &payload);
-        let signature = self.key.sign(&pae).map_err(|e| format!("signing: {e}"))?;
-        let envelope = sigstore_types::DsseEnvelope::new(
-            crate::attestation::IN_TOTO_PAYLOAD_TYPE,
-            sigstore_types::PayloadBytes::from_bytes(&payload),
-            sigstore_types::DsseSignature::new(signature.clone(), sigstore_types::KeyId::default()),
-        );
-        let (timestamp, entry) = futures_util::future::join(
-            timed(self.timestamp(&signature)),
-            timed(self.log_dsse(&envelope)),
-        )
-        .await;
-        report.timings.timestamp += timestamp.1;
-        report.timings.log += entry.1;
-        let (timestamp, entry) = (timestamp.0?, entry.0);
+        self.dsse_bundle(&payload, report).await
+    }
+
+    /// A DSSE bundle over the in-toto statement `payload` (its bytes as
+    /// they are), timestamped and logged: a dsse entry in Rekor v1, a
+    /// hashedrekord over the PAE in Rekor v2 (which has no dsse kind that
+    /// sigstore-rust 0.15.1 verifies; sigstore-python and sigstore-go log
+    /// DSSE there the same way).
+    async fn dsse_bundle(
+        &self,
+        payload: &[u8],
+        report: &mut FileReport,
+    ) -> std::result::Result<Bundle, String> {
+        let pae = sigstore_types::pae(crate::attestation::IN_TOTO_PAYLOAD_TYPE, payload);
+        let pae_digest = sigstore_crypto::sha256(&pae);
+        let mut attempt = 0;
+        let (envelope, timestamp, entry) = loop {
+            attempt += 1;
+            let signature = self.key.sign(&pae).map_err(|e| format!("signing: {e}"))?;
+            let envelope = sigstore_types::DsseEnvelope::new(
+                crate::attestation::IN_TOTO_PAYLOAD_TYPE,
+                sigstore_types::PayloadBytes::from_bytes(payload),
+                sigstore_types::DsseSignature::new(
+                    signature.clone(),
+                    sigstore_types::KeyId::default(),
+                ),
+            );
+            let logging = async {
+                if self.rekor_v1.is_some() {
+                    self.log_dsse(&envelope).await
+                } else {
+                    self.log(&pae_digest, &signature).await
+                }
+            };
+            let (timestamp, entry) =
+                futures_util::future::join(timed(self.timestamp(&signature)), timed(logging)).await;
+            report.timings.timestamp += timestamp.1;
+            report.timings.log += entry.1;
+            let timestamp = timestamp.0?;
+            match entry.0 {
+                Ok(entry) => break (envelope, timestamp, entry),
+                // A lost answer from Rekor v2: a fresh signature, once.
+                Err(e) if e == ALREADY_LOGGED_V2 && attempt < 2 => continue,
+                Err(e) => return Err(e),
+            }
+        };
         let mut bundle =
             sigstore_bundle::BundleV03::with_certificate_and_dsse(self.leaf.clone(), envelope)
-                .with_tlog_entry(entry?);
+                .with_tlog_entry(entry);
         if let Some(ts) = timestamp {
             bundle = bundle.with_rfc3161_timestamp(ts);
         }

@@ -113,12 +113,30 @@ impl Signer {
         progress: impl Fn(&Event<'_>) + Send + Sync + 'static,
     ) -> Result<SignReport> {
         token.preflight(self.clock.now())?;
-        let attests = options.mode == Mode::Attestation
+        // A PEP 740 attestation has no place for an RFC 3161 timestamp
+        // (its verification material is a certificate and log entries), and
+        // a Rekor v2 entry has no integrated time: it could never be
+        // verified. Statements are bundles, which keep their timestamps.
+        let pep_740 = options.mode == Mode::Attestation
             || options.files.iter().any(|(_, o)| o.attestation.is_some());
-        if attests && self.services.rekor_version != 1 {
+        if pep_740 && self.services.rekor_version != 1 {
             return Err(Error::Usage(
-                "PEP 740 attestations are logged as dsse entries, which need Rekor v1: sigstore-rust 0.15.1 cannot verify Rekor v2's dsse 0.0.2 (use --rekor-version 1)".into(),
+                "PEP 740 attestations need Rekor v1: their format carries no RFC 3161 timestamp, and a Rekor v2 entry cannot be verified without one (use --rekor-version 1)".into(),
             ));
+        }
+        if let Mode::Statement(statement) = &options.mode {
+            if options.files.len() != 1 {
+                return Err(Error::Usage(
+                    "a statement is signed once: one input names its bundle".into(),
+                ));
+            }
+            // Its bundle is verified before it is written, over a subject's
+            // SHA-256, which verifiers of keyless's bundles hold it to.
+            if !statement.subjects.iter().any(|s| s.sha256().is_some()) {
+                return Err(Error::Usage(
+                    "the statement has no subject with a sha256 digest: keyless signs and verifies statements by SHA-256".into(),
+                ));
+            }
         }
         // Outputs and inputs are checked before any network call.
         let mut outputs_seen = std::collections::HashSet::new();

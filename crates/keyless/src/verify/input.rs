@@ -3,7 +3,7 @@
 
 use super::checksums::ListedFile;
 use super::policy::Policy;
-use super::{Diagnosis, Failure, Step, Verified, Verifier, legacy};
+use super::{Diagnosis, Failure, StatementPolicy, Step, Verified, Verifier, legacy};
 use crate::bundle;
 use crate::error::{Error, FileKind, Result};
 use sigstore_types::{Bundle, Sha256Hash};
@@ -152,7 +152,19 @@ impl Verifier {
         source: Option<&BundleSource>,
         policy: &Policy,
     ) -> InputReport {
-        self.verify_input_named(input, None, source, policy)
+        self.verify_input_with(input, source, policy, &StatementPolicy::default())
+    }
+
+    /// [`Self::verify_input`], a DSSE bundle's statement held to
+    /// `statement` too (`--type`, `--provenance`).
+    pub fn verify_input_with(
+        &self,
+        input: &Input,
+        source: Option<&BundleSource>,
+        policy: &Policy,
+        statement: &StatementPolicy,
+    ) -> InputReport {
+        self.verify_input_named(input, None, source, policy, statement)
     }
 
     /// Verify one line of a checksum list: unless [`ReadListed::DigestOnly`],
@@ -169,8 +181,20 @@ impl Verifier {
         read: ReadListed,
         policy: &Policy,
     ) -> InputReport {
+        self.verify_listed_with(listed, read, policy, &StatementPolicy::default())
+    }
+
+    /// [`Self::verify_listed`], a DSSE bundle's statement held to
+    /// `statement` too.
+    pub fn verify_listed_with(
+        &self,
+        listed: &ListedFile,
+        read: ReadListed,
+        policy: &Policy,
+        statement: &StatementPolicy,
+    ) -> InputReport {
         let mut found = Found::default();
-        let outcome = self.verify_listed_inner(listed, read, policy, &mut found);
+        let outcome = self.verify_listed_inner(listed, read, policy, statement, &mut found);
         InputReport {
             input: listed.arg.clone(),
             bundle: found.bundle,
@@ -186,6 +210,7 @@ impl Verifier {
         listed: &ListedFile,
         read: ReadListed,
         policy: &Policy,
+        statement_policy: &StatementPolicy,
         found: &mut Found,
     ) -> Outcome {
         // The list's claim about the file first: a list that names one file
@@ -239,7 +264,7 @@ impl Verifier {
             Some(&name),
             Some(&listed.evidence),
             Opening::Listed,
-            policy,
+            (policy, statement_policy),
             found,
         )
     }
@@ -250,6 +275,7 @@ impl Verifier {
         listed_name: Option<&str>,
         source: Option<&BundleSource>,
         policy: &Policy,
+        statement_policy: &StatementPolicy,
     ) -> InputReport {
         let mut found = Found::default();
         let outcome = self.verify_input_inner(
@@ -257,7 +283,7 @@ impl Verifier {
             listed_name,
             source,
             Opening::Named,
-            policy,
+            (policy, statement_policy),
             &mut found,
         );
         InputReport {
@@ -283,7 +309,7 @@ impl Verifier {
         listed_name: Option<&str>,
         source: Option<&BundleSource>,
         opening: Opening,
-        policy: &Policy,
+        (policy, statement_policy): (&Policy, &StatementPolicy),
         found: &mut Found,
     ) -> Outcome {
         // The file first: a mistyped name is a missing file, not a missing
@@ -299,6 +325,14 @@ impl Verifier {
         }
         let source = match (source, input) {
             (Some(s), _) => s.clone(),
+            // Asked about a statement: the statement's bundle beside the
+            // file, when there is one, rather than the file's own.
+            (None, Input::File(path))
+                if statement_policy.asks_for_a_statement()
+                    && crate::statement::default_bundle_path(path).is_file() =>
+            {
+                BundleSource::Bundle(crate::statement::default_bundle_path(path))
+            }
             (None, Input::File(path)) => BundleSource::find_for(path),
             (None, Input::Digest(_)) => {
                 return Outcome::Error(Error::Usage(
@@ -334,6 +368,12 @@ impl Verifier {
                     Err(e) => return Outcome::Error(e),
                 }
             }
+        };
+        // A DSSE envelope's statement, within bounds before any
+        // cryptography.
+        let intoto = match super::statements::statement_of(&bundle) {
+            Ok(s) => s,
+            Err(failure) => return Outcome::Failed(failure),
         };
         let verdict = match input {
             Input::Digest(digest) => {
@@ -399,6 +439,8 @@ impl Verifier {
                 .map(|()| v)
                 .map_err(|reason| Failure::new(Step::Artifact, reason).into())
         });
+        let verdict = verdict
+            .and_then(|v| super::statements::check(v, intoto, found.sha256, statement_policy));
         if let Err(e) = &verdict {
             found.diagnosis = self.diagnosis_of(e, &bundle, policy);
         }

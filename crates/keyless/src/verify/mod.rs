@@ -14,6 +14,7 @@
 //! | 6 signature | signature over the artifact, or DSSE envelope whose in-toto subject matches it | sigstore-verify |
 //! | 7 log entry | log entry body describes this signature, key and artifact (CVE-2022-36056) | sigstore-verify |
 //! | 8 identity | SAN and OIDC issuer satisfy the policy | keyless |
+//! | statement | a DSSE envelope's in-toto statement: within bounds (checked before step 1), names the artifact's SHA-256, has the predicate type asked for, and (GitLab runner provenance) agrees with the certificate | keyless |
 //!
 //! The identity policy is applied last, to claims of a certificate whose
 //! chain, SCT, log inclusion and signature have all been established.
@@ -26,6 +27,7 @@ pub mod policy;
 mod diagnosis;
 mod input;
 mod select;
+mod statements;
 mod steps;
 mod timestamp;
 mod verifier;
@@ -34,4 +36,5 @@ pub use crate::failure::{Failure, Step};
 pub use diagnosis::{Diagnosis, TrustGap};
 pub use input::{BundleSource, Input, InputReport, ListedCheck, Outcome, ReadListed};
 pub use select::{EVIDENCE_SUFFIXES, Selected, select_inputs};
+pub use statements::StatementPolicy;
 pub use verifier::{Verified, Verifier};

@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 
 /// Names of evidence: `<file><suffix>` is evidence about `<file>` (a
 /// bundle, a PEP 740 attestation, a cosign-style signature or certificate).
-/// Longer suffixes first, so `.sigstore.json` is not read as `.json`.
-pub const EVIDENCE_SUFFIXES: [&str; 5] = [
+/// Longer suffixes first, so `.sigstore.json` is not read as `.json`, nor
+/// `<f>.intoto.sigstore.json` (a statement's bundle) as evidence about a
+/// file `<f>.intoto`.
+pub const EVIDENCE_SUFFIXES: [&str; 6] = [
+    crate::statement::BUNDLE_SUFFIX,
     ".sigstore.json",
     ".publish.attestation",
     ".sigstore",
@@ -192,7 +195,9 @@ fn evidence_by_artifact(entries: Vec<(Selected, bool)>) -> Vec<(Selected, bool)>
 fn named_evidence(path: &Path, suffix: &str) -> Option<BundleSource> {
     match suffix {
         ".publish.attestation" => Some(BundleSource::Attestation(path.to_path_buf())),
-        ".sigstore.json" | ".sigstore" => Some(BundleSource::Bundle(path.to_path_buf())),
+        ".sigstore.json" | ".sigstore" | crate::statement::BUNDLE_SUFFIX => {
+            Some(BundleSource::Bundle(path.to_path_buf()))
+        }
         _ => None,
     }
 }
@@ -337,6 +342,41 @@ mod tests {
             let selected = select_inputs(&args, true).unwrap();
             assert_eq!(names(&selected), plain(&["x-1.0.tar.gz"]), "{extra:?}");
         }
+    }
+
+    #[test]
+    fn a_statements_bundle_is_evidence_about_the_file_it_is_named_after() {
+        let dir = folder(
+            &[
+                &SIGNED[..],
+                &[
+                    "x-1.0.tar.gz.intoto.sigstore.json",
+                    "notes.txt.intoto.sigstore.json",
+                ],
+            ]
+            .concat(),
+        );
+        // In a glob: evidence, not an artifact `x-1.0.tar.gz.intoto`.
+        let mut args: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path().display().to_string())
+            .collect();
+        args.sort();
+        let selected = select_inputs(&args, true).unwrap();
+        assert_eq!(
+            names(&selected),
+            plain(&["notes.txt", "x-1.0-py3-none-any.whl", "x-1.0.tar.gz"])
+        );
+        // Named alone: its file, against it.
+        let selected =
+            select_inputs(&[arg(&dir, "x-1.0.tar.gz.intoto.sigstore.json")], true).unwrap();
+        assert_eq!(
+            names(&selected),
+            vec![(
+                "x-1.0.tar.gz".into(),
+                Some("x-1.0.tar.gz.intoto.sigstore.json".into())
+            )]
+        );
     }
 
     #[test]

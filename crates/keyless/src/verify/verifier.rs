@@ -31,6 +31,12 @@ pub struct Verified {
     pub integrated_time: Option<jiff::Timestamp>,
     /// Every verified signing time (RFC 3161 timestamps and integrated times).
     pub verified_times: Vec<jiff::Timestamp>,
+    /// The in-toto statement of a DSSE bundle, once it was held to the
+    /// artifact (set by [`Verifier::verify_input_with`]).
+    pub statement: Option<Arc<crate::statement::Statement>>,
+    /// The GitLab runner's provenance claims, once they agreed with the
+    /// certificate's (`verify gitlab --provenance`).
+    pub provenance: Option<crate::statement::provenance::RunnerClaims>,
 }
 
 impl Verified {
@@ -302,6 +308,8 @@ impl Verifier {
                 .map(|e| e.log_index.get()),
             integrated_time: result.integrated_time(),
             verified_times,
+            statement: None,
+            provenance: None,
         })
     }
 

@@ -4,6 +4,7 @@
 
 pub mod bed;
 pub mod peers;
+pub mod runner_provenance;
 pub mod serve;
 
 use base64::Engine;

@@ -14,6 +14,7 @@ fn every_component_expands_to_valid_gitlab_ci() {
         ("sign", "[build]"),
         ("verify", "[keyless-sign]"),
         ("attest", "[build]"),
+        ("provenance", "[build]"),
         ("rekor-monitor", ""),
     ]
     .iter()
@@ -61,6 +62,7 @@ fn every_component_expands_to_valid_gitlab_ci() {
         "keyless-sign",
         "keyless-verify",
         "keyless-attest",
+        "keyless-provenance",
         "keyless-rekor-monitor",
     ] {
         assert!(names.contains(&job), "{job} missing from {names:?}");
@@ -68,7 +70,7 @@ fn every_component_expands_to_valid_gitlab_ci() {
     // The signing jobs ask GitLab for the token with Sigstore's audience.
     let expanded =
         std::fs::read_to_string(repo.join(".gitlab-ci-local/expanded-gitlab-ci.yml")).unwrap();
-    for job in ["keyless-sign", "keyless-attest"] {
+    for job in ["keyless-sign", "keyless-attest", "keyless-provenance"] {
         let block = top_level_block(&expanded, job);
         assert!(
             block.contains("  id_tokens:\n    SIGSTORE_ID_TOKEN:\n      aud: sigstore\n"),
@@ -77,10 +79,25 @@ fn every_component_expands_to_valid_gitlab_ci() {
     }
     let verify = top_level_block(&expanded, "keyless-verify");
     assert!(verify.contains("junit: keyless-verify.xml"), "{verify}");
+    // Verifying against the runner's provenance is opt-in.
+    assert!(verify.contains("KEYLESS_INPUT_PROVENANCE: ''"), "{verify}");
+    // The provenance job keeps the statement and its bundle.
+    let provenance = top_level_block(&expanded, "keyless-provenance");
+    assert!(
+        provenance.contains(
+            "  artifacts:\n    paths:\n      - artifacts-metadata.json\n      - provenance.intoto.sigstore.json\n"
+        ),
+        "{provenance}"
+    );
     // Signing publishes the project, ref and commit in a public log: by
     // default only tag pipelines sign.
     // verify follows, as it needs keyless-sign.
-    for job in ["keyless-sign", "keyless-attest", "keyless-verify"] {
+    for job in [
+        "keyless-sign",
+        "keyless-attest",
+        "keyless-provenance",
+        "keyless-verify",
+    ] {
         let block = top_level_block(&expanded, job);
         assert!(
             block.contains("  rules:\n    - if: $CI_COMMIT_TAG\n"),
@@ -107,7 +124,7 @@ fn every_component_expands_to_valid_gitlab_ci() {
 /// boolean inputs, whose values are `true` and `false`, may appear there.
 #[test]
 fn no_string_input_is_interpolated_into_a_script() {
-    for component in ["sign", "verify", "attest", "rekor-monitor"] {
+    for component in ["sign", "verify", "attest", "provenance", "rekor-monitor"] {
         let text = std::fs::read_to_string(repo_root().join(format!("templates/{component}.yml")))
             .unwrap();
         let (spec, job) = text.split_once("\n---\n").unwrap();
@@ -162,7 +179,8 @@ fn the_input_patterns_accept_real_values_and_refuse_shell_code() {
     };
     let verify: std::collections::HashMap<_, _> = patterns("verify").into_iter().collect();
     let monitor: std::collections::HashMap<_, _> = patterns("rekor-monitor").into_iter().collect();
-    for (name, re) in verify.iter().chain(&monitor) {
+    let provenance: std::collections::HashMap<_, _> = patterns("provenance").into_iter().collect();
+    for (name, re) in verify.iter().chain(&monitor).chain(&provenance) {
         for bad in [
             "a;b", "$(id)", "`id`", "a b", "a\"b", "a'b", "a|b", "a&b", "x\ny",
         ] {
@@ -203,8 +221,72 @@ fn the_input_patterns_accept_real_values_and_refuse_shell_code() {
     for v in ["refs/tags/*", "refs/heads/main", "refs/tags/v?.*"] {
         accepts(&monitor["expect_ref"], v);
     }
+    for v in [
+        "artifacts-metadata.json",
+        "release-metadata.json",
+        "out/hello_py-1.0-metadata.json",
+    ] {
+        accepts(&provenance["metadata"], v);
+    }
+    assert!(!provenance["metadata"].is_match("/builds/x/artifacts-metadata.json"));
+    accepts(&provenance["bundle"], "provenance.intoto.sigstore.json");
+    accepts(&provenance["bundle"], "dist/provenance.sigstore.json");
+    // A bundle name keyless verify reads as evidence, never a file to verify.
+    assert!(!provenance["bundle"].is_match("provenance.json"));
+    for v in ["", "provenance.intoto.sigstore.json"] {
+        accepts(&verify["provenance"], v);
+    }
+    assert!(!verify["provenance"].is_match("/tmp/provenance.intoto.sigstore.json"));
     accepts(&monitor["rekor_url"], "");
     accepts(&monitor["rekor_url"], "https://rekor.sigstore.dev");
+}
+
+/// The provenance component in a pipeline whose build job did not ask the
+/// runner for provenance: the job fails before signing anything, saying
+/// what to set.
+#[test]
+fn the_provenance_component_without_runner_metadata_says_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = example_repo(&dir.path().join("repo"));
+    let sha = git_head(&repo);
+    std::fs::write(
+        repo.join("provenance.gitlab-ci.yml"),
+        format!(
+            "stages: [sign]\ninclude:\n  - component: gitlab.com/{PROJECT}/provenance@{sha}\n    inputs:\n      needs: []\n      rules: [{{when: always}}]\n"
+        ),
+    )
+    .unwrap();
+    let env = JobEnv::create(&dir.path().join("jobenv"));
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("PATH", env.path())
+        .env("NO_COLOR", "1")
+        .env("SIGSTORE_ID_TOKEN", "not-a-token")
+        .args([
+            "--file",
+            "provenance.gitlab-ci.yml",
+            "--force-shell-executor",
+            "--shell-isolation",
+            "keyless-provenance",
+        ])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("keyless-provenance: no artifacts-metadata.json from the jobs in needs: set RUNNER_GENERATE_ARTIFACTS_METADATA: \"true\" in the build job"),
+        "{text}"
+    );
+    // The job's image ran keyless (--version) before the check.
+    assert!(
+        text.contains(concat!("keyless ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
 }
 
 /// A hostile input value (command substitution) reaches keyless as a

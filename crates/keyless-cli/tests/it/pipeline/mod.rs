@@ -1,7 +1,8 @@
 //! The example release pipeline (`examples/gitlab-python/.gitlab-ci.yml`
 //! with the components of `templates/`) run for real with gitlab-ci-local
 //! 4.65.0 in shell mode: build, test, keyless-sign, keyless-verify,
-//! publish-pypi, publish-bundles and consume, against the in-process testbed
+//! keyless-provenance, keyless-provenance-verify, publish-pypi,
+//! publish-bundles and consume, against the in-process testbed
 //! (Fulcio, Rekor and the generic package registry stand-in) and a local
 //! pypiserver as the project's PyPI registry. Every run validates the
 //! expanded YAML against GitLab's CI JSON schema (the one gitlab-ci-local
@@ -12,6 +13,11 @@
 //! version (refused by the pin).
 //!
 //! Stand-ins for what a GitLab runner provides:
+//! - the runner's provenance (`RUNNER_GENERATE_ARTIFACTS_METADATA`): the
+//!   test writes `artifacts-metadata.json` into build's artifacts in the
+//!   runner's format ([`crate::common::runner_provenance`]) between the
+//!   build and the rest, as a runner adds it when it uploads them; a
+//!   provenance of another commit must be refused by the verify job;
 //! - `id_tokens`: the testbed mints the tag pipeline's token (as its `token`
 //!   command does) into `SIGSTORE_ID_TOKEN` of gitlab-ci-local's
 //!   environment, which the shell jobs inherit;
@@ -35,6 +41,8 @@
 use crate::common::bed::{Bed, tag_v1_0};
 use crate::common::peers::{junit_report, python_with};
 use crate::common::repo_root;
+use crate::common::runner_provenance::{RUNNER_V19_3_0, RunnerJob, demo_build_job_variables};
+use crate::runner_provenance::{BUILD_JOB_ID, DEMO_SHA};
 use keyless_testbed::JwsAlg;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -97,26 +105,69 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         (out.status.success(), text)
     };
 
-    // The release pipeline, every job that can run here.
+    // The release pipeline, every job that can run here, in two runs: the
+    // build, then (once the runner's provenance is in build's artifacts)
+    // the rest.
+    let passed = |jobs: &[&str], out: &str| {
+        for job in jobs {
+            assert!(
+                out.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("PASS  {job}"))),
+                "{job} did not pass:\n{out}"
+            );
+        }
+    };
+    let built = ["build", "test-py3.11"];
+    let (ok, out) = gcl(&built, &[]);
+    assert!(ok, "the build failed:\n{out}");
+    assert!(out.contains("json schema validated"), "{out}");
+    passed(&built, &out);
+    // gitlab-ci-local writes no runner provenance: the test writes what a
+    // runner would add to build's artifacts (RUNNER_GENERATE_ARTIFACTS_METADATA
+    // is set in the example's build job), in the runner's format, for the
+    // commit the tag pipeline's token names.
+    let build_artifacts = repo.join(".gitlab-ci-local/artifacts/build");
+    let provenance = write_runner_provenance(&build_artifacts, DEMO_SHA);
     let jobs = [
-        "build",
-        "test-py3.11",
         "keyless-sign",
         "keyless-verify",
+        "keyless-provenance",
+        "keyless-provenance-verify",
         "publish-pypi",
         "publish-bundles",
         "consume",
     ];
     let (ok, out) = gcl(&jobs, &[]);
     assert!(ok, "the pipeline failed:\n{out}");
-    assert!(out.contains("json schema validated"), "{out}");
-    for job in jobs {
-        assert!(
-            out.lines()
-                .any(|l| l.trim_start().starts_with(&format!("PASS  {job}"))),
-            "{job} did not pass:\n{out}"
-        );
-    }
+    passed(&jobs, &out);
+    // The provenance was signed byte for byte; its verification passed for
+    // each file, the runner's project and commit checked.
+    let signed = repo.join(".gitlab-ci-local/artifacts/keyless-provenance");
+    assert_eq!(
+        std::fs::read_to_string(signed.join("artifacts-metadata.json")).unwrap(),
+        provenance
+    );
+    let envelope: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(signed.join("provenance.intoto.sigstore.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            envelope["dsseEnvelope"]["payload"].as_str().unwrap()
+        )
+        .unwrap(),
+        provenance.as_bytes()
+    );
+    let doc =
+        junit_report(&repo.join(
+            ".gitlab-ci-local/builds/keyless-provenance-verify/keyless-provenance-verify.xml",
+        ));
+    assert_eq!(
+        doc["suite"],
+        serde_json::json!({"tests": 2, "failures": 0, "errors": 0}),
+        "keyless-provenance-verify"
+    );
     // The version and homepage came from the tag and the project.
     let metadata = Command::new(python_with("zipfile"))
         .args([
@@ -268,6 +319,54 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
     // And with both right again, it passes.
     let (ok, out) = gcl(&["consume"], &[]);
     assert!(ok, "{out}");
+
+    // The runner's provenance of another commit (a build's artifacts
+    // carried over into this tag's pipeline): signed as it is, refused by
+    // the verify job, which names the commit field.
+    write_runner_provenance(&build_artifacts, "1111111111111111111111111111111111111111");
+    let (ok, out) = gcl(&["keyless-provenance", "keyless-provenance-verify"], &[]);
+    assert!(!ok, "another commit's provenance was accepted:\n{out}");
+    let summary = |verdict: &str, job: &str| {
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == [verdict, job])
+    };
+    assert!(summary("PASS", "keyless-provenance"), "{out}");
+    assert!(summary("FAIL", "keyless-provenance-verify"), "{out}");
+    assert!(out.contains("resolvedDependencies"), "{out}");
+    let doc =
+        junit_report(&repo.join(
+            ".gitlab-ci-local/builds/keyless-provenance-verify/keyless-provenance-verify.xml",
+        ));
+    assert_eq!(
+        doc["suite"],
+        serde_json::json!({"tests": 2, "failures": 2, "errors": 0})
+    );
+}
+
+/// Write into `artifacts` (a build job's artifacts) the provenance a GitLab
+/// runner adds to them: `artifacts-metadata.json`, SLSA v1, over the files
+/// of `dist/` there, for `commit`; its text.
+fn write_runner_provenance(artifacts: &Path, commit: &str) -> String {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(artifacts.join("dist"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                format!("dist/{}", e.file_name().to_string_lossy()),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let vars = demo_build_job_variables(commit, BUILD_JOB_ID);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let text = RunnerJob::saas(&vars, RUNNER_V19_3_0, "2026-12-08T00:43:12Z").statement_v1(&files);
+    std::fs::write(artifacts.join("artifacts-metadata.json"), &text).unwrap();
+    text
 }
 
 /// The 3.10 and 3.12 test jobs are the 3.11 job (which ran) on another
@@ -379,7 +478,7 @@ fn example_repo(dir: &Path) -> PathBuf {
     let ci = dir.join(".gitlab-ci.yml");
     let text = std::fs::read_to_string(&ci).unwrap();
     let mut rewritten = text.clone();
-    for c in ["sign", "verify"] {
+    for c in ["sign", "verify", "provenance"] {
         rewritten = rewritten.replace(
             &format!("$CI_SERVER_FQDN/keyless/keyless/{c}@0.1.0"),
             &format!("gitlab.com/{PROJECT}/{c}@{sha}"),
@@ -387,8 +486,8 @@ fn example_repo(dir: &Path) -> PathBuf {
     }
     assert_eq!(
         rewritten.matches(&format!("@{sha}")).count(),
-        2,
-        "the example includes the sign and verify components"
+        4,
+        "the example includes the sign, verify (twice) and provenance components"
     );
     std::fs::write(&ci, rewritten).unwrap();
     dir.to_path_buf()

@@ -120,8 +120,8 @@ fn attestations_need_rekor_v1_and_say_why() {
     );
     r.assert_code(2);
     assert!(
-        r.stderr.contains("dsse entries, which need Rekor v1")
-            && r.stderr.contains("dsse 0.0.2")
+        r.stderr.contains("PEP 740 attestations need Rekor v1")
+            && r.stderr.contains("RFC 3161 timestamp")
             && r.stderr.contains("--rekor-version 1"),
         "{}",
         r.stderr
