@@ -299,63 +299,75 @@ fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_publish
     assert_eq!(
         names,
         [
+            // The included components first, as gitlab-ci-local lists them.
+            "keyless-attest",
+            "keyless-sign",
             "build-binary",
             "build-binary-aarch64",
             "checksums",
             "container-image",
-            "keyless-attest",
-            "keyless-sign",
             "publish-pypi",
             "publish-binary",
             "release"
         ]
     );
-    let job = |name: &str| {
-        jobs.as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["name"] == name)
-            .unwrap()
-            .clone()
-    };
+    // The jobs as GitLab would run them (`extends` and the components'
+    // inputs resolved), one YAML block per job.
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("NO_COLOR", "1")
+        .env("GCL_IGNORE_PREDEFINED_VARS", "CI_COMMIT_TAG")
+        .args(["--variable", "CI_COMMIT_TAG=0.1.0", "--preview"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let preview = String::from_utf8_lossy(&out.stdout).into_owned();
     // Both architectures are the one build job; aarch64 on an arm64 runner.
+    let maturin = "- maturin build --release --locked --zig --compatibility manylinux2014 -m crates/keyless-cli/Cargo.toml --out dist\n";
     for (name, arch) in [
         ("build-binary", "x86_64"),
         ("build-binary-aarch64", "aarch64"),
     ] {
-        let j = job(name);
-        assert_eq!(j["variables"]["ARCH"], arch, "{j:#}");
-        assert_eq!(j["stage"], "build", "{j:#}");
-    }
-    assert_eq!(
-        job("build-binary-aarch64")["tags"],
-        serde_json::json!(["saas-linux-small-arm64"])
-    );
-    // keyless signs its own release with its own components, in the image
-    // this pipeline built; the bundles go where the binaries go.
-    for name in ["keyless-attest", "keyless-sign"] {
-        let j = job(name);
-        assert_eq!(j["image"]["name"], "$CI_REGISTRY_IMAGE:$CI_COMMIT_TAG", "{j:#}");
-        assert_eq!(
-            j["needs"],
-            serde_json::json!([
-                {"job": "checksums", "artifacts": true, "optional": false},
-                {"job": "container-image", "artifacts": true, "optional": false}
-            ]),
-            "{j:#}"
+        let job = top_level_block(&preview, name);
+        assert!(
+            job.contains("  stage: build\n")
+                && job.contains(maturin)
+                && job.contains(&format!("  variables:\n    ARCH: {arch}\n")),
+            "{job}"
         );
     }
-    let sign = job("keyless-sign");
-    let files = sign["variables"]["KEYLESS_INPUT_FILES"].as_str().unwrap();
-    assert_eq!(
-        files.split(' ').collect::<Vec<_>>(),
-        [
-            "release/keyless-$CI_COMMIT_TAG-x86_64-linux",
-            "release/keyless-$CI_COMMIT_TAG-aarch64-linux",
-            "release/SHA256SUMS",
-            "dist/"
-        ],
-        "the binaries, SHA256SUMS and the wheels"
+    assert!(
+        top_level_block(&preview, "build-binary-aarch64")
+            .contains("  tags:\n    - saas-linux-small-arm64\n")
+    );
+    // keyless signs its own release with its own components, in the image
+    // this pipeline built, once the checksums are written.
+    let needs = "  needs:\n    - job: checksums\n      artifacts: true\n      optional: false\n    - job: container-image\n";
+    for name in ["keyless-attest", "keyless-sign"] {
+        let job = top_level_block(&preview, name);
+        assert!(
+            job.contains("  image:\n    name: $CI_REGISTRY_IMAGE:$CI_COMMIT_TAG\n")
+                && job.contains(needs),
+            "{job}"
+        );
+    }
+    // The sign component signs the binaries, SHA256SUMS and the wheels.
+    let sign = top_level_block(&preview, "keyless-sign");
+    assert!(
+        sign.contains("    KEYLESS_INPUT_FILES: release/keyless-$CI_COMMIT_TAG-x86_64-linux release/keyless-$CI_COMMIT_TAG-aarch64-linux release/SHA256SUMS dist/\n"),
+        "{sign}"
+    );
+    assert!(
+        top_level_block(&preview, "keyless-attest").contains("    KEYLESS_INPUT_FILES: dist/\n")
+    );
+    // PyPI gets the wheels with keyless's attestations, by trusted publishing.
+    let pypi = top_level_block(&preview, "publish-pypi");
+    assert!(
+        pypi.contains("    - job: keyless-attest\n")
+            && pypi.contains("  id_tokens:\n    PYPI_ID_TOKEN:\n      aud: pypi\n")
+            && pypi.contains("twine upload --non-interactive --attestations dist/*.whl"),
+        "{pypi}"
     );
 
     // Job contents from the file itself (the expanded copy folds lines).
