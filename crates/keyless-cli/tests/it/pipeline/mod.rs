@@ -43,6 +43,7 @@ const PROJECT: &str = "keyless-demo/hello-py";
 const PROJECT_ID: &str = "42";
 
 mod components;
+mod crates;
 mod release;
 mod wheel;
 
