@@ -463,7 +463,7 @@ fn no_job_puts_the_job_token_on_a_command_line() {
                 || env_assignment.is_match(code);
             assert!(
                 safe,
-                "{}:{}: the job token on a command line: {code}",
+                "{}:{}: a token on a command line: {code}",
                 file.display(),
                 n + 1
             );
