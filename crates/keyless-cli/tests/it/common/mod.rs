@@ -3,6 +3,7 @@
 //! ([`peers`]) have their own modules.
 
 pub mod bed;
+pub mod elf;
 pub mod peers;
 pub mod runner_provenance;
 pub mod serve;

@@ -51,7 +51,9 @@ const PROJECT: &str = "keyless-demo/hello-py";
 const PROJECT_ID: &str = "42";
 
 mod components;
+mod crates;
 mod release;
+mod wheel;
 
 #[test]
 fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {

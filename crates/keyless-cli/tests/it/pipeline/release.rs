@@ -284,8 +284,10 @@ fn fetch_release_sends_the_job_token_to_the_index_only_and_refuses_escaping_name
 
 /// keyless's own release pipeline (the root `.gitlab-ci.yml`) cannot run
 /// here (no GitLab, runner or registry): it is validated against GitLab's
-/// CI schema, and its jobs are checked to fit together with the
-/// Containerfile, `.containerignore` and the install script's file name.
+/// CI schema (with the sign and attest components it includes), and its
+/// jobs are checked to fit together with the Containerfile,
+/// `.containerignore`, the install script's file name and the wheel .ci/run
+/// tests (built once, by the same pinned tools).
 #[test]
 fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_published_binary() {
     let dir = tempfile::tempdir().unwrap();
@@ -294,6 +296,7 @@ fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_publish
     for file in [".gitlab-ci.yml", "Containerfile", ".containerignore"] {
         std::fs::copy(repo_root().join(file), repo.join(file)).unwrap();
     }
+    super::copy_dir(&repo_root().join("templates"), &repo.join("templates"));
     let git = |args: &[&str]| {
         let out = Command::new("git")
             .current_dir(&repo)
@@ -336,31 +339,109 @@ fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_publish
     assert_eq!(
         names,
         [
+            // The included components first, as gitlab-ci-local lists them.
+            "keyless-attest",
+            "keyless-sign",
             "build-binary",
-            "publish-binary",
+            "build-binary-aarch64",
+            "checksums",
             "container-image",
+            "publish-pypi",
+            "publish-binary",
             "release"
         ]
+    );
+    // The jobs as GitLab would run them (`extends` and the components'
+    // inputs resolved), one YAML block per job.
+    let out = gitlab_ci_local()
+        .current_dir(&repo)
+        .env("HOME", dir.path().join("home"))
+        .env("NO_COLOR", "1")
+        .env("GCL_IGNORE_PREDEFINED_VARS", "CI_COMMIT_TAG")
+        .args(["--variable", "CI_COMMIT_TAG=0.1.0", "--preview"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let preview = String::from_utf8_lossy(&out.stdout).into_owned();
+    // Both architectures are the one build job; aarch64 on an arm64 runner.
+    let maturin = "- maturin build --release --locked --zig --compatibility manylinux2014 -m crates/keyless-cli/Cargo.toml --out dist\n";
+    for (name, arch) in [
+        ("build-binary", "x86_64"),
+        ("build-binary-aarch64", "aarch64"),
+    ] {
+        let job = top_level_block(&preview, name);
+        assert!(
+            job.contains("  stage: build\n")
+                && job.contains(maturin)
+                && job.contains(&format!("  variables:\n    ARCH: {arch}\n")),
+            "{job}"
+        );
+    }
+    assert!(
+        top_level_block(&preview, "build-binary-aarch64")
+            .contains("  tags:\n    - saas-linux-small-arm64\n")
+    );
+    // keyless signs its own release with its own components, in the image
+    // this pipeline built, once the checksums are written.
+    let needs = "  needs:\n    - job: checksums\n      artifacts: true\n      optional: false\n    - job: container-image\n";
+    for name in ["keyless-attest", "keyless-sign"] {
+        let job = top_level_block(&preview, name);
+        assert!(
+            job.contains("  image:\n    name: $CI_REGISTRY_IMAGE:$CI_COMMIT_TAG\n")
+                && job.contains(needs),
+            "{job}"
+        );
+    }
+    // The sign component signs the binaries, SHA256SUMS and the wheels.
+    let sign = top_level_block(&preview, "keyless-sign");
+    assert!(
+        sign.contains("    KEYLESS_INPUT_FILES: release/keyless-$CI_COMMIT_TAG-x86_64-linux release/keyless-$CI_COMMIT_TAG-aarch64-linux release/SHA256SUMS dist/\n"),
+        "{sign}"
+    );
+    assert!(
+        top_level_block(&preview, "keyless-attest").contains("    KEYLESS_INPUT_FILES: dist/\n")
+    );
+    // PyPI gets the wheels with keyless's attestations, by trusted publishing.
+    let pypi = top_level_block(&preview, "publish-pypi");
+    assert!(
+        pypi.contains("    - job: keyless-attest\n")
+            && pypi.contains("  id_tokens:\n    PYPI_ID_TOKEN:\n      aud: pypi\n")
+            && pypi.contains("twine upload --non-interactive --attestations dist/*.whl"),
+        "{pypi}"
     );
 
     // Job contents from the file itself (the expanded copy folds lines).
     let expanded = std::fs::read_to_string(repo_root().join(".gitlab-ci.yml")).unwrap();
-    let build = top_level_block(&expanded, "build-binary");
     let image = top_level_block(&expanded, "container-image");
-    // Built once, with the lock file; the image job builds around that
-    // artifact (no cargo), passing its SHA-256 to the Containerfile.
+    // Built once, with the lock file and the tools .ci/run tests the wheel
+    // with: maturin links with zig against glibc 2.17 and the released
+    // binary is the wheel's, compared byte for byte. The image job builds
+    // around that artifact (no cargo), passing its SHA-256 to the
+    // Containerfile.
+    let build = top_level_block(&expanded, ".build");
     assert!(
-        build.contains("cargo build --release --locked -p keyless-cli --bin keyless"),
+        build.contains("--require-hashes -r .ci/release-tools.txt")
+            && build.contains(
+                "maturin build --release --locked --zig --compatibility manylinux2014\n      -m crates/keyless-cli/Cargo.toml --out dist"
+            )
+            && build.contains("cp \"target/${ARCH}-unknown-linux-gnu/release/keyless\" \"${binary}\"")
+            && build.contains("\"keyless-${CI_COMMIT_TAG}.data/scripts/keyless\" \"${binary}\"")
+            && !build.contains("cargo build"),
         "{build}"
+    );
+    assert!(
+        build.contains("binary=\"release/keyless-${CI_COMMIT_TAG}-${ARCH}-linux\""),
+        "{build}"
+    );
+    let checksums = top_level_block(&expanded, "checksums");
+    assert!(
+        checksums.contains("sha256sum keyless-* > SHA256SUMS"),
+        "{checksums}"
     );
     let binary = "release/keyless-${CI_COMMIT_TAG}-x86_64-linux";
-    assert!(
-        build.contains(binary) && build.contains("SHA256SUMS"),
-        "{build}"
-    );
     assert!(!image.contains("cargo"), "{image}");
     assert!(
-        image.contains("needs: [build-binary]")
+        image.contains("needs: [checksums]")
             && image.contains(&format!("KEYLESS_BINARY={binary}"))
             && image.contains("KEYLESS_SHA256=${sha}")
             && image.contains("--digestfile"),
@@ -389,8 +470,10 @@ fn the_release_pipeline_is_valid_gitlab_ci_and_builds_the_image_from_the_publish
     );
 }
 
-/// The job token never goes on a command line (where any process of the
-/// job can read it in /proc): curl gets it on its standard input through
+/// No token goes on a command line (where any process of the job can read
+/// it in /proc): not the job token, nor the identity tokens (PyPI's, for
+/// trusted publishing, and Sigstore's), nor the upload token PyPI mints
+/// from one. curl and python get them on their standard input through
 /// `printf` (a shell builtin), twine in its environment.
 #[test]
 fn no_job_puts_the_job_token_on_a_command_line() {
@@ -401,7 +484,10 @@ fn no_job_puts_the_job_token_on_a_command_line() {
     for entry in std::fs::read_dir(repo_root().join("templates")).unwrap() {
         files.push(entry.unwrap().path());
     }
-    let token_use = regex::Regex::new(r"\$\{?CI_JOB_TOKEN\b").unwrap();
+    let token_use =
+        regex::Regex::new(r"\$\{?(CI_JOB_TOKEN|PYPI_ID_TOKEN|SIGSTORE_ID_TOKEN|token)\b").unwrap();
+    // `token=$(printf ... | ...)`: the builtin again, its output captured.
+    let captured = regex::Regex::new(r"^[a-z_]+=\$\(printf ").unwrap();
     let env_assignment = regex::Regex::new(r#"^([A-Z_]+=("[^"]*"|\S*)\s+)+\S"#).unwrap();
     let mut uses = 0;
     for file in &files {
@@ -412,15 +498,18 @@ fn no_job_puts_the_job_token_on_a_command_line() {
                 continue;
             }
             uses += 1;
-            let safe = code.starts_with("printf ") || env_assignment.is_match(code);
+            let safe = code.starts_with("printf ")
+                || captured.is_match(code)
+                || env_assignment.is_match(code);
             assert!(
                 safe,
-                "{}:{}: the job token on a command line: {code}",
+                "{}:{}: a token on a command line: {code}",
                 file.display(),
                 n + 1
             );
         }
     }
-    // The publishing and consuming jobs do use it.
-    assert!(uses >= 4, "{uses}");
+    // The publishing and consuming jobs do use them (the job token four
+    // times, PyPI's identity token and the token minted from it once each).
+    assert!(uses >= 6, "{uses}");
 }
