@@ -285,3 +285,31 @@ fn pypi_faults_apply_to_the_index() {
     let (status, _) = http(bed.tb.url(), "GET", "/simple/", JSON, b"");
     assert_eq!(status, 503);
 }
+
+/// Trusted Publishing's token exchange: a JWT for audience `pypi` gets an
+/// API token; another audience or a non-JWT gets PyPI's 422.
+#[test]
+fn trusted_publishing_exchanges_a_pypi_audience_token() {
+    let bed = start();
+    let url = bed.tb.url();
+    let mut spec = keyless_testbed::TokenSpec::gitlab("https://gitlab.com");
+    spec.audience = "pypi".into();
+    let jwt = bed.tb.mint(&spec, keyless_testbed::JwsAlg::ES256);
+    let (status, body) = http(url, "GET", "/_/oidc/audience", "text/plain", b"");
+    assert_eq!((status, body_json(&body)), (200, json!({"audience": "pypi"})));
+    let mint = |token: &str| {
+        let (status, body) = http(url, "POST", "/_/oidc/mint-token", "application/json", json!({"token": token}).to_string().as_bytes());
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    let (status, body) = mint(&jwt);
+    assert_eq!(status, 200, "{body}");
+    let answer = body_json(body.as_bytes());
+    assert!(answer["token"].as_str().unwrap().starts_with("pypi-"), "{answer}");
+    assert!(!body.contains(&jwt), "the OIDC token was echoed");
+    let sigstore = bed.tb.mint(&keyless_testbed::TokenSpec::gitlab("https://gitlab.com"), keyless_testbed::JwsAlg::ES256);
+    for bad in [sigstore.as_str(), "not-a-jwt", ""] {
+        let (status, body) = mint(bad);
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains("Token request failed"), "{body}");
+    }
+}

@@ -16,6 +16,11 @@
 //! - `POST /legacy/`: the upload API `twine upload --attestations` talks to
 //!   (see `upload`), storing the attestations as the file's provenance with
 //!   the publisher derived from their certificate (see `publisher`).
+//! - `GET /_/oidc/audience` and `POST /_/oidc/mint-token`: Trusted
+//!   Publishing's token exchange (`{"token": OIDC}` -> `{"success": true,
+//!   "token": API token}`), the only way PyPI accepts attestations. The
+//!   stand-in checks that the OIDC token is a JWT for audience `pypi`, not
+//!   its signature or a publisher configuration.
 //!
 //! Fault rules for endpoint `pypi` apply to every route (status, delay,
 //! truncate, malformed). Files can be preloaded (recorded real provenance
@@ -128,6 +133,8 @@ pub(super) fn routes<S: Clone + Send + Sync + 'static>(
             "/integrity/{project}/{version}/{file}/provenance",
             get(integrity),
         )
+        .route("/_/oidc/audience", get(oidc_audience))
+        .route("/_/oidc/mint-token", post(mint_token))
         .route(
             "/legacy/",
             post(legacy_upload).layer(axum::extract::DefaultBodyLimit::max(64 << 20)),
@@ -339,4 +346,43 @@ async fn legacy_upload(AxState(ctx): AxState<Ctx>, headers: HeaderMap, body: Byt
         Answer::bytes(status, "text/plain", message.into_bytes())
     })
     .await
+}
+
+/// The audience PyPI wants in a Trusted Publishing OIDC token.
+const AUDIENCE: &str = "pypi";
+
+async fn oidc_audience() -> Answer {
+    Answer::json(StatusCode::OK, &json!({"audience": AUDIENCE}))
+}
+
+/// Exchange a CI OIDC token for a short-lived API token, as PyPI's Trusted
+/// Publishing does; 422 with PyPI's error shape when the token is not a JWT
+/// for audience `pypi`. The OIDC token is never echoed.
+async fn mint_token(body: Bytes) -> Answer {
+    let aud_ok = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["token"].as_str().map(str::to_string))
+        .and_then(|jwt| jwt.split('.').nth(1).map(str::to_string))
+        .and_then(|payload| {
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).ok()
+        })
+        .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
+        .is_some_and(|claims| {
+            claims["aud"] == AUDIENCE || claims["aud"].as_array().is_some_and(|a| a.iter().any(|x| x == AUDIENCE))
+        });
+    if !aud_ok {
+        return Answer::json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"message": "Token request failed", "errors": [
+                {"code": "invalid-payload", "description": "the token is not a JWT for audience 'pypi'"}
+            ]}),
+        );
+    }
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    Answer::json(
+        StatusCode::OK,
+        &json!({"success": true, "token": format!("pypi-testbed-{n:x}"), "expires": 900}),
+    )
 }
