@@ -296,17 +296,32 @@ fn trusted_publishing_exchanges_a_pypi_audience_token() {
     spec.audience = "pypi".into();
     let jwt = bed.tb.mint(&spec, keyless_testbed::JwsAlg::ES256);
     let (status, body) = http(url, "GET", "/_/oidc/audience", "text/plain", b"");
-    assert_eq!((status, body_json(&body)), (200, json!({"audience": "pypi"})));
+    assert_eq!(
+        (status, body_json(&body)),
+        (200, json!({"audience": "pypi"}))
+    );
     let mint = |token: &str| {
-        let (status, body) = http(url, "POST", "/_/oidc/mint-token", "application/json", json!({"token": token}).to_string().as_bytes());
+        let (status, body) = http(
+            url,
+            "POST",
+            "/_/oidc/mint-token",
+            "application/json",
+            json!({"token": token}).to_string().as_bytes(),
+        );
         (status, String::from_utf8_lossy(&body).into_owned())
     };
     let (status, body) = mint(&jwt);
     assert_eq!(status, 200, "{body}");
     let answer = body_json(body.as_bytes());
-    assert!(answer["token"].as_str().unwrap().starts_with("pypi-"), "{answer}");
+    assert!(
+        answer["token"].as_str().unwrap().starts_with("pypi-"),
+        "{answer}"
+    );
     assert!(!body.contains(&jwt), "the OIDC token was echoed");
-    let sigstore = bed.tb.mint(&keyless_testbed::TokenSpec::gitlab("https://gitlab.com"), keyless_testbed::JwsAlg::ES256);
+    let sigstore = bed.tb.mint(
+        &keyless_testbed::TokenSpec::gitlab("https://gitlab.com"),
+        keyless_testbed::JwsAlg::ES256,
+    );
     for bad in [sigstore.as_str(), "not-a-jwt", ""] {
         let (status, body) = mint(bad);
         assert_eq!(status, 422, "{body}");

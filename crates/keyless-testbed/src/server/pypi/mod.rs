@@ -368,7 +368,10 @@ async fn mint_token(body: Bytes) -> Answer {
         })
         .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
         .is_some_and(|claims| {
-            claims["aud"] == AUDIENCE || claims["aud"].as_array().is_some_and(|a| a.iter().any(|x| x == AUDIENCE))
+            claims["aud"] == AUDIENCE
+                || claims["aud"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == AUDIENCE))
         });
     if !aud_ok {
         return Answer::json(
