@@ -20,6 +20,7 @@ mod leniency;
 mod man;
 mod mutations;
 mod pipeline;
+mod pypi;
 mod rekor;
 mod schemes;
 mod sign;

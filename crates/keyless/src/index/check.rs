@@ -65,7 +65,10 @@ fn check(
         if bundle.attestations.is_empty() {
             return Err(Failure::new(
                 Step::Provenance,
-                format!("the index claims {claim} published {} with no attestation", fetched.filename),
+                format!(
+                    "the index claims {claim} published {} with no attestation",
+                    fetched.filename
+                ),
             )
             .into());
         }
@@ -90,7 +93,9 @@ fn check(
             claim.accepts(&signer).map_err(|why| {
                 Failure::new(
                     Step::Publisher,
-                    format!("the index says {claim} published it, the certificate says {signer}: {why}"),
+                    format!(
+                        "the index says {claim} published it, the certificate says {signer}: {why}"
+                    ),
                 )
             })?;
             fetched
@@ -112,7 +117,10 @@ fn check(
         }),
         None => Err(Failure::new(
             Step::Provenance,
-            format!("the index's provenance for {} holds no attestation", fetched.filename),
+            format!(
+                "the index's provenance for {} holds no attestation",
+                fetched.filename
+            ),
         )
         .into()),
     }

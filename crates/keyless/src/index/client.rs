@@ -95,13 +95,11 @@ impl IndexClient {
     /// run's deadline: the body, or `None` for a 404.
     async fn get(&self, url: Url, accept: &'static str, cap: Cap) -> Result<Option<Vec<u8>>> {
         let what = format!("GET {url}");
-        let result = crate::net::retry_observed(
-            &what,
-            self.timeout,
-            &crate::net::ignore_retries,
-            || answer::exchange(self.http.get(url.clone()).header("Accept", accept), cap),
-        )
-        .await;
+        let result =
+            crate::net::retry_observed(&what, self.timeout, &crate::net::ignore_retries, || {
+                answer::exchange(self.http.get(url.clone()).header("Accept", accept), cap)
+            })
+            .await;
         match result {
             Ok(body) => Ok(Some(body)),
             Err((_, Some(404))) => Ok(None),
@@ -119,17 +117,20 @@ impl IndexClient {
             .get(url.clone(), SIMPLE_JSON, answer::INDEX_PROJECT)
             .await?
             .ok_or_else(|| {
-                self.index_error(format!("no project {project} (HTTP 404 for {url})"), Some(404))
+                self.index_error(
+                    format!("no project {project} (HTTP 404 for {url})"),
+                    Some(404),
+                )
             })?;
         let page: ProjectPage = serde_json::from_slice(&body).map_err(|e| {
-            self.index_error(
-                format!("{url}: not a PEP 691 JSON project page: {e}"),
-                None,
-            )
+            self.index_error(format!("{url}: not a PEP 691 JSON project page: {e}"), None)
         })?;
         if !page.meta.api_version.starts_with("1.") {
             return Err(self.index_error(
-                format!("{url}: API version {:?} (keyless reads 1.x)", page.meta.api_version),
+                format!(
+                    "{url}: API version {:?} (keyless reads 1.x)",
+                    page.meta.api_version
+                ),
                 None,
             ));
         }
@@ -141,19 +142,22 @@ impl IndexClient {
     /// that sends keyless elsewhere for provenance is refused), or, when
     /// the page does not say, the Integrity API on the index's origin.
     /// `None` when the page says it has none.
-    fn provenance_url(&self, project: &str, version: &str, file: &IndexFile) -> Result<Option<Url>> {
+    fn provenance_url(
+        &self,
+        project: &str,
+        version: &str,
+        file: &IndexFile,
+    ) -> Result<Option<Url>> {
         match &file.provenance {
             Some(serde_json::Value::Null) => Ok(None),
             Some(serde_json::Value::String(link)) => {
                 let page = self.base.join(&format!("{project}/")).ok();
-                let url = page
-                    .and_then(|p| p.join(link).ok())
-                    .ok_or_else(|| {
-                        Failure::new(
-                            Step::Provenance,
-                            format!("the index's provenance URL {link:?} is not a URL"),
-                        )
-                    })?;
+                let url = page.and_then(|p| p.join(link).ok()).ok_or_else(|| {
+                    Failure::new(
+                        Step::Provenance,
+                        format!("the index's provenance URL {link:?} is not a URL"),
+                    )
+                })?;
                 if url.origin() != self.base.origin() {
                     return Err(Failure::new(
                         Step::Provenance,
@@ -168,7 +172,10 @@ impl IndexClient {
                 Ok(Some(url))
             }
             Some(other) => Err(self.index_error(
-                format!("file {}: provenance is {other}, not a URL or null", file.filename),
+                format!(
+                    "file {}: provenance is {other}, not a URL or null",
+                    file.filename
+                ),
                 None,
             )),
             None => {
@@ -184,7 +191,10 @@ impl IndexClient {
 
     async fn provenance(&self, url: Option<Url>) -> Result<Option<Provenance>> {
         let Some(url) = url else { return Ok(None) };
-        match self.get(url.clone(), INTEGRITY_JSON, answer::INDEX_PROVENANCE).await? {
+        match self
+            .get(url.clone(), INTEGRITY_JSON, answer::INDEX_PROVENANCE)
+            .await?
+        {
             None => Ok(None),
             Some(body) => Provenance::parse(&body)
                 .map(Some)
@@ -219,18 +229,26 @@ impl IndexClient {
 
     async fn resolve_all(&self, wanted: &[Wanted], jobs: usize) -> Result<Vec<Resolved>> {
         for w in wanted {
-            if !w.project.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(Error::Usage(format!("{:?} is not a project name", w.project)));
+            if !w
+                .project
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(Error::Usage(format!(
+                    "{:?} is not a project name",
+                    w.project
+                )));
             }
         }
         let projects: BTreeSet<&str> = wanted.iter().map(|w| w.project.as_str()).collect();
-        let pages: BTreeMap<&str, Result<ProjectPage>> =
-            futures_util::stream::iter(projects.into_iter().map(|p| async move {
-                (p, self.project(p).await)
-            }))
-            .buffer_unordered(jobs)
-            .collect()
-            .await;
+        let pages: BTreeMap<&str, Result<ProjectPage>> = futures_util::stream::iter(
+            projects
+                .into_iter()
+                .map(|p| async move { (p, self.project(p).await) }),
+        )
+        .buffer_unordered(jobs)
+        .collect()
+        .await;
         // Each request becomes its files (or a report), in order.
         let mut planned: Vec<std::result::Result<(Fetched, Option<Url>), FileReport>> = Vec::new();
         let mut seen = BTreeSet::new();
@@ -238,7 +256,12 @@ impl IndexClient {
             let page = match &pages[w.project.as_str()] {
                 Ok(page) => page,
                 Err(e) => {
-                    planned.push(Err(report(w, &format!("{}=={}", w.project, w.version), None, FileOutcome::Error(clone_error(e)))));
+                    planned.push(Err(report(
+                        w,
+                        &format!("{}=={}", w.project, w.version),
+                        None,
+                        FileOutcome::Error(clone_error(e)),
+                    )));
                     continue;
                 }
             };
@@ -259,7 +282,10 @@ impl IndexClient {
                     w,
                     &format!("{}=={}", w.project, w.version),
                     None,
-                    missing(format!("the index lists no file of {}=={}", w.project, w.version)),
+                    missing(format!(
+                        "the index lists no file of {}=={}",
+                        w.project, w.version
+                    )),
                 ))),
                 Selection::All => chosen = release.clone(),
                 Selection::Named(names) => {
@@ -331,8 +357,8 @@ impl IndexClient {
             }
         }
         // Every file's provenance, `jobs` at a time, back in order.
-        let results: Vec<Resolved> = futures_util::stream::iter(planned.into_iter().map(
-            |item| async move {
+        let results: Vec<Resolved> =
+            futures_util::stream::iter(planned.into_iter().map(|item| async move {
                 match item {
                     Err(r) => Resolved::Report(r),
                     Ok((mut fetched, url)) => {
@@ -342,11 +368,10 @@ impl IndexClient {
                         Resolved::File(fetched)
                     }
                 }
-            },
-        ))
-        .buffered(jobs)
-        .collect()
-        .await;
+            }))
+            .buffered(jobs)
+            .collect()
+            .await;
         Ok(results)
     }
 }

@@ -93,7 +93,11 @@ fn sha256_pin(hex: &str) -> Option<Sha256Hash> {
 pub fn read_requirements(path: &Path) -> Result<Vec<Wanted>> {
     let text = crate::files::read_text_limited(path, MAX_INPUT_FILE_BYTES, FileKind::Requirements)?;
     let bad = |line: usize, reason: String| {
-        malformed(path, FileKind::Requirements, format!("line {line}: {reason}"))
+        malformed(
+            path,
+            FileKind::Requirements,
+            format!("line {line}: {reason}"),
+        )
     };
     let mut wanted = Vec::new();
     let mut logical = String::new();
@@ -141,7 +145,10 @@ pub fn read_requirements(path: &Path) -> Result<Vec<Wanted>> {
                 Some(v) => v,
                 None if word == "--hash" => words.next().unwrap_or_default(),
                 None => {
-                    return Err(bad(start, format!("option {word:?} is not one keyless reads")));
+                    return Err(bad(
+                        start,
+                        format!("option {word:?} is not one keyless reads"),
+                    ));
                 }
             };
             let hex = value.strip_prefix("sha256:").ok_or_else(|| {
@@ -258,9 +265,10 @@ pub fn read_pylock(path: &Path) -> Result<Vec<Wanted>> {
             .ok_or_else(|| bad(format!("package {name} has no version")))?;
         let mut pins = Vec::new();
         for file in p.wheels.iter().chain(&p.sdist) {
-            let hex = file.hashes.get("sha256").ok_or_else(|| {
-                bad(format!("package {name}: a file has no sha256 hash"))
-            })?;
+            let hex = file
+                .hashes
+                .get("sha256")
+                .ok_or_else(|| bad(format!("package {name}: a file has no sha256 hash")))?;
             pins.push(
                 sha256_pin(hex)
                     .ok_or_else(|| bad(format!("package {name}: sha256 {hex:?} is not 64 hex")))?,
@@ -302,11 +310,16 @@ struct PolicyPackage {
 /// and `attestation-identities`, as a lock writes them. By normalized name.
 pub fn read_publishers(path: &Path) -> Result<BTreeMap<String, Vec<Publisher>>> {
     let text = crate::files::read_text_limited(path, MAX_INPUT_FILE_BYTES, FileKind::Publishers)?;
-    let file: PolicyFile = toml::from_str(&text)
-        .map_err(|e| malformed(path, FileKind::Publishers, e.to_string()))?;
+    let file: PolicyFile =
+        toml::from_str(&text).map_err(|e| malformed(path, FileKind::Publishers, e.to_string()))?;
     let mut out = BTreeMap::new();
     for p in file.packages {
-        let list = identities(path, FileKind::Publishers, &p.name, p.attestation_identities)?;
+        let list = identities(
+            path,
+            FileKind::Publishers,
+            &p.name,
+            p.attestation_identities,
+        )?;
         if out.insert(normalize(&p.name), list).is_some() {
             return Err(malformed(
                 path,
@@ -335,7 +348,14 @@ mod tests {
             parse_release("GitLab_OIDC_Project[x]==0.0.3 ; python_version > '3'").unwrap(),
             ("gitlab-oidc-project".into(), "0.0.3".into())
         );
-        for bad in ["pkg", "pkg>=1.0", "pkg==1.*", "pkg===1.0", "==1.0", "p\u{1b}==1"] {
+        for bad in [
+            "pkg",
+            "pkg>=1.0",
+            "pkg==1.*",
+            "pkg===1.0",
+            "==1.0",
+            "p\u{1b}==1",
+        ] {
             assert!(parse_release(bad).is_err(), "{bad}");
         }
     }
@@ -349,7 +369,10 @@ mod tests {
         ));
         let w = read_requirements(&path).unwrap();
         assert_eq!(w.len(), 2);
-        assert_eq!((w[0].project.as_str(), w[0].version.as_str()), ("foo", "1.0"));
+        assert_eq!(
+            (w[0].project.as_str(), w[0].version.as_str()),
+            ("foo", "1.0")
+        );
         assert_eq!(
             w[0].files,
             Selection::Pinned(vec![
@@ -393,7 +416,10 @@ wheels = [{{name = "other-1.0-py3-none-any.whl", hashes = {{sha256 = "{a}"}}}}]
         ));
         let w = read_pylock(&path).unwrap();
         assert_eq!(w[0].project, "gitlab-oidc-project");
-        assert_eq!(w[0].files, Selection::Pinned(vec![Sha256Hash::from_hex(&a).unwrap()]));
+        assert_eq!(
+            w[0].files,
+            Selection::Pinned(vec![Sha256Hash::from_hex(&a).unwrap()])
+        );
         assert!(matches!(
             &w[0].publishers.as_deref().unwrap()[0],
             Publisher::GitLab { repository, .. } if repository == "g/p"
@@ -402,8 +428,12 @@ wheels = [{{name = "other-1.0-py3-none-any.whl", hashes = {{sha256 = "{a}"}}}}]
         for bad in [
             "lock-version = \"2.0\"\n".to_string(),
             "lock-version = \"1.0\"\n[[packages]]\nname = \"x\"\nversion = \"1\"\n".into(),
-            format!("lock-version = \"1.0\"\n[[packages]]\nname = \"x\"\nversion = \"1\"\nvcs = {{type = \"git\"}}\nsdist = {{hashes = {{sha256 = \"{a}\"}}}}\n"),
-            format!("lock-version = \"1.0\"\n[[packages]]\nname = \"x\"\nversion = \"1\"\nattestation-identities = [{{kind = \"Nope\"}}]\nsdist = {{hashes = {{sha256 = \"{a}\"}}}}\n"),
+            format!(
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"x\"\nversion = \"1\"\nvcs = {{type = \"git\"}}\nsdist = {{hashes = {{sha256 = \"{a}\"}}}}\n"
+            ),
+            format!(
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"x\"\nversion = \"1\"\nattestation-identities = [{{kind = \"Nope\"}}]\nsdist = {{hashes = {{sha256 = \"{a}\"}}}}\n"
+            ),
         ] {
             let (_d, path) = write(&bad);
             assert!(read_pylock(&path).is_err(), "{bad}");

@@ -40,9 +40,13 @@ impl Provenance {
     /// Parse an answer: version 1, within the caps, each attestation
     /// version 1.
     pub fn parse(body: &[u8]) -> Result<Self, String> {
-        let p: Self = serde_json::from_slice(body).map_err(|e| format!("not provenance JSON: {e}"))?;
+        let p: Self =
+            serde_json::from_slice(body).map_err(|e| format!("not provenance JSON: {e}"))?;
         if p.version != 1 {
-            return Err(format!("provenance version {} (keyless reads 1)", p.version));
+            return Err(format!(
+                "provenance version {} (keyless reads 1)",
+                p.version
+            ));
         }
         if p.attestation_bundles.len() > MAX_BUNDLES
             || p.attestation_bundles
@@ -59,7 +63,10 @@ impl Provenance {
             .flat_map(|b| &b.attestations)
             .find(|a| a.version != 1)
         {
-            return Err(format!("attestation version {} (keyless reads 1)", a.version));
+            return Err(format!(
+                "attestation version {} (keyless reads 1)",
+                a.version
+            ));
         }
         Ok(p)
     }

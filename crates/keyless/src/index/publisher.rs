@@ -116,7 +116,10 @@ impl KindTable {
     fn read(&self, cert: &CertificateInfo) -> Result<(String, String), String> {
         let issuer = cert.issuer.as_deref().unwrap_or_default();
         if issuer != self.issuer {
-            return Err(format!("OIDC issuer is {issuer:?}, expected {:?}", self.issuer));
+            return Err(format!(
+                "OIDC issuer is {issuer:?}, expected {:?}",
+                self.issuer
+            ));
         }
         let source = cert::value(cert, cert::SOURCE_REPOSITORY_URI.arc)
             .ok_or("the certificate has no Source Repository URI (.12)")?;
@@ -217,12 +220,11 @@ impl Publisher {
                 found.map_or_else(|| "absent".to_string(), |f| format!("{f:?}"))
             ))
         };
-        let check = |what: &str, expected: &Option<String>, found: &Option<String>| match given(
-            expected,
-        ) {
-            Some(e) if given(found) != Some(e) => differ(what, e, given(found)),
-            _ => Ok(()),
-        };
+        let check =
+            |what: &str, expected: &Option<String>, found: &Option<String>| match given(expected) {
+                Some(e) if given(found) != Some(e) => differ(what, e, given(found)),
+                _ => Ok(()),
+            };
         match (self, verified) {
             (
                 Publisher::GitHub {
@@ -288,9 +290,9 @@ impl Publisher {
     /// identity): an unknown kind says which.
     pub fn from_value(value: &serde_json::Value) -> Result<Self, String> {
         serde_json::from_value(value.clone()).map_err(|e| match value["kind"].as_str() {
-            Some(kind) if !["GitHub", "GitLab", "Google"].contains(&kind) => format!(
-                "publisher kind {kind:?} is not one keyless knows (GitHub, GitLab, Google)"
-            ),
+            Some(kind) if !["GitHub", "GitLab", "Google"].contains(&kind) => {
+                format!("publisher kind {kind:?} is not one keyless knows (GitHub, GitLab, Google)")
+            }
             _ => format!("not a publisher object: {e}"),
         })
     }
@@ -448,8 +450,10 @@ mod tests {
         };
         assert!(github.accepts(&verified).unwrap_err().contains("GitLab"));
         let other_instance = Publisher::GitLab {
+            repository: "g/p".into(),
+            workflow_filepath: None,
+            environment: None,
             instance: Some("https://gitlab.example".into()),
-            ..gitlab("g/p", None, None)
         };
         assert!(other_instance.accepts(&verified).is_err());
         // An expected environment the certificate lacks is refused.
@@ -457,6 +461,67 @@ mod tests {
             gitlab("g/p", None, Some("release"))
                 .accepts(&gitlab("g/p", Some("x"), None))
                 .is_err()
+        );
+    }
+
+    /// The real GitLab-published certificate of gitlab_oidc_project 0.0.3.
+    fn real_cert() -> CertificateInfo {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/vectors/pypi-attestations/gitlab_oidc_project-0.0.3.tar.gz.publish.attestation"
+        ))
+        .unwrap();
+        let a = crate::attestation::Attestation::parse(std::path::Path::new("x"), &text).unwrap();
+        let der = sigstore_types::DerCertificate::from_base64(&a.verification_material.certificate)
+            .unwrap();
+        sigstore_crypto::parse_certificate_info(&der).unwrap()
+    }
+
+    #[test]
+    fn a_certificate_names_its_publisher_by_the_gitlab_table() {
+        let cert = real_cert();
+        assert_eq!(
+            Publisher::from_certificate(&cert, &[]).unwrap(),
+            gitlab(
+                "facutuesca/gitlab-oidc-project",
+                Some(".gitlab-ci.yml"),
+                None
+            )
+        );
+        // The Build Config URI must end in the certificate's own ref or
+        // commit: a configuration from another ref is refused.
+        let mut other_ref = cert.clone();
+        other_ref.ci_claims.build_config_uri = Some(
+            "https://gitlab.com/facutuesca/gitlab-oidc-project//.gitlab-ci.yml@refs/heads/evil"
+                .into(),
+        );
+        let e = Publisher::from_certificate(&other_ref, &[]).unwrap_err();
+        assert!(e.contains("neither"), "{e}");
+        let mut by_commit = cert.clone();
+        by_commit.ci_claims.build_config_uri = Some(
+            "https://gitlab.com/facutuesca/gitlab-oidc-project//.gitlab-ci.yml@72f7c63b75eb55ea80864962f0e645c93414da34".into(),
+        );
+        Publisher::from_certificate(&by_commit, &[]).unwrap();
+        // Another project's configuration, or a repository elsewhere.
+        let mut borrowed = cert.clone();
+        borrowed.ci_claims.build_config_uri =
+            Some("https://gitlab.com/evil/project//.gitlab-ci.yml@refs/heads/main".into());
+        assert!(Publisher::from_certificate(&borrowed, &[]).is_err());
+        let mut moved = cert.clone();
+        moved.ci_claims.source_repository_uri =
+            Some("https://evil.example/facutuesca/gitlab-oidc-project".into());
+        assert!(Publisher::from_certificate(&moved, &[]).is_err());
+        // An issuer is GitLab's only when it is gitlab.com or expected.
+        let mut managed = cert.clone();
+        managed.issuer = Some("https://gitlab.example".into());
+        assert!(Publisher::from_certificate(&managed, &[]).is_err());
+        managed.ci_claims.build_config_uri = Some(
+            "https://gitlab.example/facutuesca/gitlab-oidc-project//.gitlab-ci.yml@refs/heads/main"
+                .into(),
+        );
+        let p = Publisher::from_certificate(&managed, &["https://gitlab.example".into()]).unwrap();
+        assert!(
+            matches!(p, Publisher::GitLab { instance: Some(i), .. } if i == "https://gitlab.example")
         );
     }
 
@@ -477,6 +542,9 @@ mod tests {
         assert!(Publisher::from_value(&json!({"kind": "GitLab"})).is_err());
         // A hostile value stays one TOML string.
         let hostile = gitlab("g/p\"\n[evil]", None, None).to_toml_inline();
-        assert!(!hostile.contains('\n') && hostile.contains("\\\""), "{hostile}");
+        assert!(
+            !hostile.contains('\n') && hostile.contains("\\\""),
+            "{hostile}"
+        );
     }
 }

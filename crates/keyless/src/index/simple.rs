@@ -93,7 +93,7 @@ pub fn is_release_file(filename: &str, project: &str, version: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '!'));
     plain
         && name_and_version(filename)
-        .is_some_and(|(n, v)| normalize(n) == project && v.eq_ignore_ascii_case(version))
+            .is_some_and(|(n, v)| normalize(n) == project && v.eq_ignore_ascii_case(version))
 }
 
 #[cfg(test)]
@@ -121,7 +121,11 @@ mod tests {
         assert!(is_release_file("Pkg_A-1.0.tar.gz", "pkg-a", "1.0"));
         assert!(!is_release_file("pkg_a-1.0.1.tar.gz", "pkg-a", "1.0"));
         assert!(!is_release_file("pkg_ab-1.0.tar.gz", "pkg-a", "1.0"));
-        assert!(!is_release_file("pkg_a-1.0/../x-1.0.tar.gz", "pkg-a", "1.0"));
+        assert!(!is_release_file(
+            "pkg_a-1.0/../x-1.0.tar.gz",
+            "pkg-a",
+            "1.0"
+        ));
     }
 
     #[test]
