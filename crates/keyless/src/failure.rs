@@ -35,6 +35,12 @@ pub enum Step {
     Artifact,
     /// The identity policy: SAN and OIDC issuer.
     Identity,
+    /// A package index serves no provenance (PEP 740) for a file, or
+    /// provenance keyless cannot hold to it.
+    Provenance,
+    /// A package index's publisher claim disagrees with the verified
+    /// certificate, or the certificate is from no known Trusted Publisher.
+    Publisher,
     /// A consistency proof between two checkpoints (auditing the log).
     ConsistencyProof,
     /// The tree is smaller than a checkpoint the log signed before.
@@ -67,6 +73,8 @@ impl Step {
             Step::Signature => "signature",
             Step::Artifact => "artifact",
             Step::Identity => "identity",
+            Step::Provenance => "provenance",
+            Step::Publisher => "publisher",
             Step::ConsistencyProof => "consistency proof",
             Step::Rollback => "rollback",
             Step::Fork => "fork",

@@ -11,6 +11,7 @@
 pub mod env;
 mod inspect;
 mod lazy;
+mod pypi;
 mod rekor;
 mod sign;
 mod trust;
@@ -18,6 +19,7 @@ pub(crate) mod verify;
 
 pub use inspect::InspectArgs;
 pub use lazy::Lazy;
+pub use pypi::VerifyPypiArgs;
 pub use rekor::{
     RekorCommand, RekorGetArgs, RekorLogArgs, RekorLogInfoArgs, RekorMonitorArgs, RekorSearchArgs,
     RekorVerifyEntryArgs,
@@ -243,6 +245,7 @@ impl Cli {
         if let Command::Verify(v) = &mut self.command {
             let evidence = match &mut v.preset {
                 Some(VerifyPreset::Gitlab(g)) => &mut g.verifying.evidence,
+                Some(VerifyPreset::Pypi(_)) => return,
                 None => &mut v.args.verifying.evidence,
             };
             if evidence.rekor_url.is_none() {

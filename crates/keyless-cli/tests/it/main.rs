@@ -20,6 +20,7 @@ mod leniency;
 mod man;
 mod mutations;
 mod pipeline;
+mod pypi;
 mod pypi_interop;
 mod rekor;
 mod schemes;
