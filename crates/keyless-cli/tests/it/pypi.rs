@@ -417,3 +417,67 @@ fn plain_http_to_another_machine_is_refused() {
     r.assert_code(2);
     assert!(r.stderr.contains("--allow-insecure-http"), "{}", r.stderr);
 }
+
+/// The testbed's PyPI stand-in serving the recorded real provenance: PyPI's
+/// own Integrity API answer for pypi-attestations 0.0.19 (a GitHub
+/// publisher) and the GitLab attestation, from a requirements file and a
+/// lock, each package held to its own publisher (`--publishers`).
+#[test]
+fn the_stand_in_serves_real_provenance_that_verifies() {
+    let bed = crate::common::bed::Bed::start();
+    bed.tb.pypi_preload(&vectors("pypi-provenance")).unwrap();
+    let sha = |name: &str| {
+        sigstore_crypto::sha256(&std::fs::read(vectors("pypi-provenance").join(name)).unwrap())
+            .to_hex()
+    };
+    let req = bed.write(
+        "requirements.txt",
+        format!(
+            "pypi-attestations==0.0.19 --hash=sha256:{}\ngitlab-oidc-project==0.0.3 --hash=sha256:{SHA256}\n",
+            sha("pypi_attestations-0.0.19.tar.gz")
+        ),
+    );
+    let publishers = bed.write(
+        "publishers.toml",
+        format!(
+            "[[packages]]\nname = \"pypi-attestations\"\nattestation-identities = [{{kind = \"GitHub\", repository = \"trailofbits/pypi-attestations\", workflow = \"release.yml\"}}]\n\n[[packages]]\nname = \"gitlab-oidc-project\"\nattestation-identities = [{{kind = \"GitLab\", repository = \"{PROJECT}\"}}]\n"
+        ),
+    );
+    let r = run(keyless()
+        .args([
+            "verify",
+            "pypi",
+            "--json",
+            "--index-url",
+            &bed.tb.pypi_index_url(),
+            "-r",
+        ])
+        .arg(&req)
+        .arg("--publishers")
+        .arg(&publishers));
+    r.assert_code(0);
+    let doc = r.json();
+    assert_eq!(doc["files"].as_array().unwrap().len(), 2, "{doc:#}");
+    assert_eq!(
+        doc["files"][0]["attestation_identities"][0]["kind"], "GitHub",
+        "{doc:#}"
+    );
+    // The policy file swapped: each package is held to its own publisher.
+    let swapped = bed.write(
+        "swapped.toml",
+        "[[packages]]\nname = \"pypi-attestations\"\nattestation-identities = [{kind = \"GitLab\", repository = \"facutuesca/gitlab-oidc-project\"}]\n",
+    );
+    let r = run(keyless()
+        .args([
+            "verify",
+            "pypi",
+            "--json",
+            "--index-url",
+            &bed.tb.pypi_index_url(),
+            "pypi-attestations==0.0.19",
+            "--publishers",
+        ])
+        .arg(&swapped));
+    r.assert_code(1);
+    assert_eq!(only_file(&r)["failed_step"], "identity");
+}
