@@ -27,8 +27,9 @@ RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 V2_COUNT = int(os.environ.get("BENCH_V2_COUNT", "500"))
 V3_MIB = int(os.environ.get("BENCH_V3_MIB", "1024"))
 S1_COUNT = int(os.environ.get("BENCH_S1_COUNT", "100"))
+P1_COUNT = int(os.environ.get("BENCH_P1_COUNT", "200"))
 LATENCY_MS = int(os.environ.get("BENCH_LATENCY_MS", "50"))
-CASES = os.environ.get("BENCH_CASES", "V1 V2 V3 S1").split()
+CASES = os.environ.get("BENCH_CASES", "V1 V2 V3 S1 P1").split()
 # --monitor: log sizes scanned (each a fresh monitor state scanning the whole
 # log for one identity), runs per size, one watched entry per this many.
 M1_SIZES = [int(n) for n in os.environ.get("BENCH_M1_SIZES", "10000 50000 100000").split()]
@@ -126,11 +127,13 @@ class Testbed:
             args += ["--fault", f]
         self.binary = binary
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        self.trust_config = self.trust_config_v2 = self.url = None
+        self.trust_config = self.trust_config_v2 = self.url = self.pypi_index = None
         for line in self.proc.stdout:
             line = line.strip()
             if line.startswith("keyless-testbed listening on"):
                 self.url = line.rsplit(" ", 1)[1]
+            elif line.startswith("PyPI:"):
+                self.pypi_index = line.split()[1]
             elif line.startswith("trust config:"):
                 self.trust_config = line.split(":", 1)[1].strip()
             elif line.startswith("(Rekor v2 + TSA:"):
@@ -438,8 +441,60 @@ def main():
                 "--identity-token", token, "--overwrite", *signed]], env))
         bed.stop()
 
+    if "P1" in CASES:
+        print(f"P1: a pylock.toml of {P1_COUNT} files verified from the PyPI stand-in", file=sys.stderr)
+        bed = Testbed(testbed)
+        lock, index = publish_to_pypi(bed, keyless, work / "p1", env)
+        row("P1", "keyless verify pypi --lock", measure([[keyless, "verify", "pypi", "--lock", lock,
+            "--index-url", index, "--trust-config", bed.trust_config, "-q"]], env),
+            f"one process, {P1_COUNT} files (index pages, Integrity API, verification)")
+        # pypi-attestations has no lock input: its `verify pypi` code per
+        # release (one file), from the same index, against the testbed root.
+        peer = [spy.parent / "python", REPO / "crates/keyless-cli/tests/interop/pypi_index.py", index,
+                "bench-pkg-0000", "1.0", "https://gitlab.com/keyless-demo/hello-py", bed.trust_config]
+        row("P1", "pypi-attestations verify pypi", measure([peer], env),
+            f"one file, one process (x{P1_COUNT} for the lock)")
+        bed.stop()
+
     shutil.rmtree(work, ignore_errors=True)
     report(rows, a.out)
+
+
+def publish_to_pypi(bed, keyless, folder, env):
+    """P1_COUNT one-file releases attested by keyless and uploaded to the
+    stand-in as twine does; the pylock.toml that pins them."""
+    import base64
+    import urllib.request
+    folder.mkdir(parents=True)
+    dists = []
+    for i in range(P1_COUNT):
+        p = folder / f"bench_pkg_{i:04d}-1.0.tar.gz"
+        p.write_bytes(os.urandom(64))
+        dists.append(p)
+    subprocess.run([keyless, "attest", "--trust-config", bed.trust_config, "--identity-token", bed.token(),
+                    "-q", *dists], check=True, env=env, stdout=subprocess.DEVNULL)
+    auth = "Basic " + base64.b64encode(b"__token__:bench").decode()
+    lock = ['lock-version = "1.0"', 'created-by = "keyless bench"', ""]
+    for i, p in enumerate(dists):
+        att = (p.parent / f"{p.name}.publish.attestation").read_text()
+        fields = [(":action", "file_upload"), ("protocol_version", "1"), ("name", f"bench-pkg-{i:04d}"),
+                  ("version", "1.0"), ("attestations", f"[{att}]")]
+        body = b"".join(f'--B\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                        for k, v in fields)
+        body += f'--B\r\nContent-Disposition: form-data; name="content"; filename="{p.name}"\r\n\r\n'.encode()
+        body += p.read_bytes() + b"\r\n--B--\r\n"
+        req = urllib.request.Request(f"{bed.url}/legacy/", data=body, method="POST", headers={
+            "Authorization": auth, "Content-Type": "multipart/form-data; boundary=B"})
+        urllib.request.urlopen(req, timeout=60).read()
+        lock += [
+            "[[packages]]", f'name = "bench-pkg-{i:04d}"', 'version = "1.0"', f'index = "{bed.pypi_index}"',
+            f'sdist = {{ name = "{p.name}", url = "{bed.url}/packages/bench-pkg-{i:04d}/{p.name}", '
+            f'hashes = {{ sha256 = "{sha256_hex(p)}" }} }}',
+            'attestation-identities = [{ kind = "GitLab", repository = "keyless-demo/hello-py" }]', "",
+        ]
+    path = folder / "pylock.toml"
+    path.write_text("\n".join(lock))
+    return path, bed.pypi_index
 
 
 def report(rows, out):
@@ -490,6 +545,10 @@ keyless's first row of the case.
   release bundles are not in testdata/vectors); sigstore-python reads the files.
 - V3: {V3_MIB} MiB of random bytes, warm in the page cache; signed and verified on the testbed.
 - S1: {S1_COUNT} files of 64 bytes, {LATENCY_MS} ms injected on every Fulcio, Rekor and TSA answer.
+- P1: a pylock.toml of {P1_COUNT} one-file releases (64-byte sdists attested by `keyless attest`, uploaded
+  to the testbed's PyPI stand-in with their attestations), verified from the index: PEP 691 pages, Integrity
+  API answers and attestations (target: 1 s on 2 cores). pypi-attestations has no lock input; its row is
+  its `verify pypi` code on one release of one file (tests/interop/pypi_index.py).
 
 """
     Path(out).write_text(header + table + "\n" + section_of(out, MONITOR_SECTION))

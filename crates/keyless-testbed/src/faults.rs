@@ -19,13 +19,15 @@ pub enum Endpoint {
     Tsa,
     /// The TUF repository.
     Tuf,
+    /// The PyPI stand-in (simple API, files, Integrity API, uploads).
+    Pypi,
 }
 
 impl std::str::FromStr for Endpoint {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
-            format!("unknown endpoint {s:?} (oidc, fulcio, rekor-v1, rekor-v2, tsa, tuf)")
+            format!("unknown endpoint {s:?} (oidc, fulcio, rekor-v1, rekor-v2, tsa, tuf, pypi)")
         })
     }
 }

@@ -53,7 +53,7 @@ struct ServeArgs {
     trust_issuers: Vec<String>,
     /// Inject a fault: ENDPOINT=FAULT[:ARG][,after=N][,times=N], e.g.
     /// rekor-v1=status:503,after=3. Endpoints: oidc, fulcio, rekor-v1,
-    /// rekor-v2, tsa, tuf. Faults: status:N, delay:MS, truncate, malformed,
+    /// rekor-v2, tsa, tuf, pypi. Faults: status:N, delay:MS, truncate, malformed,
     /// wrong-proof, wrong-checkpoint-key, wrong-set-key, rolled-back,
     /// forked-root, untrusted-sct, expired-cert, duplicate, other-entry,
     /// misnumbered-entry, forked-proof, stale-proof:N, other-shard,
@@ -66,6 +66,12 @@ struct ServeArgs {
     /// tsa. Windows start when the state directory was first used.
     #[arg(long = "valid-until", value_name = "KEY=TIME")]
     valid_until: Vec<KeyEnd>,
+    /// Put the distributions in DIR on the PyPI stand-in (repeatable), each
+    /// with <file>.provenance (an Integrity API answer, served as is) or
+    /// <file>.publish.attestation (wrapped, publisher from its certificate)
+    /// beside it when there is one.
+    #[arg(long = "pypi-preload", value_name = "DIR")]
+    pypi_preload: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -150,6 +156,9 @@ fn serve(a: ServeArgs) -> Result<(), String> {
     options.faults = a.faults;
     options.valid_until = a.valid_until;
     let testbed = Testbed::start(options)?;
+    for dir in &a.pypi_preload {
+        testbed.pypi_preload(dir)?;
+    }
     println!("keyless-testbed listening on {}", testbed.url());
     println!("  trust config:  {}", testbed.trust_config_path().display());
     println!(
@@ -160,6 +169,11 @@ fn serve(a: ServeArgs) -> Result<(), String> {
         "  TUF:           {}/ (root: {}/tuf/1.root.json)",
         testbed.tuf_url(),
         testbed.state_dir().display()
+    );
+    println!(
+        "  PyPI:          {} (uploads: {})",
+        testbed.pypi_index_url(),
+        testbed.pypi_upload_url()
     );
     println!("Stop with Ctrl-C.");
     testbed.wait();

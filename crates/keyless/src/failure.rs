@@ -39,8 +39,14 @@ pub enum Step {
     Statement,
     /// The statement's predicate type against the one asked for (`--type`).
     PredicateType,
-    /// The GitLab runner's provenance against the certificate's claims.
+    /// Provenance that does not hold: a GitLab runner's provenance whose
+    /// claims disagree with the certificate's (`verify gitlab
+    /// --provenance`), or a package index serving no PEP 740 provenance for
+    /// a file, or provenance keyless cannot hold to it (`verify pypi`).
     Provenance,
+    /// A package index's publisher claim disagrees with the verified
+    /// certificate, or the certificate is from no known Trusted Publisher.
+    Publisher,
     /// A consistency proof between two checkpoints (auditing the log).
     ConsistencyProof,
     /// The tree is smaller than a checkpoint the log signed before.
@@ -76,6 +82,7 @@ impl Step {
             Step::Statement => "statement",
             Step::PredicateType => "predicate type",
             Step::Provenance => "provenance",
+            Step::Publisher => "publisher",
             Step::ConsistencyProof => "consistency proof",
             Step::Rollback => "rollback",
             Step::Fork => "fork",

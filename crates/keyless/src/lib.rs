@@ -25,6 +25,9 @@
 //!   attestations: [`attestation::Attestation`]; in-toto statements (any
 //!   predicate, the GitLab runner's provenance): [`statement::Statement`].
 //! - Pin a GitLab CI signer: [`verify::gitlab::GitLabSigner`].
+//! - Verify what pip installs from a package index (PEP 740 provenance,
+//!   requirements pins, `pylock.toml`): [`index::IndexClient`], then
+//!   [`index::verify`] per file.
 //! - Sign files keylessly (one certificate per run; feature `sign`):
 //!   `sign::Signer`, with a token from `sign::token::resolve`.
 //! - Describe a bundle, certificate or attestation without verifying it:
@@ -77,6 +80,7 @@ pub mod digest;
 pub mod error;
 pub mod failure;
 pub mod files;
+pub mod index;
 mod inputs;
 pub mod inspect;
 pub mod memo;

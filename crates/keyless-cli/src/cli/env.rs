@@ -22,6 +22,8 @@ pub const TRUSTED_ROOT: &str = "KEYLESS_TRUSTED_ROOT";
 pub const REKOR_URL: &str = "KEYLESS_REKOR_URL";
 /// `--timeout SECONDS` of `keyless rekor`.
 pub const TIMEOUT: &str = "KEYLESS_TIMEOUT";
+/// `--index-url URL` of `keyless verify pypi`.
+pub const INDEX_URL: &str = "KEYLESS_INDEX_URL";
 /// `--rekor-version 1|2` of `keyless sign`, `attest` and `rekor`.
 pub const REKOR_VERSION: &str = "KEYLESS_REKOR_VERSION";
 

@@ -12,6 +12,7 @@ mod attest;
 pub mod env;
 mod inspect;
 mod lazy;
+mod pypi;
 mod rekor;
 mod sign;
 mod trust;
@@ -20,6 +21,7 @@ pub(crate) mod verify;
 pub use attest::StatementArgs;
 pub use inspect::InspectArgs;
 pub use lazy::Lazy;
+pub use pypi::VerifyPypiArgs;
 pub use rekor::{
     RekorCommand, RekorGetArgs, RekorLogArgs, RekorLogInfoArgs, RekorMonitorArgs, RekorSearchArgs,
     RekorVerifyEntryArgs,
@@ -256,6 +258,7 @@ impl Cli {
         if let Command::Verify(v) = &mut self.command {
             let evidence = match &mut v.preset {
                 Some(VerifyPreset::Gitlab(g)) => &mut g.verifying.evidence,
+                Some(VerifyPreset::Pypi(_)) => return,
                 None => &mut v.args.verifying.evidence,
             };
             if evidence.rekor_url.is_none() {

@@ -329,6 +329,29 @@ Fulcio writes https://gitlab.com into the source repository (.12), owner (.16) a
 path must be exactly --project. A file literally named 'gitlab' is written ./gitlab."
     )]
     Gitlab(VerifyGitLabArgs),
+    /// Verify what pip installs: each file's PEP 740 provenance, straight
+    /// from the package index, against who must have published it.
+    #[command(
+        long_about = "Verify what pip installs: each file's PEP 740 provenance, straight from the package index.\n\n\
+For each file (every file of NAME==VERSION, a requirements file's --hash pins, a pylock.toml's \
+locked files) the index's PEP 691 JSON page gives its sha256 and where its provenance is (else \
+the Integrity API, /integrity/<project>/<version>/<file>/provenance, on the index's origin). \
+Every attestation is verified offline against the trust root as `keyless verify` verifies a \
+PEP 740 attestation, and must name this file and digest. The publisher is read from the verified \
+certificate (GitLab: issuer, Source Repository URI, Build Config URI \
+https://gitlab.com/<project>//<config path>@<the certificate's ref or commit>); the index's \
+publisher claim must agree with it, and it must be one expected: --gitlab/--github for every \
+file, a lock's attestation-identities, or --publishers per package.",
+        after_help = "Output: 'OK   <file>  <publisher>' / 'FAIL <file>  <step>: <reason>' / 'NONE <file>' \
+(no provenance, allowed by --allow-missing); --print-identities adds each file's \
+attestation-identities entry.\n\
+Exit status: 0 all verified, 1 any verification failed (missing provenance included), 2 usage, \
+I/O, index or network error.\n\n\
+Examples:\n  keyless verify pypi --lock pylock.toml\n  \
+keyless verify pypi -r requirements.txt --gitlab group/project --config-path .gitlab-ci.yml\n  \
+keyless verify pypi sampleproject==4.0.0 --print-identities"
+    )]
+    Pypi(super::VerifyPypiArgs),
 }
 
 impl VerifyArgs {

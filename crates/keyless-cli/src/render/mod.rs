@@ -5,6 +5,7 @@
 pub mod escape;
 pub mod inspect;
 pub mod junit;
+pub mod pypi;
 pub mod rekor;
 pub mod sign;
 pub mod style;

@@ -4,6 +4,7 @@
 
 pub mod inspect;
 mod ordered;
+mod pypi;
 pub mod rekor;
 pub mod sign;
 pub(crate) mod spool;

@@ -17,6 +17,7 @@ use keyless::verify::{
 /// JSON report) and return the exit status.
 pub fn run(cmd: &VerifyCommand) -> u8 {
     match &cmd.preset {
+        Some(VerifyPreset::Pypi(p)) => super::pypi::run(p),
         Some(VerifyPreset::Gitlab(g)) => verify(
             "verify gitlab",
             &g.inputs,

@@ -22,6 +22,8 @@ mod leniency;
 mod man;
 mod mutations;
 mod pipeline;
+mod pypi;
+mod pypi_interop;
 mod rekor;
 mod runner_provenance;
 mod schemes;

@@ -5,8 +5,8 @@
 //! is in `state`, the plumbing every service shares (fault application,
 //! JSON answers) in `http`, and each service's handlers in a module named
 //! after it: `oidc`, `fulcio`, `rekor_v1`, `rekor_v2`, `tsa`, `tuf` (with
-//! the plain trust files), `admin` (faults) and `fill` (bulk entries for
-//! benchmarks).
+//! the plain trust files), `generic_registry` and `pypi` (package indexes),
+//! `admin` (faults) and `fill` (bulk entries for benchmarks).
 
 mod admin;
 mod fill;
@@ -14,6 +14,7 @@ mod fulcio;
 mod generic_registry;
 mod http;
 mod oidc;
+mod pypi;
 mod rekor_v1;
 mod rekor_v2;
 mod state;
@@ -23,6 +24,7 @@ mod tuf;
 pub use fill::{FillReport, FillRequest};
 pub use generic_registry::ObjectStorageRequests;
 pub use oidc::DEVICE_LOGIN_EMAIL;
+pub use pypi::provenance_from_attestations as pypi_provenance;
 
 use crate::faults::{Endpoint, FaultRule, FaultTable};
 use crate::material::KeyEnd;
@@ -100,7 +102,11 @@ impl TestbedOptions {
     }
 }
 
-fn router(state: Shared, packages: Arc<generic_registry::Registry>) -> axum::Router {
+fn router(
+    state: Shared,
+    packages: Arc<generic_registry::Registry>,
+    pypi: Arc<pypi::Pypi>,
+) -> axum::Router {
     axum::Router::new()
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/oauth/discovery/keys", get(oidc::jwks))
@@ -128,6 +134,7 @@ fn router(state: Shared, packages: Arc<generic_registry::Registry>) -> axum::Rou
         .route("/trust/{name}", get(tuf::trust_file))
         .route("/tuf/{*path}", get(tuf::tuf_file))
         .merge(generic_registry::routes(packages))
+        .merge(pypi::routes(pypi, state.clone()))
         .route(
             "/admin/faults",
             post(admin::add_faults)
@@ -145,6 +152,7 @@ pub struct Testbed {
     dir: PathBuf,
     state: Shared,
     packages: Arc<generic_registry::Registry>,
+    pypi: Arc<pypi::Pypi>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Held for the testbed's lifetime (an OS file lock on `<state>/lock`).
@@ -237,7 +245,8 @@ impl Testbed {
         state.write_trust_files()?;
         let state = Arc::new(Mutex::new(state));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = router(state.clone(), packages.clone());
+        let pypi = pypi::Pypi::new(&options.state_dir, &url);
+        let app = router(state.clone(), packages.clone(), pypi.clone());
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let thread = std::thread::Builder::new()
             .name("keyless-testbed".into())
@@ -290,6 +299,7 @@ impl Testbed {
             dir: options.state_dir,
             state,
             packages,
+            pypi,
             shutdown: Some(tx),
             thread: Some(thread),
             _lock: lock_file,
@@ -394,6 +404,38 @@ impl Testbed {
             .build()
             .map_err(|e| e.to_string())?
             .block_on(fill::fill_and_store(&self.state, request))
+    }
+
+    /// The PyPI stand-in's simple index, `<url>/simple/` (PEP 691 JSON or
+    /// PEP 503 HTML; files with their Integrity API `provenance` URL).
+    pub fn pypi_index_url(&self) -> String {
+        format!("{}/simple/", self.url)
+    }
+
+    /// The PyPI stand-in's upload URL for `twine upload --repository-url`
+    /// (user `__token__`, any non-empty password).
+    pub fn pypi_upload_url(&self) -> String {
+        format!("{}/legacy/", self.url)
+    }
+
+    /// Put a distribution file on the PyPI stand-in (replacing one of that
+    /// name), with the Integrity API answer to serve for it, as given:
+    /// recorded real provenance, or a hostile answer for a negative test.
+    pub fn pypi_add(
+        &self,
+        filename: &str,
+        bytes: &[u8],
+        provenance: Option<&[u8]>,
+    ) -> Result<(), String> {
+        self.pypi.add(filename, bytes, provenance)
+    }
+
+    /// Put every distribution in `dir` on the PyPI stand-in, each with
+    /// `<file>.provenance` beside it (served as is) or else
+    /// `<file>.publish.attestation` (wrapped as PyPI does, the publisher
+    /// derived from its certificate). Returns how many files were added.
+    pub fn pypi_preload(&self, dir: &Path) -> Result<usize, String> {
+        self.pypi.preload(dir)
     }
 
     /// Clear all faults.

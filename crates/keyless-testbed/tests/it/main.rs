@@ -8,6 +8,7 @@ mod common;
 mod fulcio;
 mod generic_registry;
 mod http;
+mod pypi;
 mod rekor;
 mod state;
 mod token;

@@ -38,6 +38,12 @@ pub enum FileKind {
     Statement,
     /// A predicate (`attest --predicate`): JSON.
     Predicate,
+    /// A pip requirements file with `--hash` pins (`verify pypi -r`).
+    Requirements,
+    /// A PEP 751 lock file (`pylock.toml`).
+    PyLock,
+    /// `verify pypi --publishers`: package names and their publishers.
+    Publishers,
 }
 
 impl FileKind {
@@ -60,6 +66,9 @@ impl FileKind {
             FileKind::ChecksumList => "checksum list",
             FileKind::Statement => "in-toto statement",
             FileKind::Predicate => "predicate",
+            FileKind::Requirements => "requirements file",
+            FileKind::PyLock => "PEP 751 lock file",
+            FileKind::Publishers => "publisher policy file",
         }
     }
 
@@ -100,6 +109,15 @@ impl FileKind {
                 "the file is written by `keyless rekor monitor`; pass another --state path to start monitoring afresh"
             }
             FileKind::IdentityToken => "the file must hold the JWT itself, as text",
+            FileKind::Requirements => {
+                "one NAME==VERSION per line with its --hash=sha256:<hex> pins, as `pip-compile --generate-hashes` or `uv pip compile --generate-hashes` writes it"
+            }
+            FileKind::PyLock => {
+                "a PEP 751 pylock.toml (lock-version 1.x), as `uv export --format pylock.toml` or `pip lock` writes it; packages from an index, with sha256 hashes"
+            }
+            FileKind::Publishers => {
+                "TOML: [[packages]] tables with name and attestation-identities (as in pylock.toml), e.g. attestation-identities = [{kind = \"GitLab\", repository = \"group/project\", workflow_filepath = \".gitlab-ci.yml\"}]"
+            }
             FileKind::ChecksumList => {
                 "one artifact per line, '<sha256 hex>  <name>' as sha256sum writes it (the name is the rest of the line); write the list with sha256sum, not by hand"
             }

@@ -182,6 +182,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// A package index (`verify pypi --index-url`) could not be reached,
+    /// answered what keyless does not follow (a redirect), more than its
+    /// cap, or something that is not its API.
+    #[error("{service}: {reason}")]
+    Index {
+        /// Which index (`package index <url>`).
+        service: String,
+        /// The HTTP status it answered with, when it answered.
+        status: Option<u16>,
+        /// What happened.
+        reason: String,
+    },
+
     /// A service of a signing run (Fulcio, Rekor, TSA) could not be reached,
     /// kept failing, or refused the request. Apart from [`Error::Network`]
     /// (the services verification and auditing look things up in) because
@@ -349,6 +362,14 @@ impl Error {
             Error::SigningService {
                 service, status, ..
             } => Some(signing_service_hint(*service, *status)),
+            Error::Index {
+                status: Some(404), ..
+            } => Some(
+                "the index has no such project: check the name, and that --index-url (or KEYLESS_INDEX_URL) names the index pip installs from",
+            ),
+            Error::Index { .. } => Some(
+                "check --index-url (default https://pypi.org/simple/, or KEYLESS_INDEX_URL): it must serve the PEP 691 JSON simple API in place (keyless follows no redirect); transient failures were retried within --timeout",
+            ),
             Error::NoSuchEntry { .. } => Some(
                 "check the log index or UUID, and that --rekor-url names the log that holds the entry; `keyless rekor log-info` shows how many entries the log holds",
             ),

@@ -74,6 +74,22 @@ pub(crate) const REKOR_V2_ENTRY_BUNDLE: Cap = Cap {
     bytes: 256 * (2 + u16::MAX as usize),
 };
 
+/// A package index's PEP 691 project page (`verify pypi`): one entry per
+/// file of every release (a few hundred bytes each); the largest projects
+/// on PyPI list some tens of thousands of files.
+pub(crate) const INDEX_PROJECT: Cap = Cap {
+    endpoint: "package index project page",
+    bytes: 32 * MIB,
+};
+
+/// A file's PEP 740 provenance from a package index (Integrity API): a few
+/// attestations of about 10 KiB each; as large as an attestation file may
+/// be ([`crate::attestation::MAX_ATTESTATION_BYTES`]).
+pub(crate) const INDEX_PROVENANCE: Cap = Cap {
+    endpoint: "package index provenance",
+    bytes: 4 * MIB,
+};
+
 /// The OIDC device flow (`sign --oauth-device`): discovery, grant and
 /// token answers, small JSON documents.
 #[cfg(feature = "sign")]

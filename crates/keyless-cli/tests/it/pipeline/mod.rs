@@ -1,10 +1,11 @@
 //! The example release pipeline (`examples/gitlab-python/.gitlab-ci.yml`
 //! with the components of `templates/`) run for real with gitlab-ci-local
-//! 4.65.0 in shell mode: build, test, keyless-sign, keyless-verify,
-//! keyless-provenance, keyless-provenance-verify, publish-pypi,
-//! publish-bundles and consume, against the in-process testbed
-//! (Fulcio, Rekor and the generic package registry stand-in) and a local
-//! pypiserver as the project's PyPI registry. Every run validates the
+//! 4.65.0 in shell mode: build, test, keyless-sign (with PEP 740
+//! attestations), keyless-verify, keyless-provenance,
+//! keyless-provenance-verify, publish-pypi (Trusted Publishing's token
+//! exchange, `twine upload --attestations`), publish-bundles and consume,
+//! against the in-process testbed (Fulcio, Rekor, the generic package
+//! registry stand-in and the PyPI stand-in). Every run validates the
 //! expanded YAML against GitLab's CI JSON schema (the one gitlab-ci-local
 //! ships). The consumer must catch a swapped file, and its source must
 //! follow CONSUME_PROJECT and CONSUME_TAG: another project's registry (the
@@ -29,11 +30,13 @@
 //!   Python 3.10 and 3.12 images cannot run here, so the 3.11 test job runs
 //!   and the 3.10 and 3.12 jobs are checked to be the same job on another
 //!   image;
-//! - `PYPI_REGISTRY` and `CONSUME_PYPI_INDEX` point at pypiserver (GitLab
-//!   derives them from `CI_API_V4_URL`, which points at the testbed's
-//!   generic registry). That registry redirects downloads to an object
-//!   storage stand-in on another port, which refuses any request carrying
-//!   a credential: the job token must not follow the redirect;
+//! - `PYPI_URL`, `PYPI_REGISTRY` and `CONSUME_PYPI_INDEX` point at the
+//!   testbed's PyPI stand-in instead of pypi.org, and `PYPI_ID_TOKEN` (the
+//!   publish job's `id_tokens`, audience `pypi`) is minted by the testbed;
+//! - `CI_API_V4_URL` points at the testbed's generic registry, which
+//!   redirects downloads to an object storage stand-in on another port that
+//!   refuses any request carrying a credential: the job token must not
+//!   follow the redirect;
 //! - the component includes name this repository at its commit (GitLab's
 //!   way to test components in their own project), instead of the keyless
 //!   project's release.
@@ -45,7 +48,7 @@ use crate::common::runner_provenance::{RUNNER_V19_3_0, RunnerJob, demo_build_job
 use crate::runner_provenance::{BUILD_JOB_ID, DEMO_SHA};
 use keyless_testbed::JwsAlg;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 
 const PROJECT: &str = "keyless-demo/hello-py";
 const PROJECT_ID: &str = "42";
@@ -58,10 +61,13 @@ mod wheel;
 #[test]
 fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
     let bed = Bed::start_with(|o| o.redirect_package_downloads = true);
-    let pypi = PyPiServer::start(&bed.path("pypi"));
+    let pypi = bed.tb.state_dir().join("pypi/hello-py");
     let env = JobEnv::create(&bed.path("jobenv"));
     let repo = example_repo(&bed.path("repo"));
     let token = bed.tb.mint(&tag_v1_0(), JwsAlg::ES256);
+    let mut pypi_spec = tag_v1_0();
+    pypi_spec.audience = "pypi".into();
+    let pypi_token = bed.tb.mint(&pypi_spec, JwsAlg::ES256);
     let gcl = |jobs: &[&str], extra: &[&str]| {
         let mut cmd = gitlab_ci_local();
         cmd.current_dir(&repo)
@@ -70,6 +76,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             .env("PIP_NO_INDEX", "1")
             .env("PIP_FIND_LINKS", ci_wheels())
             .env("SIGSTORE_ID_TOKEN", &token)
+            .env("PYPI_ID_TOKEN", &pypi_token)
             .env("NO_COLOR", "1")
             .env(
                 "KEYLESS_CACHE_DIR",
@@ -87,8 +94,9 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             ("CI_API_V4_URL", format!("{}/api/v4", bed.tb.url())),
             ("CI_PROJECT_ID", PROJECT_ID.to_string()),
             ("CI_JOB_TOKEN", "job-token-stand-in".to_string()),
-            ("PYPI_REGISTRY", pypi.url.clone()),
-            ("CONSUME_PYPI_INDEX", format!("{}/simple", pypi.url)),
+            ("PYPI_URL", bed.tb.url().to_string()),
+            ("PYPI_REGISTRY", bed.tb.pypi_upload_url()),
+            ("CONSUME_PYPI_INDEX", bed.tb.pypi_index_url()),
             ("KEYLESS_TRUST_CONFIG", trust.display().to_string()),
         ] {
             cmd.arg("--variable").arg(format!("{name}={value}"));
@@ -101,8 +109,12 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(
-            !text.contains(&token),
-            "the identity token was printed:\n{text}"
+            !text.contains(&token) && !text.contains(&pypi_token),
+            "an identity token was printed:\n{text}"
+        );
+        assert!(
+            !text.contains("pypi-testbed-"),
+            "the PyPI API token was printed:\n{text}"
         );
         (out.status.success(), text)
     };
@@ -176,7 +188,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             "-c",
             "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read('hello_py-1.0.dist-info/METADATA').decode())",
         ])
-        .arg(bed.path("pypi/hello_py-1.0-py3-none-any.whl"))
+        .arg(pypi.join("hello_py-1.0-py3-none-any.whl"))
         .output()
         .unwrap();
     let metadata = String::from_utf8_lossy(&metadata.stdout);
@@ -197,10 +209,27 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         names.sort();
         names
     };
+    // PyPI holds each file with its attestation as provenance, published
+    // by this project's .gitlab-ci.yml (from the certificate, as PyPI
+    // derives a Trusted Publisher's).
     assert_eq!(
-        published(&bed.path("pypi")),
-        ["hello_py-1.0-py3-none-any.whl", "hello_py-1.0.tar.gz"]
+        published(&pypi),
+        [
+            "hello_py-1.0-py3-none-any.whl",
+            "hello_py-1.0-py3-none-any.whl.provenance",
+            "hello_py-1.0.tar.gz",
+            "hello_py-1.0.tar.gz.provenance"
+        ]
     );
+    for file in ["hello_py-1.0-py3-none-any.whl", "hello_py-1.0.tar.gz"] {
+        let prov = crate::common::read_json(&pypi.join(format!("{file}.provenance")));
+        assert_eq!(
+            prov["attestation_bundles"][0]["publisher"],
+            serde_json::json!({"kind": "GitLab", "repository": PROJECT,
+                               "workflow_filepath": ".gitlab-ci.yml", "environment": null}),
+            "{file}"
+        );
+    }
     let packages = bed.tb.state_dir().join("generic-packages").join(PROJECT);
     let bundles = packages.join("hello-py/1.0");
     assert_eq!(
@@ -240,7 +269,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
     the_other_python_jobs_differ_only_in_their_image(&repo);
 
     // A swapped wheel in the registry: the consumer fails on it.
-    let wheel = bed.path("pypi/hello_py-1.0-py3-none-any.whl");
+    let wheel = pypi.join("hello_py-1.0-py3-none-any.whl");
     let genuine = std::fs::read(&wheel).unwrap();
     let mut swapped = genuine.clone();
     swapped.extend_from_slice(b"swapped");
@@ -292,7 +321,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         ),
         ("hello_py-1.0.tar.gz", "hello_py-1.1.tar.gz"),
     ] {
-        std::fs::copy(bed.path("pypi").join(from), bed.path("pypi").join(to)).unwrap();
+        std::fs::copy(pypi.join(from), pypi.join(to)).unwrap();
         let replayed = packages.join("hello-py/1.1");
         std::fs::create_dir_all(&replayed).unwrap();
         std::fs::copy(
@@ -559,54 +588,5 @@ impl JobEnv {
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
         std::env::join_paths(dirs).unwrap()
-    }
-}
-
-/// pypiserver on a free loopback port, serving and accepting uploads into
-/// `dir` without authentication; stopped on drop.
-struct PyPiServer {
-    url: String,
-    child: Child,
-}
-
-impl PyPiServer {
-    fn start(dir: &Path) -> Self {
-        std::fs::create_dir_all(dir).unwrap();
-        let python = python_with("pypiserver");
-        // A port the OS just handed out (pypiserver does not report one it
-        // picks itself).
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(python)
-            .args(["-m", "pypiserver", "run", "-i", "127.0.0.1", "-p"])
-            .arg(port.to_string())
-            .args(["-a", ".", "-P", "."])
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self {
-            url: format!("http://127.0.0.1:{port}"),
-            child,
-        };
-        // Ready when it accepts a connection: at most 20 s.
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!("pypiserver did not start on port {port}");
-    }
-}
-
-impl Drop for PyPiServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
