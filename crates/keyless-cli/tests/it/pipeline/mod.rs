@@ -118,6 +118,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         "publish-pypi",
         "publish-bundles",
         "consume",
+        "consume-pypi",
     ];
     let (ok, out) = gcl(&jobs, &[]);
     assert!(ok, "the pipeline failed:\n{out}");
@@ -228,7 +229,18 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             && out.contains("OK   downloaded/hello_py-1.0.tar.gz"),
         "{out}"
     );
+    // The consumer of what pip installs fails on it too, from the index
+    // alone: the index's sha256 is not the one the attestation signs.
+    let (ok, out) = gcl(&["consume-pypi"], &[]);
+    assert!(!ok, "consume-pypi accepted a swapped wheel:\n{out}");
+    assert!(out.contains("hello_py-1.0-py3-none-any.whl"), "{out}");
     std::fs::write(&wheel, &genuine).unwrap();
+    // The same release expected of another project: refused.
+    let (ok, out) = gcl(
+        &["consume-pypi"],
+        &["--variable", "CONSUME_PROJECT=keyless-demo/fork"],
+    );
+    assert!(!ok, "consume-pypi accepted hello-py as the fork's:\n{out}");
 
     // Another project: the bundles come from its registry (the release
     // copied there), and the pin follows, so they are refused.
