@@ -233,7 +233,11 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
     // alone: the index's sha256 is not the one the attestation signs.
     let (ok, out) = gcl(&["consume-pypi"], &[]);
     assert!(!ok, "consume-pypi accepted a swapped wheel:\n{out}");
-    assert!(out.contains("hello_py-1.0-py3-none-any.whl"), "{out}");
+    assert!(
+        out.contains("FAIL hello_py-1.0-py3-none-any.whl  artifact: ")
+            && out.contains("OK   hello_py-1.0.tar.gz  "),
+        "{out}"
+    );
     std::fs::write(&wheel, &genuine).unwrap();
     // The same release expected of another project: refused.
     let (ok, out) = gcl(
@@ -241,6 +245,11 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         &["--variable", "CONSUME_PROJECT=keyless-demo/fork"],
     );
     assert!(!ok, "consume-pypi accepted hello-py as the fork's:\n{out}");
+    assert!(
+        out.contains("FAIL hello_py-1.0.tar.gz  identity: ")
+            && out.contains("expected \"keyless-demo/fork\""),
+        "{out}"
+    );
 
     // Another project: the bundles come from its registry (the release
     // copied there), and the pin follows, so they are refused.
