@@ -150,6 +150,7 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
         "publish-pypi",
         "publish-bundles",
         "consume",
+        "consume-pypi",
     ];
     let (ok, out) = gcl(&jobs, &[]);
     assert!(ok, "the pipeline failed:\n{out}");
@@ -281,7 +282,27 @@ fn the_example_pipeline_runs_and_its_consumer_catches_a_swap_and_a_wrong_tag() {
             && out.contains("OK   downloaded/hello_py-1.0.tar.gz"),
         "{out}"
     );
+    // The consumer of what pip installs fails on it too, from the index
+    // alone: the index's sha256 is not the one the attestation signs.
+    let (ok, out) = gcl(&["consume-pypi"], &[]);
+    assert!(!ok, "consume-pypi accepted a swapped wheel:\n{out}");
+    assert!(
+        out.contains("FAIL hello_py-1.0-py3-none-any.whl  artifact: ")
+            && out.contains("OK   hello_py-1.0.tar.gz  "),
+        "{out}"
+    );
     std::fs::write(&wheel, &genuine).unwrap();
+    // The same release expected of another project: refused.
+    let (ok, out) = gcl(
+        &["consume-pypi"],
+        &["--variable", "CONSUME_PROJECT=keyless-demo/fork"],
+    );
+    assert!(!ok, "consume-pypi accepted hello-py as the fork's:\n{out}");
+    assert!(
+        out.contains("FAIL hello_py-1.0.tar.gz  identity: ")
+            && out.contains("expected \"keyless-demo/fork\""),
+        "{out}"
+    );
 
     // Another project: the bundles come from its registry (the release
     // copied there), and the pin follows, so they are refused.

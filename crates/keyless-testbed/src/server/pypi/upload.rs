@@ -258,6 +258,43 @@ mod tests {
         assert!(parse_multipart("multipart/form-data; boundary=B", b"--B\r\nno end").is_err());
     }
 
+    /// PEP 740's binding, as PyPI checks it: one subject, this file's name
+    /// and digest, the publish predicate. A second subject would let one
+    /// attestation vouch for other files.
+    #[test]
+    fn a_publish_attestation_binds_one_file() {
+        let sha = "ab".repeat(32);
+        let att = |subjects: serde_json::Value, predicate: &str| {
+            let statement = serde_json::json!({
+                "_type": keyless::attestation::STATEMENT_TYPE,
+                "subject": subjects,
+                "predicateType": predicate,
+                "predicate": null,
+            });
+            serde_json::json!({"version": 1, "envelope": {
+                "statement": B64.encode(statement.to_string()), "signature": ""}})
+        };
+        let one = |name: &str, digest: &str| serde_json::json!({"name": name, "digest": {"sha256": digest}});
+        let publish = keyless::attestation::PUBLISH_PREDICATE_TYPE;
+        let check = |a| check_publish_attestation(&a, "a-1.tar.gz", &sha);
+        assert_eq!(
+            check(att(serde_json::json!([one("a-1.tar.gz", &sha)]), publish)),
+            Ok(())
+        );
+        let two = serde_json::json!([one("a-1.tar.gz", &sha), one("b-1.tar.gz", &sha)]);
+        assert_eq!(
+            check(att(two, publish)),
+            Err("a statement must have exactly one subject".into())
+        );
+        assert_eq!(
+            check(att(
+                serde_json::json!([one("a-1.tar.gz", &sha)]),
+                "https://slsa.dev/provenance/v1"
+            )),
+            Err("unknown predicate type".into())
+        );
+    }
+
     #[test]
     fn only_a_token_as_twine_sends_it() {
         let with = |pair: &str| {
