@@ -414,8 +414,10 @@ impl Scanner<'_> {
         let options = self.options;
         let mut unread: Vec<String> = description.unread.iter().cloned().collect();
         for cert in &description.certificates {
-            let summary = match sigstore_crypto::parse_certificate_info(cert) {
-                Ok(info) => CertificateSummary::from_info(&info),
+            // Read whatever its key algorithm: only a certificate whose DER
+            // (or SAN) does not parse is unreadable.
+            let summary = match CertificateSummary::read(cert) {
+                Ok(summary) => summary,
                 Err(e) => {
                     unread.push(format!("a certificate in it does not parse: {e}"));
                     continue;
