@@ -154,3 +154,44 @@ fn a_watched_certificate_is_found_in_every_encoding_go_verifiers_accept() {
     );
     r.assert_status(0, "grew");
 }
+
+/// The log's strings on a MATCH (the body's kind and version, the digest's
+/// algorithm and hex, the certificate's SAN and what matched) reach the
+/// terminal escaped: a line break in them cannot start a line of the log's
+/// choosing (a forged "OK" under the MATCH).
+#[test]
+fn a_match_shows_the_logs_strings_escaped() {
+    let log = start();
+    let state = log.path("escaped.json");
+    let san = "https://gitlab.com/keyless-demo/hidden//x\nOK forged san";
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.subject_alt_names = vec![rcgen::SanType::URI(san.try_into().unwrap())];
+    let cert = params.self_signed(&key).unwrap().der().to_vec();
+    let body = serde_json::json!({"apiVersion": "1\nOK forged version", "kind": "x\nOK forged kind",
+        "spec": {"data": {"hash": {"algorithm": "sha256\nOK forged algorithm", "value": "ab\nOK forged hex"}},
+        "k": B64.encode(pem_of(&cert))}});
+    let watch = ["--gitlab-project", "keyless-demo/hidden"];
+    log.monitor(&state, &watch).assert_status(0, "initialized");
+    log.fault("rekor-v1=log-as-sent");
+    let posted = raw_post(
+        log.tb.url(),
+        "/api/v1/log/entries",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(posted, 201);
+    log.tb.clear_faults();
+    let r = log.monitor_as(&state, &watch, false);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("\nMATCH #"), "{}", r.stdout);
+    // (The hex is shown lowercase.)
+    let shown = r.stdout.to_ascii_lowercase();
+    for forged in ["kind", "version", "algorithm", "hex", "san"] {
+        assert!(
+            shown.contains(&format!("\\nok forged {forged}")),
+            "{forged} not shown escaped: {}",
+            r.stdout
+        );
+    }
+    assert!(!shown.contains("\nok forged"), "{}", r.stdout);
+}
