@@ -243,7 +243,7 @@ fn der_string(bytes: &[u8]) -> Option<String> {
         | Tag::VisibleString
         | Tag::TeletexString => std::str::from_utf8(value).ok().map(str::to_owned),
         Tag::BmpString => {
-            if value.len() % 2 != 0 {
+            if !value.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = value

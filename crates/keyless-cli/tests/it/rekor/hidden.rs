@@ -110,7 +110,7 @@ fn a_watched_certificate_is_found_in_every_encoding_go_verifiers_accept() {
     let url_safe = URL_SAFE_NO_PAD.encode(format!("??>{pem}"));
     assert!(url_safe.contains('-'), "{url_safe}");
     // A length that is no multiple of 3 is padded in standard base64.
-    let odd = if pem.len() % 3 == 0 {
+    let odd = if pem.len().is_multiple_of(3) {
         format!("{pem}\n")
     } else {
         pem.clone()

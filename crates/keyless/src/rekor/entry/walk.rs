@@ -193,7 +193,10 @@ fn scalar(token: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn all(body: &str) -> Result<Vec<(Option<String>, Option<String>, String)>, String> {
+    /// A string found: its key, its parent's key, itself.
+    type Seen = (Option<String>, Option<String>, String);
+
+    fn all(body: &str) -> Result<Vec<Seen>, String> {
         let mut out = Vec::new();
         strings(body.as_bytes(), |p, s| {
             out.push((
