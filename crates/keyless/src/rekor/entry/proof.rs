@@ -256,7 +256,7 @@ mod tests {
         // The tree ID is lowercase hex too: no line break, escape or
         // other text smuggled in front of a genuine leaf hash.
         for tree_id in [
-            "\n\u{1b}[2KOK 0000000",
+            "\n\u{1b}[2KOK 00000000",
             "000000000000000G",
             "00000000000000AB",
         ] {
