@@ -157,6 +157,10 @@ pub fn present(info: &CertificateInfo) -> Vec<ExtensionValue> {
 pub struct Subject {
     /// The first email or URI SAN (what Fulcio writes, and verifiers match).
     pub identity: Option<String>,
+    /// Every other email, URI or DNS SAN, in order: cosign's
+    /// `--certificate-identity` accepts a certificate when any SAN matches,
+    /// and sigstore-go reads the first URI before any email.
+    pub other_identities: Vec<String>,
     /// Every Fulcio extension present, in OID order; the issuer once, as
     /// .1.8 (its value read from .1.8, or the legacy .1.1 without one).
     pub extensions: Vec<ExtensionValue>,
@@ -175,13 +179,27 @@ pub fn read(cert: &x509_cert::Certificate) -> Result<Subject, String> {
         .tbs_certificate
         .get()
         .map_err(|e| format!("its SAN extension does not decode: {e}"))?;
-    let identity = san.and_then(|(_, san)| {
-        san.0.iter().find_map(|name| match name {
-            GeneralName::Rfc822Name(email) => Some(email.to_string()),
-            GeneralName::UniformResourceIdentifier(uri) => Some(uri.to_string()),
-            _ => None,
+    let names: Vec<(bool, String)> = san
+        .map(|(_, san)| {
+            san.0
+                .iter()
+                .filter_map(|name| match name {
+                    GeneralName::Rfc822Name(email) => Some((true, email.to_string())),
+                    GeneralName::UniformResourceIdentifier(uri) => Some((true, uri.to_string())),
+                    GeneralName::DnsName(dns) => Some((false, dns.to_string())),
+                    _ => None,
+                })
+                .collect()
         })
-    });
+        .unwrap_or_default();
+    let first = names.iter().position(|(email_or_uri, _)| *email_or_uri);
+    let identity = first.map(|i| names[i].1.clone());
+    let other_identities = names
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != first)
+        .map(|(_, (_, name))| name)
+        .collect();
     let raw = |arc: u32| -> Option<&[u8]> {
         let oid = by_arc(arc)?.oid;
         cert.tbs_certificate
@@ -226,6 +244,7 @@ pub fn read(cert: &x509_cert::Certificate) -> Result<Subject, String> {
         .collect();
     Ok(Subject {
         identity,
+        other_identities,
         extensions,
     })
 }

@@ -33,6 +33,9 @@ fn certificate_text(out: &mut String, c: &CertificateSummary) {
         "     identity         {}",
         printable(c.identity.as_deref().unwrap_or("(none)"))
     );
+    for other in &c.other_identities {
+        let _ = writeln!(out, "     also named       {}", printable(other));
+    }
     let _ = writeln!(
         out,
         "     issuer           {}",

@@ -195,3 +195,22 @@ fn a_match_shows_the_logs_strings_escaped() {
     }
     assert!(!shown.contains("\nok forged"), "{}", r.stdout);
 }
+
+/// A certificate that names the watched identity in its second SAN (after
+/// an email) is a MATCH: cosign accepts it for `--certificate-identity`
+/// (any SAN), and sigstore-go reads the URI before any email.
+#[test]
+fn a_watched_identity_in_a_second_san_is_a_match() {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.subject_alt_names = vec![
+        rcgen::SanType::Rfc822Name("someone@example.com".try_into().unwrap()),
+        rcgen::SanType::URI(WATCHED.try_into().unwrap()),
+    ];
+    let cert = params.self_signed(&key).unwrap().der().to_vec();
+    let (missed, r) = missed(1, &[("second SAN", v1_body(&B64.encode(pem_of(&cert))))]);
+    assert!(missed.is_empty(), "missed {missed:?}: {}", r.stdout);
+    let shown = &r.json["scan"]["matches"][0]["certificate"];
+    assert_eq!(shown["identity"], "someone@example.com", "{shown}");
+    assert_eq!(shown["other_identities"], serde_json::json!([WATCHED]));
+}

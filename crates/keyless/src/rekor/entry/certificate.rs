@@ -10,6 +10,10 @@ use sigstore_types::DerCertificate;
 pub struct CertificateSummary {
     /// The SAN (email or URI) that verifiers match: the first one.
     pub identity: Option<String>,
+    /// Every other email, URI or DNS SAN, in order (a watched identity
+    /// matches any SAN: cosign accepts a certificate when any one does).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_identities: Vec<String>,
     /// The OIDC issuer (Fulcio OID .1.8, or legacy .1.1).
     pub issuer: Option<String>,
     /// Not valid before.
@@ -43,11 +47,20 @@ impl CertificateSummary {
             .partition::<Vec<_>, _>(|e| e.oid == crate::cert::ISSUER.oid);
         Ok(Self {
             identity: subject.identity,
+            other_identities: subject.other_identities,
             issuer: issuer.into_iter().next().map(|e| e.value),
             not_before: time(&validity.not_before)?,
             not_after: time(&validity.not_after)?,
             extensions,
         })
+    }
+
+    /// Every SAN it names: the identity first.
+    pub fn identities(&self) -> impl Iterator<Item = &str> {
+        self.identity
+            .iter()
+            .chain(&self.other_identities)
+            .map(String::as_str)
     }
 
     /// The value of the extension with this OID.
