@@ -1,6 +1,7 @@
 //! Fulcio's certificate extensions (OID arc 1.3.6.1.4.1.57264.1): the one
 //! table of their OIDs and names, and their values in a certificate parsed by
-//! sigstore-crypto. Verification policies, `inspect`, the GitLab policy and
+//! sigstore-crypto, or read straight from its X.509 structure whatever its
+//! key ([`read`]). Verification policies, `inspect`, the GitLab policy and
 //! the Rekor auditor all read extensions through this module.
 
 use sigstore_crypto::CertificateInfo;
@@ -143,6 +144,135 @@ pub fn present(info: &CertificateInfo) -> Vec<ExtensionValue> {
             })
         })
         .collect()
+}
+
+/// What a certificate says about its subject, read straight from its X.509
+/// structure: the SAN and Fulcio's extensions, whatever the key algorithm.
+///
+/// The Rekor auditor reads logged certificates this way: sigstore-crypto's
+/// parser refuses a certificate whose key it cannot use (P-521, which Fulcio
+/// issues on request), and a monitor that could not read such a certificate
+/// would miss a signature in a watched name that Go verifiers accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The first email or URI SAN (what Fulcio writes, and verifiers match).
+    pub identity: Option<String>,
+    /// Every other email, URI or DNS SAN, in order: cosign's
+    /// `--certificate-identity` accepts a certificate when any SAN matches,
+    /// and sigstore-go reads the first URI before any email.
+    pub other_identities: Vec<String>,
+    /// Every Fulcio extension present, in OID order; the issuer once, as
+    /// .1.8 (its value read from .1.8, or the legacy .1.1 without one).
+    pub extensions: Vec<ExtensionValue>,
+}
+
+/// Read a certificate's [`Subject`]. `Err` when its SAN extension does not
+/// decode (an identity could hide in it). A Fulcio extension whose value is
+/// not a string is left out, as sigstore-crypto does; a value in any ASN.1
+/// string type Go's `encoding/asn1` reads as a string (UTF8String,
+/// PrintableString, IA5String, ...) is read, not only the UTF8String Fulcio
+/// writes: Go verifiers read the others too.
+pub fn read(cert: &x509_cert::Certificate) -> Result<Subject, String> {
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let san: Option<(bool, SubjectAltName)> = cert
+        .tbs_certificate
+        .get()
+        .map_err(|e| format!("its SAN extension does not decode: {e}"))?;
+    let names: Vec<(bool, String)> = san
+        .map(|(_, san)| {
+            san.0
+                .iter()
+                .filter_map(|name| match name {
+                    GeneralName::Rfc822Name(email) => Some((true, email.to_string())),
+                    GeneralName::UniformResourceIdentifier(uri) => Some((true, uri.to_string())),
+                    GeneralName::DnsName(dns) => Some((false, dns.to_string())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let first = names.iter().position(|(email_or_uri, _)| *email_or_uri);
+    let identity = first.map(|i| names[i].1.clone());
+    let other_identities = names
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != first)
+        .map(|(_, (_, name))| name)
+        .collect();
+    let raw = |arc: u32| -> Option<&[u8]> {
+        let oid = by_arc(arc)?.oid;
+        cert.tbs_certificate
+            .extensions
+            .as_ref()?
+            .iter()
+            .find(|e| e.extn_id.to_string() == oid)
+            .map(|e| e.extn_value.as_bytes())
+    };
+    // .1.1 to .1.6 hold a bare string (a DER one is read too, as
+    // sigstore-crypto does); .1.8 on a DER string.
+    let bare = |bytes: &[u8]| {
+        der_string(bytes).or_else(|| std::str::from_utf8(bytes).ok().map(str::to_owned))
+    };
+    let value = |arc: u32| -> Option<String> {
+        let bytes = raw(arc)?;
+        match arc {
+            1..=6 => bare(bytes),
+            _ => der_string(bytes),
+        }
+    };
+    let extensions = EXTENSIONS
+        .iter()
+        .filter(|e| e.arc != ISSUER_V1.arc)
+        .filter_map(|e| {
+            let v = if e.arc == ISSUER.arc {
+                // The legacy issuer only when .1.8 is absent (a malformed
+                // .1.8 is no issuer, as in sigstore-crypto).
+                match raw(ISSUER.arc) {
+                    Some(bytes) => der_string(bytes),
+                    None => value(ISSUER_V1.arc),
+                }
+            } else {
+                value(e.arc)
+            };
+            v.map(|value| ExtensionValue {
+                oid: e.oid,
+                name: e.title,
+                value,
+            })
+        })
+        .collect();
+    Ok(Subject {
+        identity,
+        other_identities,
+        extensions,
+    })
+}
+
+/// A DER string of a type Go's `encoding/asn1` reads into a Go string.
+fn der_string(bytes: &[u8]) -> Option<String> {
+    use der::{Decode, Tag, Tagged};
+    let any = der::asn1::AnyRef::from_der(bytes).ok()?;
+    let value = any.value();
+    match any.tag() {
+        Tag::Utf8String
+        | Tag::PrintableString
+        | Tag::Ia5String
+        | Tag::NumericString
+        | Tag::VisibleString
+        | Tag::TeletexString => std::str::from_utf8(value).ok().map(str::to_owned),
+        Tag::BmpString => {
+            if !value.len().is_multiple_of(2) {
+                return None;
+            }
+            let units: Vec<u16> = value
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

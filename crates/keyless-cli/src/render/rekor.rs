@@ -3,7 +3,7 @@
 
 use super::escape::printable;
 use keyless::rekor::checkpoint::{ConsistencyProof, VerifiedCheckpoint};
-use keyless::rekor::entry::{CertificateSummary, EntryReport};
+use keyless::rekor::entry::{CertificateSummary, Digest, EntryReport};
 use keyless::rekor::monitor::{MatchPolicy, MonitorReport, Outcome, Scan};
 use keyless::rekor::{LogInfoReport, SearchReport};
 use keyless::verify::Failure;
@@ -33,6 +33,9 @@ fn certificate_text(out: &mut String, c: &CertificateSummary) {
         "     identity         {}",
         printable(c.identity.as_deref().unwrap_or("(none)"))
     );
+    for other in &c.other_identities {
+        let _ = writeln!(out, "     also named       {}", printable(other));
+    }
     let _ = writeln!(
         out,
         "     issuer           {}",
@@ -54,6 +57,18 @@ fn certificate_text(out: &mut String, c: &CertificateSummary) {
     }
 }
 
+/// A digest an entry names, as a detail line: the algorithm and hex are
+/// the log's strings, escaped (a line break there would start a line of
+/// the log's choosing).
+fn digest_text(g: &Digest) -> String {
+    format!(
+        "     {:<16} {}:{}",
+        g.what,
+        printable(&g.algorithm),
+        printable(&g.hex)
+    )
+}
+
 /// One entry, as text: a verdict line and its details.
 pub fn entry_text(r: &EntryReport) -> String {
     let mut out = String::new();
@@ -66,10 +81,20 @@ pub fn entry_text(r: &EntryReport) -> String {
             } else {
                 "  (log index not signed: no SET)"
             };
-            let _ = writeln!(out, "OK   Rekor entry #{}  {}{note}", r.log_index, r.uuid);
+            let _ = writeln!(
+                out,
+                "OK   Rekor entry #{}  {}{note}",
+                r.log_index,
+                printable(&r.uuid)
+            );
         }
         Err(f) => {
-            let _ = writeln!(out, "FAIL Rekor entry #{}  {}", r.log_index, r.uuid);
+            let _ = writeln!(
+                out,
+                "FAIL Rekor entry #{}  {}",
+                r.log_index,
+                printable(&r.uuid)
+            );
             let _ = writeln!(out, "     {}", printable(&f.to_string()));
         }
     }
@@ -81,7 +106,7 @@ pub fn entry_text(r: &EntryReport) -> String {
         printable(&d.version)
     );
     if let Some(g) = &d.digest {
-        let _ = writeln!(out, "     {:<16} {}:{}", g.what, g.algorithm, g.hex);
+        let _ = writeln!(out, "{}", digest_text(g));
     }
     match (&r.verdict, r.integrated_time) {
         (Ok(v), Some(t)) if v.set_verified => {
@@ -444,19 +469,19 @@ pub fn monitor_text(r: &MonitorReport) -> String {
                 out,
                 "MATCH #{}  {}  {}  {}",
                 m.log_index,
-                m.uuid,
-                m.kind,
+                printable(&m.uuid),
+                printable(&m.kind),
                 m.integrated_time.map(|t| t.to_string()).unwrap_or_default()
             );
             if let Some(g) = &m.digest {
-                let _ = writeln!(out, "     {:<16} {}:{}", g.what, g.algorithm, g.hex);
+                let _ = writeln!(out, "{}", digest_text(g));
             }
             certificate_text(&mut out, &m.certificate);
             for why in &m.reasons {
-                let _ = writeln!(out, "     matched          {why}");
+                let _ = writeln!(out, "     matched          {}", printable(why));
             }
             if let Some(why) = &m.unexpected {
-                let _ = writeln!(out, "     unexpected       {why}");
+                let _ = writeln!(out, "     unexpected       {}", printable(why));
             }
         }
         for u in &s.unreadable {
@@ -464,7 +489,7 @@ pub fn monitor_text(r: &MonitorReport) -> String {
                 out,
                 "UNREADABLE #{}  {}  {}",
                 u.log_index,
-                u.uuid,
+                printable(&u.uuid),
                 printable(&u.reason)
             );
         }

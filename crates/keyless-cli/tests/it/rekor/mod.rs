@@ -8,6 +8,7 @@
 mod client;
 mod fill;
 mod get;
+mod hidden;
 mod hostile_log;
 mod json;
 mod log_identity;

@@ -288,3 +288,28 @@ fn a_scan_position_past_the_stored_tree_is_an_alarm_not_a_clamp() {
         .collect();
     assert_eq!(found, ours);
 }
+
+/// The state is read without blocking and only from a regular file: a FIFO
+/// at the state path (or a symlink to one) would otherwise hang the run
+/// while it holds the lock. It is refused at once with exit 2, and nothing
+/// is written in its place. (The run is bounded: `monitor` kills it after
+/// 60 s, and the test then fails.)
+#[test]
+fn a_state_path_that_is_a_fifo_is_refused_without_blocking() {
+    let log = start();
+    let fifo = log.path("fifo-state.json");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let linked = log.path("linked-state.json");
+    std::os::unix::fs::symlink(&fifo, &linked).unwrap();
+    for state in [&fifo, &linked] {
+        let r = log.monitor(state, &[]);
+        assert_eq!(r.code, 2, "{state:?}: {}", r.stdout);
+        assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+        let meta = std::fs::symlink_metadata(state).unwrap();
+        assert!(!meta.is_file(), "{state:?} was replaced");
+    }
+}

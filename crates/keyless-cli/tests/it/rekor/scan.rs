@@ -328,3 +328,31 @@ fn an_entry_that_cannot_be_fetched_is_retried_by_the_next_run() {
     r.assert_status(0, "grew");
     assert_eq!(matched(&r), ours);
 }
+
+/// A run that watches nothing (no `--identity`/`--gitlab-project`) on a
+/// state whose identity scan is partway keeps the scan position: the next
+/// identity run continues from it and finds the signature in the entries
+/// not yet scanned. Moved to the log's end, those entries would be skipped
+/// without a word.
+#[test]
+fn a_run_watching_nothing_keeps_the_scan_position() {
+    let log = start();
+    let state = log.path("partway.json");
+    log.monitor(&state, &WATCH).assert_status(0, "initialized");
+    let ours = log.sign(&["a.tar.gz", "b.tar.gz", "c.tar.gz"]);
+    let mut ours: Vec<u64> = ours.into_iter().map(|(i, _)| i).collect();
+    ours.sort();
+    let r = log.monitor(&state, &["--gitlab-project", PROJECT, "--max-entries", "1"]);
+    r.assert_status(0, "grew");
+    assert_eq!(matched(&r), ours[..1]);
+    let position = read_json(&state)["next_index"].clone();
+    assert_eq!(position, ours[0] + 1);
+
+    let r = log.monitor(&state, &[]);
+    r.assert_status(0, "unchanged");
+    assert_eq!(read_json(&state)["next_index"], position, "{}", r.stdout);
+
+    let r = log.monitor(&state, &WATCH);
+    r.assert_status(0, "unchanged");
+    assert_eq!(matched(&r), ours[1..]);
+}

@@ -2,7 +2,6 @@
 //! issuer, validity and Fulcio's CI extensions.
 
 use crate::cert::ExtensionValue;
-use sigstore_crypto::CertificateInfo;
 use sigstore_types::DerCertificate;
 
 /// A signing certificate, as an auditor reads it. Nothing here is
@@ -11,6 +10,10 @@ use sigstore_types::DerCertificate;
 pub struct CertificateSummary {
     /// The SAN (email or URI) that verifiers match: the first one.
     pub identity: Option<String>,
+    /// Every other email, URI or DNS SAN, in order (a watched identity
+    /// matches any SAN: cosign accepts a certificate when any one does).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_identities: Vec<String>,
     /// The OIDC issuer (Fulcio OID .1.8, or legacy .1.1).
     pub issuer: Option<String>,
     /// Not valid before.
@@ -24,19 +27,40 @@ pub struct CertificateSummary {
 impl CertificateSummary {
     /// Read a certificate; `None` when it does not parse.
     pub fn of(cert: &DerCertificate) -> Option<Self> {
-        let info = sigstore_crypto::parse_certificate_info(cert).ok()?;
-        Some(Self::from_info(&info))
+        Self::read(cert).ok()
     }
 
-    /// From parsed certificate information.
-    pub fn from_info(info: &CertificateInfo) -> Self {
-        Self {
-            identity: info.identity.as_ref().map(|s| s.as_str().to_string()),
-            issuer: info.issuer.clone(),
-            not_before: info.not_before,
-            not_after: info.not_after,
-            extensions: fulcio_extensions(info),
-        }
+    /// Read a certificate straight from its X.509 structure, whatever its
+    /// key algorithm (see [`crate::cert::read`]): `Err` says why the DER
+    /// does not parse as a certificate (or its SAN does not decode).
+    pub fn read(cert: &DerCertificate) -> Result<Self, String> {
+        use der::Decode;
+        let cert = x509_cert::Certificate::from_der(cert.as_bytes()).map_err(|e| e.to_string())?;
+        let subject = crate::cert::read(&cert)?;
+        let validity = &cert.tbs_certificate.validity;
+        let time = |t: &x509_cert::time::Time| {
+            jiff::Timestamp::try_from(t.to_system_time()).map_err(|e| format!("its validity: {e}"))
+        };
+        let (issuer, extensions) = subject
+            .extensions
+            .into_iter()
+            .partition::<Vec<_>, _>(|e| e.oid == crate::cert::ISSUER.oid);
+        Ok(Self {
+            identity: subject.identity,
+            other_identities: subject.other_identities,
+            issuer: issuer.into_iter().next().map(|e| e.value),
+            not_before: time(&validity.not_before)?,
+            not_after: time(&validity.not_after)?,
+            extensions,
+        })
+    }
+
+    /// Every SAN it names: the identity first.
+    pub fn identities(&self) -> impl Iterator<Item = &str> {
+        self.identity
+            .iter()
+            .chain(&self.other_identities)
+            .map(String::as_str)
     }
 
     /// The value of the extension with this OID.
@@ -46,11 +70,4 @@ impl CertificateSummary {
             .find(|e| e.oid == oid)
             .map(|e| e.value.as_str())
     }
-}
-
-/// Fulcio's CI extensions present, the issuer left out (it has its own field).
-fn fulcio_extensions(info: &CertificateInfo) -> Vec<ExtensionValue> {
-    let mut present = crate::cert::present(info);
-    present.retain(|e| e.oid != crate::cert::ISSUER.oid);
-    present
 }

@@ -7,6 +7,7 @@
 //! | the evidence, parsed from an API answer or a bundle | `evidence` |
 //! | proving it: inclusion proof, checkpoint, SET | `proof` ([`verify`]) |
 //! | what its body says | `describe` ([`describe()`]) |
+//! | every string in a body, walked without recursion | `walk` |
 //! | its signing certificate, summarized | `certificate` |
 //! | a bundle made from it | `export` |
 
@@ -15,6 +16,7 @@ mod describe;
 mod evidence;
 mod export;
 mod proof;
+mod walk;
 
 pub use certificate::CertificateSummary;
 pub use describe::{Description, Digest, describe};

@@ -37,13 +37,17 @@ struct SetPayload {
     log_index: u64,
 }
 
-/// Whether a Rekor UUID (64 hex digits, or 80 with a 16-digit tree ID in
-/// front) is this leaf hash.
+/// Whether a Rekor UUID (64 hex digits, or 80 lowercase ones with a
+/// 16-digit tree ID in front) is this leaf hash. The tree ID is checked too:
+/// the UUID is shown to a person, and a log could put a line break or an
+/// escape sequence there.
 fn uuid_names(uuid: &str, leaf: &Sha256Hash) -> bool {
-    let uuid = uuid.to_ascii_lowercase();
     match uuid.len() {
-        64 => uuid == leaf.to_hex(),
-        80 => uuid.get(16..) == Some(leaf.to_hex().as_str()),
+        64 => uuid.to_ascii_lowercase() == leaf.to_hex(),
+        80 => {
+            uuid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && uuid.get(16..) == Some(leaf.to_hex().as_str())
+        }
         _ => false,
     }
 }
@@ -249,5 +253,18 @@ mod tests {
         assert!(uuid_names(&leaf.to_hex().to_ascii_uppercase(), &leaf));
         assert!(!uuid_names(&leaf.to_hex()[1..], &leaf));
         assert!(!uuid_names(&"00".repeat(32), &leaf));
+        // The tree ID is lowercase hex too: no line break, escape or
+        // other text smuggled in front of a genuine leaf hash.
+        for tree_id in [
+            "\n\u{1b}[2KOK 00000000",
+            "000000000000000G",
+            "00000000000000AB",
+        ] {
+            assert_eq!(tree_id.len(), 16);
+            assert!(
+                !uuid_names(&format!("{tree_id}{}", leaf.to_hex()), &leaf),
+                "{tree_id:?}"
+            );
+        }
     }
 }

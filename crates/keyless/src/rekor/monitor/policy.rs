@@ -126,6 +126,7 @@ mod tests {
     fn cert(git_ref: Option<&str>) -> CertificateSummary {
         CertificateSummary {
             identity: Some("https://gitlab.com/g/p//.gitlab-ci.yml@refs/heads/main".into()),
+            other_identities: Vec::new(),
             issuer: Some("https://gitlab.com".into()),
             not_before: jiff::Timestamp::UNIX_EPOCH,
             not_after: jiff::Timestamp::UNIX_EPOCH,

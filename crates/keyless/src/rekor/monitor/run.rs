@@ -259,7 +259,12 @@ impl Scanner<'_> {
                 return Ok(report);
             }
         }
-        let next_index = report.scan.as_ref().map_or(self.end, |scan| scan.to);
+        // A run that watches nothing scans nothing: the scan position stays
+        // where it was, and the next run with --identity/--gitlab-project
+        // continues from it. Moving it to the log's end would skip the
+        // entries not yet scanned without a word (issue #19: coverage is
+        // never lost quietly). On a first run `from` is the log's end.
+        let next_index = report.scan.as_ref().map_or(from, |scan| scan.to);
         report.pending = Some(State::new(
             self.rekor.url(),
             self.current,
@@ -271,8 +276,8 @@ impl Scanner<'_> {
         Ok(report)
     }
 
-    /// [`Self::scan`] from `from` when anything is watched; `None` (the next
-    /// run starts at the end) when nothing is.
+    /// [`Self::scan`] from `from` when anything is watched; `None` (the
+    /// scan position stays at `from`) when nothing is.
     fn scan_watched(&self, from: u64) -> Result<std::result::Result<Option<Scan>, Failure>> {
         if self.options.watch.is_empty() {
             return Ok(Ok(None));
@@ -409,8 +414,10 @@ impl Scanner<'_> {
         let options = self.options;
         let mut unread: Vec<String> = description.unread.iter().cloned().collect();
         for cert in &description.certificates {
-            let summary = match sigstore_crypto::parse_certificate_info(cert) {
-                Ok(info) => CertificateSummary::from_info(&info),
+            // Read whatever its key algorithm: only a certificate whose DER
+            // (or SAN) does not parse is unreadable.
+            let summary = match CertificateSummary::read(cert) {
+                Ok(summary) => summary,
                 Err(e) => {
                     unread.push(format!("a certificate in it does not parse: {e}"));
                     continue;

@@ -107,7 +107,10 @@ impl State {
         if !path.exists() {
             return Ok(None);
         }
-        let text = crate::files::read_text_limited(path, MAX_STATE_BYTES, WHAT)?;
+        // Read without blocking, and only from a regular file: a FIFO (or
+        // a symlink to one) planted at the state path would otherwise hang
+        // the run while it holds the lock.
+        let text = crate::files::read_regular_text_limited(path, MAX_STATE_BYTES, WHAT)?;
         let malformed = |reason: String| Error::Malformed {
             path: path.to_path_buf(),
             what: WHAT,

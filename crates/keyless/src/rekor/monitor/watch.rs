@@ -54,7 +54,13 @@ impl Watch {
     /// Why `cert` matches, if it does.
     pub fn matches(&self, cert: &CertificateSummary) -> Option<String> {
         match self {
-            Watch::Identity(want) => (cert.identity.as_deref() == Some(want.as_str()))
+            // Any SAN: cosign's --certificate-identity accepts a certificate
+            // whose any SAN matches, and sigstore-go reads the first URI
+            // before any email, so a watched name in a second SAN would
+            // otherwise pass verification unseen.
+            Watch::Identity(want) => cert
+                .identities()
+                .any(|san| san == want)
                 .then(|| format!("identity is {want}")),
             Watch::GitLabProject(project) => {
                 let project = project.to_ascii_lowercase();
@@ -63,13 +69,14 @@ impl Watch {
                 {
                     return Some(format!("Source Repository URI is {uri}"));
                 }
-                let san = cert.identity.as_deref()?;
-                let (host, path) = san.strip_prefix("https://")?.split_once('/')?;
-                (!host.is_empty()
-                    && path
-                        .to_ascii_lowercase()
-                        .starts_with(&format!("{project}//")))
-                .then(|| format!("identity is a GitLab CI identity of {project} on {host}"))
+                cert.identities().find_map(|san| {
+                    let (host, path) = san.strip_prefix("https://")?.split_once('/')?;
+                    (!host.is_empty()
+                        && path
+                            .to_ascii_lowercase()
+                            .starts_with(&format!("{project}//")))
+                    .then(|| format!("identity is a GitLab CI identity of {project} on {host}"))
+                })
             }
         }
     }
@@ -82,6 +89,7 @@ mod tests {
     fn cert(identity: &str, repo: Option<&str>) -> CertificateSummary {
         CertificateSummary {
             identity: Some(identity.into()),
+            other_identities: Vec::new(),
             issuer: Some("https://gitlab.com".into()),
             not_before: jiff::Timestamp::UNIX_EPOCH,
             not_after: jiff::Timestamp::UNIX_EPOCH,
@@ -125,6 +133,30 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    /// Any SAN matches, not only the first: a second one is what cosign
+    /// (any SAN) and sigstore-go (a URI before an email) may verify.
+    #[test]
+    fn a_watched_name_in_any_san_matches() {
+        let mut c = cert("someone@example.com", None);
+        let ours = "https://gitlab.com/group/app//.gitlab-ci.yml@refs/heads/main";
+        c.other_identities = vec!["x.example".into(), ours.into()];
+        assert!(Watch::identity(ours).unwrap().matches(&c).is_some());
+        assert!(
+            Watch::gitlab_project("group/app")
+                .unwrap()
+                .matches(&c)
+                .is_some()
+        );
+        c.other_identities.pop();
+        assert!(Watch::identity(ours).unwrap().matches(&c).is_none());
+        assert!(
+            Watch::gitlab_project("group/app")
+                .unwrap()
+                .matches(&c)
+                .is_none()
+        );
     }
 
     #[test]
