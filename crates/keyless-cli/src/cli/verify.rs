@@ -317,6 +317,7 @@ pub struct VerifyCommand {
 }
 
 /// Verification presets.
+#[allow(clippy::large_enum_variant)] // parsed once per process
 #[derive(Debug, Subcommand)]
 pub enum VerifyPreset {
     /// Verify files signed by a GitLab CI pipeline of one project, pinning the
