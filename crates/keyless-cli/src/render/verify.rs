@@ -91,6 +91,24 @@ pub fn detail_lines(report: &InputReport) -> Vec<String> {
     if let Some(digest) = &report.sha256 {
         lines.push(format!("  sha256: {}", digest.to_hex()));
     }
+    if let keyless::verify::Outcome::Verified(v) = &report.outcome {
+        if let Some(st) = &v.statement {
+            lines.push(format!(
+                "  statement: {}, {} subject(s)",
+                printable(&st.predicate_type),
+                st.subjects.len()
+            ));
+        }
+        if let Some(p) = &v.provenance {
+            lines.push(format!(
+                "  provenance: {} at {}, built by job {}, signed by job {}",
+                printable(&p.project_url),
+                printable(&p.commit),
+                printable(&p.build_job),
+                printable(&p.signing_job)
+            ));
+        }
+    }
     lines
 }
 

@@ -37,6 +37,16 @@ pub fn attest(args: &AttestArgs) -> u8 {
     if args.intoto.is_statement() {
         return attest_statement(args);
     }
+    if args.intoto.bundle.is_some() {
+        // Not silently ignored: PEP 740 attestations are named by --output.
+        return super::fail_json(
+            "attest",
+            args.common.json,
+            &keyless::Error::Usage(
+                "--bundle names the bundle of --predicate or --statement; a PEP 740 attestation is named by --output".into(),
+            ),
+        );
+    }
     // PEP 740 attestations are dsse entries: Rekor v1 unless asked otherwise.
     run(
         "attest",

@@ -170,6 +170,10 @@ fn statements_that_do_not_describe_the_files_are_refused_before_any_request() {
             "not a path inside",
         ),
         (
+            vec![os("--bundle"), good.as_os_str(), sdist.as_os_str()],
+            "a PEP 740 attestation is named by --output",
+        ),
+        (
             vec![
                 os("--statement"),
                 sha512_only.as_os_str(),

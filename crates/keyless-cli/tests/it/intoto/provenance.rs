@@ -37,6 +37,21 @@ fn the_runners_provenance_verifies_against_its_certificate() {
     assert_eq!(p["build_job"], BUILD_JOB);
     assert_eq!(p["signing_job"], SIGNING_JOB);
     assert_eq!(p["project_url"], PROJECT_URL);
+    // -v says it under the input's line.
+    let r = run(keyless()
+        .args(["verify", "gitlab", "-v", "--provenance"])
+        .args(["--project", "keyless-demo/hello-py", "--branch", "main"])
+        .arg("--trust-config")
+        .arg(s.state_file("trust_config.json"))
+        .arg(&wheel));
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains(&format!(
+            "provenance: {PROJECT_URL} at {COMMIT}, built by job {BUILD_JOB}, signed by job {SIGNING_JOB}"
+        )) && r.stderr.contains("statement: https://slsa.dev/provenance/v1, 2 subject(s)"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
