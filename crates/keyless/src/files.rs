@@ -403,12 +403,17 @@ pub fn remove_stale_temps<'a>(
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
-            // Aged by the later of mtime and ctime: a kept copy is a hard
-            // link to (or a rename of) the output, so it carries the
-            // output's old mtime while being made a moment ago by a run
-            // still going; `link` and `rename` set ctime, which no one can
-            // set back.
-            let changed = last_change(&meta);
+            // A kept copy (`.old.tmp`) is a hard link to (or a rename of)
+            // the output, so it carries the output's old mtime while being
+            // made a moment ago by a run still going: it is aged by the
+            // later of mtime and ctime (`link` and `rename` set ctime, which
+            // no one can set back). A temporary file is written, so its
+            // mtime is when it was.
+            let changed = if name.ends_with(".old.tmp") {
+                last_change(&meta)
+            } else {
+                meta.modified().ok()
+            };
             let old = changed
                 .and_then(|m| now.duration_since(m).ok())
                 .is_some_and(|age| age >= max_age);

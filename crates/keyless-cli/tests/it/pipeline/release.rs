@@ -509,7 +509,8 @@ fn no_job_puts_the_job_token_on_a_command_line() {
             );
         }
     }
-    // The publishing and consuming jobs do use them (the job token four
-    // times, PyPI's identity token and the token minted from it once each).
-    assert!(uses >= 6, "{uses}");
+    // The publishing and consuming jobs do use them (the job token three
+    // times, PyPI's identity token and the token minted from it once each;
+    // the example's PyPI exchange reads its token from the environment).
+    assert!(uses >= 5, "{uses}");
 }

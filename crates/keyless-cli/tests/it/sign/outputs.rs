@@ -127,7 +127,9 @@ fn a_file_named_twice_is_signed_once() {
 
 /// A run killed mid-write (a cancelled CI job) leaves hidden temporary files
 /// next to its outputs. The next run writing those outputs removes the old
-/// ones; a fresh one (a run writing right now) and another output's stay.
+/// ones; a fresh one (a run writing right now) and another output's stay,
+/// and so does a kept copy (`.old.tmp`) linked just now, though its mtime is
+/// old (a kept copy has its output's mtime: it is aged by its ctime too).
 #[test]
 fn a_later_run_removes_old_temporary_files_of_its_outputs() {
     use std::time::{Duration, SystemTime};
@@ -155,6 +157,7 @@ fn a_later_run_removes_old_temporary_files_of_its_outputs() {
         s.outputs(),
         [
             other,
+            kept,
             fresh,
             "tool-0.2.tar.gz.crt",
             "tool-0.2.tar.gz.sig",
