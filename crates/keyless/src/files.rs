@@ -29,10 +29,25 @@ pub(crate) fn read_bytes_limited(path: &Path, limit: u64, what: FileKind) -> Res
         });
     }
     let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
+    read_capped(file, path, meta.len(), limit, what)
+}
+
+/// Read `file` (open at `path`, `size` bytes by its metadata) to its end,
+/// at most `limit + 1` bytes, refusing more than `limit`.
+fn read_capped(
+    file: std::fs::File,
+    path: &Path,
+    size: u64,
+    limit: u64,
+    what: FileKind,
+) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(size.min(limit) as usize);
     file.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
     if bytes.len() as u64 > limit {
         return Err(Error::TooLarge {
             path: path.to_path_buf(),
@@ -92,22 +107,7 @@ pub(crate) fn read_regular_limited(path: &Path, limit: u64, what: FileKind) -> R
             what,
         });
     }
-    let mut bytes = Vec::with_capacity(size.min(limit) as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    if bytes.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            size: bytes.len() as u64,
-            limit,
-            what,
-        });
-    }
-    Ok(bytes)
+    read_capped(file, path, size, limit, what)
 }
 
 /// Read `path` as UTF-8 text of at most `limit` bytes.

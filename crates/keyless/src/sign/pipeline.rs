@@ -96,16 +96,7 @@ impl FileContext<'_> {
                     // The uploads are done.
                     drop(permit.take());
                 }
-                let (bundle, log_index) = self.verify(digest, bundle, report).await?;
-                report.log_index = log_index;
-                report.log_id = bundle
-                    .verification_material
-                    .tlog_entries
-                    .first()
-                    .map(|e| crate::digest::hex(e.log_id.key_id.as_bytes()));
-                let json = bundle
-                    .to_json_pretty()
-                    .map_err(|e| format!("encoding the bundle: {e}"))?;
+                let json = self.verified_bundle(digest, bundle, report).await?;
                 documents.push((&outputs.bundle, json));
                 if let Some(p) = &outputs.signature {
                     use base64::Engine;
@@ -135,16 +126,7 @@ impl FileContext<'_> {
                     .find_map(|s| s.sha256())
                     .and_then(|hex| Sha256Hash::from_hex(&hex).ok())
                     .ok_or("the statement has no subject with a sha256 digest to verify its bundle over")?;
-                let (bundle, log_index) = self.verify(subject, bundle, report).await?;
-                report.log_index = log_index;
-                report.log_id = bundle
-                    .verification_material
-                    .tlog_entries
-                    .first()
-                    .map(|e| crate::digest::hex(e.log_id.key_id.as_bytes()));
-                let json = bundle
-                    .to_json_pretty()
-                    .map_err(|e| format!("encoding the bundle: {e}"))?;
+                let json = self.verified_bundle(subject, bundle, report).await?;
                 documents.push((&outputs.bundle, json));
             }
             Mode::Attestation => {
@@ -290,6 +272,26 @@ impl FileContext<'_> {
             bundle = bundle.with_rfc3161_timestamp(ts);
         }
         Ok(bundle.into_bundle())
+    }
+
+    /// [`Self::verify`] the bundle over `digest`, record its log index and
+    /// log in `report`, and encode it for its output.
+    async fn verified_bundle(
+        &self,
+        digest: Sha256Hash,
+        bundle: Bundle,
+        report: &mut FileReport,
+    ) -> std::result::Result<String, String> {
+        let (bundle, log_index) = self.verify(digest, bundle, report).await?;
+        report.log_index = log_index;
+        report.log_id = bundle
+            .verification_material
+            .tlog_entries
+            .first()
+            .map(|e| crate::digest::hex(e.log_id.key_id.as_bytes()));
+        bundle
+            .to_json_pretty()
+            .map_err(|e| format!("encoding the bundle: {e}"))
     }
 
     /// Verify a new bundle with keyless's own verifier (a bundle keyless
