@@ -32,6 +32,14 @@ pub fn check_exact(statement: &Statement, files: &[HashedFile]) -> Result<(), St
                 "subject {index} has no name, so no file to compare it with"
             ));
         };
+        // A digest keyless does not compute is one it cannot check, yet
+        // other verifiers accept a file by it (sigstore-go takes sha512 as
+        // well as sha256): signed, it would vouch for whatever file has it.
+        if let Some(other) = subject.digest.keys().find(|k| *k != "sha256") {
+            return Err(format!(
+                "subject {name:?} also names a {other:?} digest, which keyless does not check (other verifiers would accept a file by it): remove it, or pass --no-subject-check"
+            ));
+        }
         let wanted = file_name(Path::new(name));
         let candidates: Vec<usize> = (0..files.len())
             .filter(|&i| wanted.is_some() && file_name(&files[i].path) == wanted)
@@ -47,11 +55,12 @@ pub fn check_exact(statement: &Statement, files: &[HashedFile]) -> Result<(), St
             Some(&i) => covered[i] = true,
             None => {
                 let file = &files[candidates[0]];
+                // The file's own digest is not shown: a subject may lead
+                // to a file the signer should not publish a hash of.
                 return Err(format!(
-                    "subject {name:?} has sha256 {}, but {} has {}",
+                    "subject {name:?} has sha256 {}, but {} has another",
                     digest.as_deref().unwrap_or("(none)"),
                     file.path.display(),
-                    file.sha256
                 ));
             }
         }
@@ -144,9 +153,20 @@ mod tests {
             err.contains("dist/b.tar.gz") && err.contains("none of the files"),
             "{err}"
         );
-        // A stale digest.
+        // A stale digest; the file's own is not shown.
         let err = check_exact(&statement, &[file("a.whl", &b), files[1].clone()]).unwrap_err();
-        assert!(err.contains("has sha256"), "{err}");
+        assert!(
+            err.contains("has sha256") && err.contains("has another"),
+            "{err}"
+        );
+        // Another digest beside the right sha256: sigstore-go would accept
+        // any file with that sha512 by the signed statement.
+        let mut two = statement.clone();
+        two.subjects[0]
+            .digest
+            .insert("sha512".into(), "cc".repeat(64));
+        let err = check_exact(&two, &files).unwrap_err();
+        assert!(err.contains("\"sha512\" digest"), "{err}");
     }
 
     #[test]
