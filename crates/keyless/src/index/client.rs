@@ -327,7 +327,14 @@ impl IndexClient {
                 }
             }
             for f in chosen {
-                if !seen.insert((f.filename.clone(), format!("{:?}", w.expected))) {
+                // Keyed by the index's digest too: a page listing one name
+                // twice with two hashes must not let a pin on the second
+                // go unreported (each is verified, and one fails).
+                if !seen.insert((
+                    f.filename.clone(),
+                    format!("{:?}", sha256_of(f)),
+                    format!("{:?}", w.expected),
+                )) {
                     continue;
                 }
                 let Some(sha256) = sha256_of(f) else {

@@ -92,6 +92,25 @@ fn sha256_pin(hex: &str) -> Option<Sha256Hash> {
 /// `-r`, `-e`) is refused rather than skipped.
 pub fn read_requirements(path: &Path) -> Result<Vec<Wanted>> {
     let text = crate::files::read_text_limited(path, MAX_INPUT_FILE_BYTES, FileKind::Requirements)?;
+    // pip splits lines as Python's str.splitlines() does (also at \r,
+    // \x0b, \x0c, \x1c-\x1e, \x85, U+2028, U+2029): such a character
+    // inside what reads here as one line (a comment) would hide from
+    // keyless a requirement pip installs. Refused, as is every other
+    // control character but a tab.
+    if let Some((n, c)) = text.lines().enumerate().find_map(|(n, l)| {
+        l.chars()
+            .find(|&c| (c.is_control() && c != '\t') || c == '\u{2028}' || c == '\u{2029}')
+            .map(|c| (n, c))
+    }) {
+        return Err(malformed(
+            path,
+            FileKind::Requirements,
+            format!(
+                "line {}: holds {c:?}, which pip reads as a line break or keyless cannot read",
+                n + 1
+            ),
+        ));
+    }
     let bad = |line: usize, reason: String| {
         malformed(
             path,
@@ -382,6 +401,10 @@ mod tests {
         );
         assert!(w[1].origin.ends_with(":6"), "{}", w[1].origin);
         for bad in [
+            // pip splits at these: a requirement hidden in a comment.
+            format!("# c\revil==1.0 --hash=sha256:{a}\n"),
+            format!("foo==1.0 --hash=sha256:{a} # c\u{2028}evil==1.0 --hash=sha256:{a}\n"),
+            format!("# c\x0cevil==1.0 --hash=sha256:{a}\n"),
             "foo==1.0\n".to_string(),
             format!("foo>=1.0 --hash=sha256:{a}\n"),
             format!("--index-url https://evil.example/simple\nfoo==1.0 --hash=sha256:{a}\n"),
